@@ -1,0 +1,65 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Swiftlet: a distributed GPT-2/GPT-3 trainer on CPUs.
+///
+/// Library targets mirror the architecture in docs/architecture.md; imports point
+/// downwards only (CLI → Training → Model/Checkpointing/Accounting/Dataset → Parallel/Kernels → C).
+let package = Package(
+  name: "swiftlet",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "swiftlet", targets: ["swiftlet"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+  ],
+  targets: [
+    // System libraries (pkg-config names from ../shared/TOOLCHAIN.md).
+    .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c"),
+    .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
+    .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
+
+    // Thin Swift wrappers.
+    .target(name: "SwiftletCore"),
+    .target(name: "MPIBindings", dependencies: ["CMPI", "SwiftletCore"]),
+    .target(name: "HDF5Bindings", dependencies: ["CHDF5", "SwiftletCore"]),
+
+    // Numerics and the model.
+    .target(name: "Kernels", dependencies: ["CBLAS", "SwiftletCore"]),
+    .target(name: "Parallel", dependencies: ["MPIBindings", "Kernels", "SwiftletCore"]),
+    .target(name: "GPT", dependencies: ["Kernels", "Parallel", "SwiftletCore"]),
+    .target(name: "Optimizers", dependencies: ["Kernels", "SwiftletCore"]),
+
+    // Data, persistence, accounting, and the loop.
+    .target(name: "Dataset", dependencies: ["SwiftletCore"]),
+    .target(
+      name: "Checkpointing",
+      dependencies: ["HDF5Bindings", "GPT", "Parallel", "Optimizers", "SwiftletCore"]),
+    .target(name: "Accounting", dependencies: ["GPT", "Parallel", "SwiftletCore"]),
+    .target(
+      name: "Training",
+      dependencies: [
+        "GPT", "Parallel", "Optimizers", "Dataset", "Checkpointing", "Accounting",
+        "SwiftletCore", .product(name: "TOMLKit", package: "TOMLKit"),
+      ]),
+    .executableTarget(
+      name: "swiftlet",
+      dependencies: [
+        "Training", "GPT", "Dataset", "Checkpointing", "Accounting", "Parallel", "SwiftletCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    // Tests.
+    .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+    .testTarget(
+      name: "GPTTests", dependencies: ["GPT", "Optimizers", "Kernels", "Parallel"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(name: "DatasetTests", dependencies: ["Dataset"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "AccountingTests", dependencies: ["Accounting", "GPT"]),
+    .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "HDF5Bindings"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+    .testTarget(name: "CLITests", dependencies: []),
+  ]
+)

@@ -1,0 +1,16 @@
+/// An error a user can act on.
+///
+/// Every failure caused by input (configuration, files, layouts, numerics) surfaces as a
+/// `SwiftletError`; the command line prints its message as one `error: …` line and exits
+/// non-zero. `fatalError` and `precondition` are reserved for programmer mistakes.
+public struct SwiftletError: Error, CustomStringConvertible, Equatable, Sendable {
+  /// One line, no trailing period needed, naming the thing that is wrong and, where possible,
+  /// what to do about it.
+  public let message: String
+
+  public init(_ message: String) {
+    self.message = message
+  }
+
+  public var description: String { message }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The `swiftlet` command line (contract section 1).
+struct Swiftlet: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "swiftlet",
+    abstract: "Train GPT-2/GPT-3-family language models on CPUs with MPI, and account for their cost.",
+    subcommands: SubcommandRegistry.all
+  )
+}
+
+// swift-argument-parser prints a multi-line `Error:` plus usage by default; the contract wants
+// exactly one `error: …` line and a non-zero exit for every user error.
+do {
+  var command = try Swiftlet.parseAsRoot()
+  try command.run()
+} catch {
+  let code = Swiftlet.exitCode(for: error)
+  if code == .success {
+    // --help and --version arrive here as "errors" whose message is the text to print.
+    print(Swiftlet.fullMessage(for: error))
+    exit(0)
+  }
+  let message = Swiftlet.message(for: error)
+  let firstLine = message.split(separator: "\n").first.map(String.init) ?? "\(error)"
+  FileHandle.standardError.write("error: \(firstLine.replacingOccurrences(of: "Error: ", with: ""))\n")
+  exit(code.rawValue == 0 ? 1 : code.rawValue)
+}
