@@ -1,0 +1,109 @@
+import Kernels
+
+/// Everything the forward pass keeps for the backward pass, for one micro-batch shape, in one
+/// arena. Widths are local: `Cl = C/tp` attention width, `Fl = F/tp` MLP width, `Vl` vocabulary
+/// shard. About `(11·C + 4·Cl + Fl)·B·T` floats per layer; no `B·H·T·T` attention matrices (the
+/// attention backward recomputes them per head) and one logits buffer that the cross-entropy
+/// backward overwrites with its own gradient.
+final class Activations {
+  let batch: Int
+  let seqLen: Int
+  private let arena: FloatArena
+
+  /// Per block.
+  struct Block {
+    var residualIn: FloatPointer  // [B, T, C] block input
+    var ln1: FloatPointer  // [B, T, C]
+    var ln1Mean: FloatPointer  // [B, T]
+    var ln1Rstd: FloatPointer  // [B, T]
+    var qkv: FloatPointer  // [B, T, 3·Cl]
+    var attention: FloatPointer  // [B, T, Cl]
+    var logSumExp: FloatPointer  // [B, Hl, T]
+    var residualMid: FloatPointer  // [B, T, C] after the attention residual
+    var ln2: FloatPointer  // [B, T, C]
+    var ln2Mean: FloatPointer  // [B, T]
+    var ln2Rstd: FloatPointer  // [B, T]
+    var fcPre: FloatPointer  // [B, T, Fl] before GELU
+  }
+
+  var blocks: [Block] = []
+  let residualOut: FloatPointer  // [B, T, C] output of the last block
+  let lnf: FloatPointer  // [B, T, C]
+  let lnfMean: FloatPointer
+  let lnfRstd: FloatPointer
+  let logits: FloatPointer  // [B, T, Vl]; gradient in place during backward
+  let losses: FloatPointer  // [B, T]
+  let lossStatistics: FloatPointer  // [3, B, T]
+  // Scratch shared by all layers.
+  let projection: FloatPointer  // [B, T, C] partial output of a row-parallel layer
+  let geluOut: FloatPointer  // [B, T, Fl] recomputed in backward
+  let attentionScratch: FloatPointer  // 2·T·T
+  // Gradient scratch.
+  let dResidual: FloatPointer  // [B, T, C] the running ∂L/∂residual
+  let dNorm: FloatPointer  // [B, T, C] ∂L/∂(LayerNorm output)
+  let dWide: FloatPointer  // [B, T, max(3·Cl, Fl)]
+  let dAttention: FloatPointer  // [B, T, Cl]
+
+  init(layout: ParameterLayout, batch: Int, seqLen: Int) {
+    self.batch = batch
+    self.seqLen = seqLen
+    let config = layout.config
+    let n = batch * seqLen
+    let c = config.dModel
+    let cl = c / layout.tpSize
+    let fl = config.ffnDim / layout.tpSize
+    let hl = config.nHead / layout.tpSize
+    let vl = layout.paddedVocab / layout.tpSize
+
+    var sizes: [Int] = []
+    func reserve(_ count: Int) -> Int {
+      sizes.append((count + 15) / 16 * 16)
+      return sizes.count - 1
+    }
+    var blockSlots: [[Int]] = []
+    for _ in 0..<config.nLayer {
+      blockSlots.append([
+        reserve(n * c), reserve(n * c), reserve(n), reserve(n), reserve(n * 3 * cl), reserve(n * cl),
+        reserve(batch * hl * seqLen), reserve(n * c), reserve(n * c), reserve(n), reserve(n),
+        reserve(n * fl),
+      ])
+    }
+    let headSlots = [
+      reserve(n * c), reserve(n * c), reserve(n), reserve(n), reserve(n * vl), reserve(n), reserve(3 * n),
+      reserve(n * c), reserve(n * fl), reserve(CausalAttention.scratchCount(seqLen: seqLen)),
+      reserve(n * c), reserve(n * c), reserve(n * max(3 * cl, fl)), reserve(n * cl),
+    ]
+    arena = FloatArena(count: sizes.reduce(0, +))
+    var offsets: [Int] = []
+    var running = 0
+    for size in sizes {
+      offsets.append(running)
+      running += size
+    }
+    let base = arena.base
+    func p(_ slot: Int) -> FloatPointer { base + offsets[slot] }
+    for s in blockSlots {
+      blocks.append(Block(
+        residualIn: p(s[0]), ln1: p(s[1]), ln1Mean: p(s[2]), ln1Rstd: p(s[3]), qkv: p(s[4]),
+        attention: p(s[5]), logSumExp: p(s[6]), residualMid: p(s[7]), ln2: p(s[8]), ln2Mean: p(s[9]),
+        ln2Rstd: p(s[10]), fcPre: p(s[11])))
+    }
+    residualOut = p(headSlots[0])
+    lnf = p(headSlots[1])
+    lnfMean = p(headSlots[2])
+    lnfRstd = p(headSlots[3])
+    logits = p(headSlots[4])
+    losses = p(headSlots[5])
+    lossStatistics = p(headSlots[6])
+    projection = p(headSlots[7])
+    geluOut = p(headSlots[8])
+    attentionScratch = p(headSlots[9])
+    dResidual = p(headSlots[10])
+    dNorm = p(headSlots[11])
+    dWide = p(headSlots[12])
+    dAttention = p(headSlots[13])
+  }
+
+  /// Bytes held.
+  var bytes: Int { arena.count * 4 }
+}

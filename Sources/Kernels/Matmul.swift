@@ -1,0 +1,33 @@
+import CBLAS
+
+/// `C[M,N] = alpha · op(A) · op(B) + beta · C` in row-major float32 through OpenBLAS.
+///
+/// - Parameters:
+///   - transposeA: use Aᵀ, where A is stored `[K, M]` with leading dimension `lda`.
+///   - transposeB: use Bᵀ, where B is stored `[N, K]` with leading dimension `ldb`.
+///   - lda, ldb, ldc: row strides; default to the dense widths.
+@inline(__always)
+public func gemm(
+  _ c: FloatPointer, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+  m: Int, n: Int, k: Int,
+  transposeA: Bool = false, transposeB: Bool = false,
+  alpha: Float = 1, beta: Float = 0,
+  lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
+) {
+  guard m > 0, n > 0, k > 0 else { return }
+  let leadingA = lda ?? (transposeA ? m : k)
+  let leadingB = ldb ?? (transposeB ? k : n)
+  cblas_sgemm(
+    CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+    blasint(m), blasint(n), blasint(k), alpha, a, blasint(leadingA), b, blasint(leadingB), beta, c,
+    blasint(ldc ?? n))
+  FlopCounter.addMatmul(2 * Double(m) * Double(n) * Double(k))
+}
+
+/// Sets the number of OpenBLAS threads for this process.
+public func setBLASThreads(_ count: Int) {
+  openblas_set_num_threads(Int32(count))
+}
+
+/// The number of threads OpenBLAS uses.
+public var blasThreads: Int { Int(openblas_get_num_threads()) }

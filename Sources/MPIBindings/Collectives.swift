@@ -1,0 +1,115 @@
+import CMPI
+import SwiftletCore
+
+extension Communicator {
+  /// In-place allreduce of `count` elements at `buffer`.
+  public func allreduce<T: MPIElement>(_ buffer: UnsafeMutablePointer<T>, count: Int, op: ReduceOp = .sum) throws {
+    guard size > 1, count > 0 else { return }
+    try check(
+      MPI_Allreduce(swiftlet_mpi_in_place(), buffer, Int32(count), T.mpiType, op.handle, handle),
+      "Allreduce")
+  }
+
+  /// In-place allreduce of a buffer.
+  public func allreduce<T: MPIElement>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOp = .sum) throws {
+    try allreduce(buffer.baseAddress!, count: buffer.count, op: op)
+  }
+
+  /// Allreduce of an array (convenience for small values).
+  public func allreduce<T: MPIElement>(_ values: [T], op: ReduceOp = .sum) throws -> [T] {
+    var copy = values
+    try copy.withUnsafeMutableBufferPointer { try allreduce($0, op: op) }
+    return copy
+  }
+
+  /// Allreduce of one value.
+  public func allreduce<T: MPIElement>(_ value: T, op: ReduceOp = .sum) throws -> T {
+    try allreduce([value], op: op)[0]
+  }
+
+  /// Broadcasts `count` elements from `root` into every member's `buffer`.
+  public func broadcast<T: MPIElement>(_ buffer: UnsafeMutablePointer<T>, count: Int, root: Int = 0) throws {
+    guard size > 1, count > 0 else { return }
+    try check(MPI_Bcast(buffer, Int32(count), T.mpiType, Int32(root), handle), "Bcast")
+  }
+
+  /// Broadcasts a byte string from `root` (length first, then bytes).
+  public func broadcast(bytes: [UInt8], root: Int = 0) throws -> [UInt8] {
+    guard size > 1 else { return bytes }
+    var length = Int64(bytes.count)
+    try broadcast(&length, count: 1, root: root)
+    var received = rank == root ? bytes : [UInt8](repeating: 0, count: Int(length))
+    try received.withUnsafeMutableBufferPointer { try broadcast($0.baseAddress!, count: Int(length), root: root) }
+    return received
+  }
+
+  /// Broadcasts a string from `root`.
+  public func broadcast(string: String, root: Int = 0) throws -> String {
+    String(decoding: try broadcast(bytes: Array(string.utf8), root: root), as: UTF8.self)
+  }
+
+  /// Gathers `count` elements from every member into `output` (size × count, in rank order).
+  public func allgather<T: MPIElement>(
+    _ input: UnsafePointer<T>, count: Int, into output: UnsafeMutablePointer<T>
+  ) throws {
+    try check(
+      MPI_Allgather(input, Int32(count), T.mpiType, output, Int32(count), T.mpiType, handle),
+      "Allgather")
+  }
+
+  /// Gathers `count` elements from every member to `root`'s `output` (size × count).
+  public func gather<T: MPIElement>(
+    _ input: UnsafePointer<T>, count: Int, into output: UnsafeMutablePointer<T>?, root: Int = 0
+  ) throws {
+    try check(
+      MPI_Gather(input, Int32(count), T.mpiType, output, Int32(count), T.mpiType, Int32(root), handle),
+      "Gather")
+  }
+
+  /// Sums `size × count` elements over members and leaves block `rank` (of `count`) in `output`.
+  public func reduceScatter<T: MPIElement>(
+    _ input: UnsafePointer<T>, into output: UnsafeMutablePointer<T>, count: Int, op: ReduceOp = .sum
+  ) throws {
+    try check(
+      MPI_Reduce_scatter_block(input, output, Int32(count), T.mpiType, op.handle, handle),
+      "Reduce_scatter_block")
+  }
+
+  /// Starts a non-blocking in-place allreduce; complete it with `PendingRequest.wait()`.
+  public func startAllreduce<T: MPIElement>(
+    _ buffer: UnsafeMutablePointer<T>, count: Int, op: ReduceOp = .sum
+  ) throws -> PendingRequest {
+    var request: MPI_Request? = swiftlet_mpi_request_null()
+    if size > 1 && count > 0 {
+      try check(
+        MPI_Iallreduce(swiftlet_mpi_in_place(), buffer, Int32(count), T.mpiType, op.handle, handle, &request),
+        "Iallreduce")
+    }
+    return PendingRequest(request: request, communicator: self)
+  }
+}
+
+/// A non-blocking operation in flight.
+public final class PendingRequest {
+  var request: MPI_Request?
+  let communicator: Communicator
+
+  init(request: MPI_Request?, communicator: Communicator) {
+    self.request = request
+    self.communicator = communicator
+  }
+
+  /// Lets MPI make progress; returns true once complete. Open MPI progresses non-blocking
+  /// collectives only inside MPI calls, so the backward pass calls this between layers.
+  @discardableResult
+  public func test() throws -> Bool {
+    var done: Int32 = 0
+    try communicator.check(MPI_Test(&request, &done, swiftlet_mpi_status_ignore()), "Test")
+    return done != 0
+  }
+
+  /// Blocks until the operation completes.
+  public func wait() throws {
+    try communicator.check(MPI_Wait(&request, swiftlet_mpi_status_ignore()), "Wait")
+  }
+}

@@ -1,0 +1,82 @@
+import CMPI
+import SwiftletCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Process-wide MPI state: initialisation, the world communicator, and finalisation.
+///
+/// Started without `mpirun` the program is a world of one (singleton `MPI_Init`). Rank and size
+/// always come from MPI, never from the environment; but when a launcher's variables say the job
+/// has several tasks while MPI sees one, the launch is mis-wired (open-mpi/ompi#13523) and every
+/// copy would believe it is rank 0 of 1 — that is an error.
+public enum MPIRuntime {
+  nonisolated(unsafe) private static var initialised = false
+
+  /// Initialises MPI once (thread level FUNNELED), installs `MPI_ERRORS_RETURN` on the world so
+  /// failures become Swift errors, and checks the launch wiring.
+  @discardableResult
+  public static func initialise() throws -> Communicator {
+    if !initialised {
+      var provided: Int32 = 0
+      let status = MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided)
+      guard status == MPI_SUCCESS else { throw SwiftletError("MPI_Init failed (code \(status))") }
+      MPI_Comm_set_errhandler(swiftlet_mpi_comm_world(), swiftlet_mpi_errors_return())
+      initialised = true
+      atexit { MPIRuntime.finalise() }
+    }
+    let world = Communicator.world
+    try checkLaunchWiring(worldSize: world.size)
+    return world
+  }
+
+  /// Finalises MPI if it was initialised (idempotent).
+  public static func finalise() {
+    guard initialised else { return }
+    var finalised: Int32 = 0
+    MPI_Finalized(&finalised)
+    if finalised == 0 { MPI_Finalize() }
+    initialised = false
+  }
+
+  /// Ends every rank of the job at once with `code`, after printing `message` on stderr.
+  /// Used when one rank fails so that the others do not wait forever in a collective.
+  public static func abort(code: Int32, message: String) -> Never {
+    fputs("error: \(message)\n", stderr)
+    fflush(stderr)
+    MPI_Abort(swiftlet_mpi_comm_world(), code)
+    exit(code)
+  }
+
+  static func checkLaunchWiring(worldSize: Int) throws {
+    let env = ProcessEnvironment.values
+    for key in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_NTASKS"] {
+      if let value = env[key], let launched = Int(value), launched > 1, worldSize == 1 {
+        // SLURM_NTASKS is set for the whole allocation even for a single-task mpirun step.
+        if key == "SLURM_NTASKS" && env["OMPI_COMM_WORLD_SIZE"] == nil && env["PMI_SIZE"] == nil {
+          continue
+        }
+        throw SwiftletError(
+          "\(key)=\(launched) says this job has \(launched) tasks but MPI reports a world of 1: "
+            + "the launcher and the MPI library do not match (use mpirun inside the allocation)")
+      }
+    }
+  }
+}
+
+/// Environment variables as a dictionary (kept here so MPIBindings needs no Foundation).
+enum ProcessEnvironment {
+  static var values: [String: String] {
+    var result: [String: String] = [:]
+    var pointer = environ
+    while let entry = pointer.pointee {
+      let text = String(cString: entry)
+      if let equals = text.firstIndex(of: "=") {
+        result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+      }
+      pointer += 1
+    }
+    return result
+  }
+}

@@ -1,0 +1,54 @@
+import SwiftletCore
+import MPIBindings
+
+/// Averages gradients over the data-parallel group in buckets, overlapping communication with
+/// the backward pass (as PyTorch DDP does).
+///
+/// The model announces when a bucket's gradients are final (`bucketReady`), which starts a
+/// non-blocking allreduce of that slice of the gradient arena; `progress()` between layers lets
+/// Open MPI advance the transfers; `finish()` waits for all before the optimizer runs.
+public final class GradientBuckets {
+  /// A contiguous slice of the gradient arena.
+  public struct Bucket {
+    public var offset: Int
+    public var count: Int
+    public init(offset: Int, count: Int) {
+      self.offset = offset
+      self.count = count
+    }
+  }
+
+  private let group: Communicator
+  private let base: UnsafeMutablePointer<Float>
+  private var pending: [PendingRequest] = []
+  /// Seconds spent blocked in `finish()` — the communication not hidden under the backward.
+  public private(set) var exposedSeconds: Double = 0
+
+  public init(group: Communicator, gradients: UnsafeMutablePointer<Float>) {
+    self.group = group
+    self.base = gradients
+  }
+
+  public var isActive: Bool { group.size > 1 }
+
+  /// Starts summing one bucket across the data-parallel ranks.
+  public func bucketReady(_ bucket: Bucket) throws {
+    guard isActive else { return }
+    pending.append(try group.startAllreduce(base + bucket.offset, count: bucket.count))
+  }
+
+  /// Gives MPI a chance to progress outstanding transfers.
+  public func progress() throws {
+    for request in pending { try request.test() }
+  }
+
+  /// Waits until every started bucket is summed.
+  public func finish() throws {
+    let start = MonotonicClock.now()
+    for request in pending { try request.wait() }
+    pending.removeAll()
+    exposedSeconds += MonotonicClock.now() - start
+  }
+
+  public func resetTiming() { exposedSeconds = 0 }
+}
