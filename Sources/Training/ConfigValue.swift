@@ -1,0 +1,52 @@
+import SwiftletCore
+
+/// A scalar configuration value, as TOML and `--set key=value` express them.
+public enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
+  case int(Int)
+  case double(Double)
+  case bool(Bool)
+  case string(String)
+
+  /// Parses the right-hand side of `--set section.key=value`: integers (also `3e5` if whole),
+  /// floats, `true`/`false`, quoted or bare strings.
+  public init(parsing text: String) {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    if trimmed.count >= 2, let first = trimmed.first, first == "\"" || first == "'", trimmed.last == first {
+      self = .string(String(trimmed.dropFirst().dropLast()))
+    } else if trimmed == "true" {
+      self = .bool(true)
+    } else if trimmed == "false" {
+      self = .bool(false)
+    } else if let value = Int(trimmed.replacingOccurrences(of: "_", with: "")) {
+      self = .int(value)
+    } else if let value = Double(trimmed.replacingOccurrences(of: "_", with: "")) {
+      self = .double(value)
+    } else {
+      self = .string(trimmed)
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .int(let v): "\(v)"
+    case .double(let v): "\(v)"
+    case .bool(let v): "\(v)"
+    case .string(let v): "\"\(v)\""
+    }
+  }
+}
+
+extension String {
+  func trimmingCharacters(in set: TrimSet) -> String {
+    var slice = Substring(self)
+    while let c = slice.first, c == " " || c == "\t" { slice = slice.dropFirst() }
+    while let c = slice.last, c == " " || c == "\t" { slice = slice.dropLast() }
+    return String(slice)
+  }
+
+  func replacingOccurrences(of target: String, with replacement: String) -> String {
+    split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+  }
+
+  enum TrimSet { case whitespaces }
+}
