@@ -18,3 +18,4 @@ static inline MPI_Status *swiftlet_mpi_status_ignore(void) { return MPI_STATUS_I
 static inline MPI_Errhandler swiftlet_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline int swiftlet_mpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
 static inline int swiftlet_mpi_undefined(void) { return MPI_UNDEFINED; }
+static inline MPI_Info swiftlet_mpi_info_null(void) { return MPI_INFO_NULL; }

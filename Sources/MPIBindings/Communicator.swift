@@ -65,7 +65,7 @@ public final class Communicator: @unchecked Sendable {
   public func splitByNode() throws -> Communicator {
     var newComm: MPI_Comm? = nil
     try check(
-      MPI_Comm_split_type(handle, swiftlet_mpi_comm_type_shared(), Int32(rank), nil, &newComm),
+      MPI_Comm_split_type(handle, swiftlet_mpi_comm_type_shared(), Int32(rank), swiftlet_mpi_info_null(), &newComm),
       "Comm_split_type")
     return Communicator(handle: newComm!, owned: true)
   }

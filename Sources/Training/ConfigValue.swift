@@ -1,3 +1,4 @@
+import Foundation
 import SwiftletCore
 
 /// A scalar configuration value, as TOML and `--set key=value` express them.
@@ -36,17 +37,3 @@ public enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
   }
 }
 
-extension String {
-  func trimmingCharacters(in set: TrimSet) -> String {
-    var slice = Substring(self)
-    while let c = slice.first, c == " " || c == "\t" { slice = slice.dropFirst() }
-    while let c = slice.last, c == " " || c == "\t" { slice = slice.dropLast() }
-    return String(slice)
-  }
-
-  func replacingOccurrences(of target: String, with replacement: String) -> String {
-    split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
-  }
-
-  enum TrimSet { case whitespaces }
-}

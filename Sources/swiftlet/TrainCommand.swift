@@ -1,10 +1,74 @@
 import ArgumentParser
+import Foundation
+import MPIBindings
+import Parallel
 import SwiftletCore
+import Training
 
 struct Train: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "train", abstract: "(not yet implemented)")
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Train a GPT model; launch with `mpirun -np N swiftlet train …` for several ranks.",
+    discussion: """
+      Rank 0 reads the TOML config, applies --set overrides and broadcasts the result; the world is
+      split into data-parallel × tensor-parallel groups (rank = dp_rank * tp + tp_rank). Progress,
+      metrics.jsonl, checkpoints and report.json go to the run directory. See docs/configuration.md.
+      """)
+
+  @Option(name: .long, help: "TOML configuration file.")
+  var config: String?
+
+  @Option(name: .customLong("set"), help: "Override a key: section.key=value (repeatable).")
+  var overrides: [String] = []
+
+  @Option(name: .long, help: "Tensor-parallel size (same as --set parallel.tp=T).")
+  var tp: Int?
+
+  @Option(name: .customLong("run-dir"), help: "Run directory (overrides run.dir).")
+  var runDir: String?
 
   func run() throws {
-    throw SwiftletError("'swiftlet train' is not implemented yet")
+    let world = try MPIRuntime.initialise()
+    var overrides = self.overrides
+    if let tp { overrides.append("parallel.tp=\(tp)") }
+    let configPath = self.config
+    let runDir = self.runDir
+    let config: RunConfig
+    let grid: ProcessGrid
+    do {
+      config = try Coordinator.distributeConfig(world: world) {
+        if configPath == nil && overrides.isEmpty {
+          throw SwiftletError("no configuration: pass --config FILE (and/or --set section.key=value)")
+        }
+        return try RunConfig.load(path: configPath, overrides: overrides, runDirectory: runDir)
+      }
+      grid = try ProcessGrid(world: world, tensorParallelSize: config.tensorParallel)
+    } catch {
+      // The same error on every rank: print it once.
+      throw RankError(error, printed: world.rank == 0)
+    }
+    _ = Coordinator.configureThreads(requested: config.int("train.threads"), ranksOnNode: grid.node.size)
+    do {
+      let trainer = try Trainer(config: config, grid: grid)
+      try trainer.run()
+    } catch {
+      if world.size > 1 {
+        // Only this rank may have failed: take the whole job down instead of leaving the others
+        // blocked in a collective.
+        MPIRuntime.abort(code: 1, message: "rank \(world.rank): \(error)")
+      }
+      throw error
+    }
   }
+}
+
+/// An error that every rank raised identically; only rank 0 prints it.
+struct RankError: Error, CustomStringConvertible {
+  let underlying: Error
+  let printed: Bool
+  init(_ underlying: Error, printed: Bool) {
+    self.underlying = underlying
+    self.printed = printed
+  }
+  var description: String { "\(underlying)" }
 }

@@ -26,6 +26,7 @@ do {
     print(Swiftlet.fullMessage(for: error))
     exit(0)
   }
+  if let rankError = error as? RankError, !rankError.printed { exit(1) }
   let message = Swiftlet.message(for: error)
   let firstLine = message.split(separator: "\n").first.map(String.init) ?? "\(error)"
   FileHandle.standardError.write("error: \(firstLine.replacingOccurrences(of: "Error: ", with: ""))\n")

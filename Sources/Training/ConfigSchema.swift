@@ -1,0 +1,64 @@
+/// Every configuration key Swiftlet understands, with its type, default and meaning
+/// (contract section 3). `docs/configuration.md` lists the same table; a test keeps them in sync.
+public enum ConfigSchema {
+  public enum Kind: String, Sendable { case int, double, bool, string }
+
+  public struct Key: Sendable {
+    public let name: String  // "section.key"
+    public let kind: Kind
+    public let defaultValue: ConfigValue
+    public let help: String
+  }
+
+  public static let keys: [Key] = [
+    // [model]
+    Key(name: "model.preset", kind: .string, defaultValue: .string(""), help: "A published shape, e.g. gpt2-124M, gpt3-1.3B, opt-125m; explicit keys below override its fields."),
+    Key(name: "model.n_layer", kind: .int, defaultValue: .int(0), help: "Transformer blocks (0 = from preset)."),
+    Key(name: "model.n_head", kind: .int, defaultValue: .int(0), help: "Attention heads (0 = from preset)."),
+    Key(name: "model.d_model", kind: .int, defaultValue: .int(0), help: "Residual width (0 = from preset)."),
+    Key(name: "model.n_ctx", kind: .int, defaultValue: .int(0), help: "Context length of the position table (0 = from preset)."),
+    Key(name: "model.vocab_size", kind: .int, defaultValue: .int(0), help: "Vocabulary size (0 = from preset; 50257 for GPT-2)."),
+    // [data]
+    Key(name: "data.train", kind: .string, defaultValue: .string(""), help: "Training token shards: a path, a glob, or several separated by commas."),
+    Key(name: "data.val", kind: .string, defaultValue: .string(""), help: "Validation token shards (empty = no evaluation)."),
+    Key(name: "data.shuffle", kind: .bool, defaultValue: .bool(false), help: "Visit sequence windows in a seeded random order per epoch instead of in file order."),
+    // [train]
+    Key(name: "train.batch_size", kind: .int, defaultValue: .int(8), help: "GLOBAL sequences per optimizer step, split over data-parallel ranks and micro-steps."),
+    Key(name: "train.seq_len", kind: .int, defaultValue: .int(0), help: "Tokens per sequence (0 = n_ctx)."),
+    Key(name: "train.grad_accum", kind: .int, defaultValue: .int(1), help: "Micro-steps per optimizer step (divides the per-rank batch to save memory)."),
+    Key(name: "train.max_steps", kind: .int, defaultValue: .int(100), help: "Optimizer steps of the whole run."),
+    Key(name: "train.lr", kind: .double, defaultValue: .double(6e-4), help: "Peak learning rate."),
+    Key(name: "train.min_lr", kind: .double, defaultValue: .double(6e-5), help: "Learning rate reached by the cosine decay at max_steps."),
+    Key(name: "train.warmup_steps", kind: .int, defaultValue: .int(0), help: "Linear warm-up steps."),
+    Key(name: "train.weight_decay", kind: .double, defaultValue: .double(0.1), help: "Decoupled weight decay on 2-D weights and embeddings."),
+    Key(name: "train.grad_clip", kind: .double, defaultValue: .double(1.0), help: "Clip the global gradient L2 norm to this value (0 = off)."),
+    Key(name: "train.optimizer", kind: .string, defaultValue: .string("adamw"), help: "adamw (adafactor is planned)."),
+    Key(name: "train.beta1", kind: .double, defaultValue: .double(0.9), help: "AdamW β₁."),
+    Key(name: "train.beta2", kind: .double, defaultValue: .double(0.95), help: "AdamW β₂."),
+    Key(name: "train.eps", kind: .double, defaultValue: .double(1e-8), help: "AdamW ε."),
+    Key(name: "train.seed", kind: .int, defaultValue: .int(1337), help: "Seed of initialisation and data order."),
+    Key(name: "train.eval_every", kind: .int, defaultValue: .int(0), help: "Evaluate every N steps (0 = only at the end)."),
+    Key(name: "train.eval_batches", kind: .int, defaultValue: .int(10), help: "Validation batches of batch_size sequences per evaluation."),
+    Key(name: "train.on_nonfinite", kind: .string, defaultValue: .string("halt"), help: "When the loss or gradient norm is NaN/Inf: halt (stop with an error) or skip (drop the update)."),
+    Key(name: "train.max_nonfinite", kind: .int, defaultValue: .int(10), help: "With on_nonfinite = skip: halt after this many consecutive skipped steps."),
+    Key(name: "train.log_every", kind: .int, defaultValue: .int(10), help: "When stdout is not a terminal, print a progress line every N steps (and at least every 60 s)."),
+    Key(name: "train.threads", kind: .int, defaultValue: .int(0), help: "OpenBLAS threads per rank (0 = cores / ranks on this node, at least 1)."),
+    // [parallel]
+    Key(name: "parallel.tp", kind: .int, defaultValue: .int(1), help: "Tensor-parallel size; data-parallel size is world / tp."),
+    // [checkpoint]
+    Key(name: "checkpoint.every", kind: .int, defaultValue: .int(0), help: "Save every N steps (0 = only at the end)."),
+    Key(name: "checkpoint.keep", kind: .int, defaultValue: .int(3), help: "How many newest checkpoints to keep."),
+    Key(name: "checkpoint.resume", kind: .string, defaultValue: .string("auto"), help: "auto (newest valid checkpoint in the run directory), never, or a checkpoint path."),
+    // [accounting]
+    Key(name: "accounting.hardware", kind: .string, defaultValue: .string("auto"), help: "Hardware profile for peak FLOP/s and power (auto = this CPU, measured)."),
+    Key(name: "accounting.pue", kind: .double, defaultValue: .double(1.0), help: "Data-centre power usage effectiveness multiplying the energy."),
+    Key(name: "accounting.grid_intensity", kind: .double, defaultValue: .double(0), help: "Grid carbon intensity in gCO2e/kWh (0 = from region)."),
+    Key(name: "accounting.region", kind: .string, defaultValue: .string("world"), help: "Region whose grid intensity applies when grid_intensity is 0."),
+    Key(name: "accounting.price_per_device_hour", kind: .double, defaultValue: .double(0), help: "USD per device-hour for a cost estimate (0 = none)."),
+    Key(name: "accounting.target_tokens", kind: .double, defaultValue: .double(0), help: "Tokens of the full run to project (0 = max_steps × tokens per step)."),
+    // [run]
+    Key(name: "run.dir", kind: .string, defaultValue: .string("runs/default"), help: "Run directory for metrics, checkpoints and reports (--run-dir overrides)."),
+  ]
+
+  static let byName: [String: Key] = Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0) })
+}

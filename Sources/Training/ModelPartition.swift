@@ -1,0 +1,35 @@
+import Dataset
+import GPT
+import Optimizers
+import Parallel
+
+/// Which sequences of a step this rank processes, and in how many micro-batches.
+///
+/// The global batch of `B` sequences is cut into `grad_accum` micro-batches of `B / ga`; each
+/// micro-batch is split evenly over the data-parallel ranks (tensor-parallel ranks of one replica
+/// read the same sequences). The union over ranks is always the same `B` sequences, so the
+/// result does not depend on the layout.
+public struct BatchPartition: Sendable {
+  public let globalBatch: Int
+  public let gradAccum: Int
+  public let dpRank: Int
+  public let dpSize: Int
+
+  public var microBatchGlobal: Int { globalBatch / gradAccum }
+  /// Sequences this rank processes per micro-step.
+  public var localBatch: Int { microBatchGlobal / dpSize }
+
+  /// Global index (within the step) of this rank's first sequence in micro-step `micro`.
+  public func firstSequence(micro: Int) -> Int {
+    micro * microBatchGlobal + dpRank * localBatch
+  }
+}
+
+extension GPTModel {
+  /// Optimizer segments: one per parameter tensor.
+  public var optimizerSegments: [ParameterSegment] {
+    layout.tensors.map {
+      ParameterSegment(name: $0.name, offset: $0.offset, count: $0.count, shape: $0.localShape, decays: $0.decays)
+    }
+  }
+}

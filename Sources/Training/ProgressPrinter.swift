@@ -1,0 +1,57 @@
+import Foundation
+import SwiftletCore
+
+/// Rank 0's progress display (issue 7): on a terminal one line redrawn in place; in a log file
+/// (Slurm, CI) a full line every `every` steps or 60 seconds, never carriage-return soup.
+public final class ProgressPrinter {
+  private let isTerminal: Bool
+  private let every: Int
+  private var lastPrint = MonotonicClock.now()
+  private var live = false
+
+  public init(every: Int) {
+    self.every = max(1, every)
+    isTerminal = isatty(STDOUT_FILENO) != 0
+  }
+
+  /// Shows one training step's line.
+  public func step(_ step: Int, of total: Int, line: String) {
+    let now = MonotonicClock.now()
+    if isTerminal {
+      print("\r\u{1B}[2K" + line, terminator: "")
+      fflush(stdout)
+      live = true
+    } else if step == 1 || step == total || step % every == 0 || now - lastPrint >= 60 {
+      print(line)
+      fflush(stdout)
+      lastPrint = now
+    }
+  }
+
+  /// Prints a line that stays (evaluation, checkpoint, summary) without breaking the live line.
+  public func event(_ line: String) {
+    if live {
+      print("\r\u{1B}[2K", terminator: "")
+      live = false
+    }
+    print(line)
+    fflush(stdout)
+  }
+
+  /// Ends the live line.
+  public func finish() {
+    if live {
+      print("")
+      live = false
+    }
+  }
+}
+
+/// Formats durations as `1h02m`, `3m05s`, `12s`.
+func formatDuration(_ seconds: Double) -> String {
+  guard seconds.isFinite, seconds >= 0 else { return "?" }
+  let s = Int(seconds.rounded())
+  if s >= 3600 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
+  if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
+  return "\(s)s"
+}

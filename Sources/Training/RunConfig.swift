@@ -1,0 +1,268 @@
+import Foundation
+import GPT
+import SwiftletCore
+import TOMLKit
+
+/// The resolved configuration of a run: the TOML file, then `--set` overrides, then defaults,
+/// checked and with the model shape resolved from its preset.
+public struct RunConfig: Sendable {
+  /// Every schema key with its value.
+  public private(set) var values: [String: ConfigValue]
+  public let model: GPTConfig
+
+  /// Reads `path` (TOML) and applies `overrides` (`section.key=value`).
+  public static func load(path: String?, overrides: [String], runDirectory: String? = nil) throws -> RunConfig {
+    var values: [String: ConfigValue] = [:]
+    if let path {
+      let text: String
+      do {
+        text = try String(contentsOfFile: path, encoding: .utf8)
+      } catch {
+        throw SwiftletError("cannot read config file \(path): \((error as NSError).localizedDescription)")
+      }
+      values = try parseTOML(text, source: path)
+    }
+    for override in overrides {
+      guard let equals = override.firstIndex(of: "=") else {
+        throw SwiftletError("--set '\(override)' must look like section.key=value")
+      }
+      let key = String(override[..<equals]).trimmingCharacters(in: .whitespaces)
+      guard ConfigSchema.byName[key] != nil else {
+        throw SwiftletError("--set: unknown config key '\(key)'\(suggestion(for: key))")
+      }
+      values[key] = ConfigValue(parsing: String(override[override.index(after: equals)...]))
+    }
+    if let runDirectory { values["run.dir"] = .string(runDirectory) }
+    return try RunConfig(values: values)
+  }
+
+  /// Builds from explicit values (missing keys take their defaults) and validates.
+  public init(values given: [String: ConfigValue]) throws {
+    var values: [String: ConfigValue] = [:]
+    for key in ConfigSchema.keys {
+      let value = given[key.name] ?? key.defaultValue
+      values[key.name] = try RunConfig.coerce(value, to: key)
+    }
+    for name in given.keys where ConfigSchema.byName[name] == nil {
+      throw SwiftletError("unknown config key '\(name)'\(RunConfig.suggestion(for: name))")
+    }
+    self.values = values
+    model = try RunConfig.resolveModel(values)
+    try validate()
+  }
+
+  /// Parses a TOML document into flat `section.key` values; rejects unknown keys and nested
+  /// tables Swiftlet does not define.
+  static func parseTOML(_ text: String, source: String) throws -> [String: ConfigValue] {
+    let table: TOMLTable
+    do {
+      table = try TOMLTable(string: text)
+    } catch let error as TOMLParseError {
+      throw SwiftletError("\(source): invalid TOML at line \(error.source.begin.line): \(error.description)")
+    } catch {
+      throw SwiftletError("\(source): invalid TOML: \(error)")
+    }
+    var values: [String: ConfigValue] = [:]
+    for section in table.keys {
+      guard let sectionTable = table[section]?.table else {
+        throw SwiftletError("\(source): top-level key '\(section)' must be a [section] table")
+      }
+      for key in sectionTable.keys {
+        let name = "\(section).\(key)"
+        guard ConfigSchema.byName[name] != nil else {
+          throw SwiftletError("\(source): unknown config key '\(name)'\(suggestion(for: name))")
+        }
+        let node = sectionTable[key]!
+        if let v = node.bool { values[name] = .bool(v) }
+        else if let v = node.int { values[name] = .int(v) }
+        else if let v = node.double { values[name] = .double(v) }
+        else if let v = node.string { values[name] = .string(v) }
+        else { throw SwiftletError("\(source): '\(name)' must be a number, boolean or string") }
+      }
+    }
+    return values
+  }
+
+  static func coerce(_ value: ConfigValue, to key: ConfigSchema.Key) throws -> ConfigValue {
+    switch (key.kind, value) {
+    case (.int, .int), (.double, .double), (.bool, .bool), (.string, .string): return value
+    case (.double, .int(let v)): return .double(Double(v))
+    case (.int, .double(let v)) where v == v.rounded() && abs(v) < 9e15: return .int(Int(v))
+    case (.string, .int(let v)): return .string(String(v))
+    case (.string, .double(let v)): return .string(String(v))
+    case (.string, .bool(let v)): return .string(String(v))
+    default:
+      throw SwiftletError("config key '\(key.name)' must be \(key.kind == .int ? "an integer" : key.kind == .double ? "a number" : key.kind == .bool ? "true or false" : "a string"), got \(value)")
+    }
+  }
+
+  static func suggestion(for name: String) -> String {
+    let leaf = name.split(separator: ".").last.map(String.init) ?? name
+    let close = ConfigSchema.keys.map(\.name).filter { $0.hasSuffix("." + leaf) }
+    return close.isEmpty ? "" : " (did you mean \(close.joined(separator: " or "))?)"
+  }
+
+  static func resolveModel(_ values: [String: ConfigValue]) throws -> GPTConfig {
+    let preset = values["model.preset"]!.stringValue
+    var config: GPTConfig
+    if preset.isEmpty {
+      config = GPTConfig(nLayer: 0, nHead: 0, dModel: 0, nCtx: 0, vocabSize: 0)
+    } else {
+      config = try GPTConfig.preset(named: preset)
+    }
+    func take(_ key: String, _ apply: (inout GPTConfig, Int) -> Void) {
+      let v = values[key]!.intValue
+      if v != 0 { apply(&config, v) }
+    }
+    take("model.n_layer") { $0.nLayer = $1 }
+    take("model.n_head") { $0.nHead = $1 }
+    take("model.d_model") { c, v in c.dModel = v; c.ffnDim = 4 * v }
+    take("model.n_ctx") { $0.nCtx = $1 }
+    take("model.vocab_size") { $0.vocabSize = $1 }
+    if preset.isEmpty && (config.nLayer == 0 || config.nHead == 0 || config.dModel == 0 || config.nCtx == 0 || config.vocabSize == 0) {
+      throw SwiftletError("the model needs model.preset or all of n_layer, n_head, d_model, n_ctx, vocab_size")
+    }
+    try config.validate()
+    if config.family == .opt {
+      throw SwiftletError("OPT presets are available for planning only; training supports GPT-2/GPT-3 shapes")
+    }
+    return config
+  }
+
+  func validate() throws {
+    func positive(_ key: String) throws {
+      if int(key) <= 0 { throw SwiftletError("\(key) must be positive, got \(int(key))") }
+    }
+    func nonNegative(_ key: String) throws {
+      if int(key) < 0 { throw SwiftletError("\(key) must not be negative, got \(int(key))") }
+    }
+    try positive("train.batch_size")
+    try positive("train.grad_accum")
+    try positive("train.max_steps")
+    try positive("parallel.tp")
+    try positive("checkpoint.keep")
+    try positive("train.eval_batches")
+    try positive("train.max_nonfinite")
+    for key in ["train.warmup_steps", "train.eval_every", "checkpoint.every", "train.log_every", "train.threads", "train.seed"] {
+      try nonNegative(key)
+    }
+    if seqLen < 1 || seqLen > model.nCtx {
+      throw SwiftletError("train.seq_len (\(seqLen)) must be between 1 and model.n_ctx (\(model.nCtx))")
+    }
+    for key in ["train.lr", "train.min_lr", "train.weight_decay", "train.grad_clip", "train.eps", "accounting.grid_intensity", "accounting.price_per_device_hour", "accounting.target_tokens"] {
+      let v = double(key)
+      if !v.isFinite || v < 0 { throw SwiftletError("\(key) must be a finite non-negative number, got \(v)") }
+    }
+    if double("train.min_lr") > double("train.lr") {
+      throw SwiftletError("train.min_lr (\(double("train.min_lr"))) must not exceed train.lr (\(double("train.lr")))")
+    }
+    for key in ["train.beta1", "train.beta2"] where !(0..<1).contains(double(key)) {
+      throw SwiftletError("\(key) must be in [0, 1), got \(double(key))")
+    }
+    if !(double("accounting.pue") >= 1) {
+      throw SwiftletError("accounting.pue must be at least 1.0, got \(double("accounting.pue"))")
+    }
+    if string("train.optimizer") != "adamw" {
+      throw SwiftletError("train.optimizer '\(string("train.optimizer"))' is not supported (use adamw)")
+    }
+    if !["halt", "skip"].contains(string("train.on_nonfinite")) {
+      throw SwiftletError("train.on_nonfinite must be halt or skip, got '\(string("train.on_nonfinite"))'")
+    }
+    let resume = string("checkpoint.resume")
+    if resume.isEmpty { throw SwiftletError("checkpoint.resume must be auto, never or a checkpoint path") }
+    if string("data.train").isEmpty { throw SwiftletError("data.train is not set: give the training token shards (run `swiftlet prepare` to make them)") }
+    if string("run.dir").isEmpty { throw SwiftletError("run.dir must not be empty") }
+  }
+
+  // Typed accessors.
+  public func int(_ key: String) -> Int { values[key]!.intValue }
+  public func double(_ key: String) -> Double { values[key]!.doubleValue }
+  public func bool(_ key: String) -> Bool { values[key]!.boolValue }
+  public func string(_ key: String) -> String { values[key]!.stringValue }
+
+  public var seqLen: Int { int("train.seq_len") == 0 ? model.nCtx : int("train.seq_len") }
+  public var batchSize: Int { int("train.batch_size") }
+  public var gradAccum: Int { int("train.grad_accum") }
+  public var maxSteps: Int { int("train.max_steps") }
+  public var tensorParallel: Int { int("parallel.tp") }
+  public var runDirectory: String { string("run.dir") }
+  public var seed: UInt64 { UInt64(int("train.seed")) }
+  /// Tokens consumed per optimizer step over all ranks.
+  public var tokensPerStep: Int { batchSize * seqLen }
+
+  /// Checks the batch splits evenly over data-parallel ranks and micro-steps.
+  public func validateLayout(dataParallel dp: Int) throws {
+    if batchSize % (dp * gradAccum) != 0 {
+      throw SwiftletError(
+        "train.batch_size (\(batchSize)) must be divisible by data-parallel size (\(dp)) × grad_accum (\(gradAccum))")
+    }
+  }
+
+  /// The resolved configuration as JSON text: stored in checkpoints and broadcast by rank 0.
+  /// Sections map to objects; `model` also carries the resolved shape and family.
+  public var json: String {
+    var sections: [String: [String: Any]] = [:]
+    for key in ConfigSchema.keys {
+      let parts = key.name.split(separator: ".", maxSplits: 1).map(String.init)
+      let value: Any
+      switch values[key.name]! {
+      case .int(let v): value = v
+      case .double(let v): value = v
+      case .bool(let v): value = v
+      case .string(let v): value = v
+      }
+      sections[parts[0], default: [:]][parts[1]] = value
+    }
+    sections["model"]!["n_layer"] = model.nLayer
+    sections["model"]!["n_head"] = model.nHead
+    sections["model"]!["d_model"] = model.dModel
+    sections["model"]!["n_ctx"] = model.nCtx
+    sections["model"]!["vocab_size"] = model.vocabSize
+    sections["model"]!["family"] = model.family.rawValue
+    sections["train"]!["seq_len"] = seqLen
+    let data = try! JSONSerialization.data(withJSONObject: sections, options: [.sortedKeys, .prettyPrinted])
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  /// Parses `json` produced by `json` (the checkpoint's or rank 0's broadcast).
+  public static func fromJSON(_ text: String) throws -> RunConfig {
+    guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+      throw SwiftletError("stored config is not valid JSON")
+    }
+    var values: [String: ConfigValue] = [:]
+    for (section, content) in object {
+      guard let table = content as? [String: Any] else { continue }
+      for (key, raw) in table {
+        let name = "\(section).\(key)"
+        guard let schema = ConfigSchema.byName[name] else { continue }  // e.g. model.family
+        switch schema.kind {
+        case .int: values[name] = .int((raw as? NSNumber)?.intValue ?? 0)
+        case .double: values[name] = .double((raw as? NSNumber)?.doubleValue ?? 0)
+        case .bool: values[name] = .bool((raw as? Bool) ?? false)
+        case .string: values[name] = .string((raw as? String) ?? "")
+        }
+      }
+    }
+    return try RunConfig(values: values)
+  }
+}
+
+extension ConfigValue {
+  var intValue: Int {
+    if case .int(let v) = self { return v }
+    preconditionFailure("not an int: \(self)")
+  }
+  var doubleValue: Double {
+    if case .double(let v) = self { return v }
+    if case .int(let v) = self { return Double(v) }
+    preconditionFailure("not a double: \(self)")
+  }
+  var boolValue: Bool {
+    if case .bool(let v) = self { return v }
+    preconditionFailure("not a bool: \(self)")
+  }
+  var stringValue: String {
+    if case .string(let v) = self { return v }
+    preconditionFailure("not a string: \(self)")
+  }
+}

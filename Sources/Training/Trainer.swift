@@ -1,0 +1,175 @@
+import Dataset
+import Foundation
+import GPT
+import Kernels
+import MPIBindings
+import Optimizers
+import Parallel
+import SwiftletCore
+
+/// The training loop of one rank (contract sections 3 and 5).
+///
+/// Every rank runs the same sequence of collectives; rank 0 additionally logs, writes
+/// `metrics.jsonl`, checkpoints and the report. The loop knows nothing about tensor layouts:
+/// it asks the model for forward/backward, `GradientBuckets` for the data-parallel sum, and the
+/// optimizer for the update.
+public final class Trainer {
+  public let config: RunConfig
+  public let grid: ProcessGrid
+  public let model: GPTModel
+  public let optimizer: AdamW
+  let buckets: GradientBuckets
+  let sampler: BatchSampler
+  let evaluator: Evaluator?
+  let partition: BatchPartition
+  let schedule: LearningRateSchedule
+  let progress: ProgressPrinter
+  let accounting: AccountingSession
+  private var metrics: MetricsLog?
+
+  /// Completed optimizer steps.
+  public private(set) var step = 0
+  /// Tokens consumed by the completed steps (global).
+  public private(set) var tokensSeen = 0
+  /// Steps whose update was skipped because the loss or gradients were not finite.
+  public private(set) var skippedSteps = 0
+  private var nonfiniteStreak = 0
+  /// Training losses of the steps run by this process (for tests and the summary).
+  public private(set) var losses: [Double] = []
+  public private(set) var lastValidationLoss: Double?
+
+  public init(config: RunConfig, grid: ProcessGrid) throws {
+    self.config = config
+    self.grid = grid
+    try ParameterLayout.validate(config: config.model, tpSize: grid.tpSize)
+    try config.validateLayout(dataParallel: grid.dpSize)
+    model = try GPTModel(config: config.model, region: TensorParallelRegion(group: grid.tensorParallel))
+    GPT2Initializer.initialize(model.parameters, layout: model.layout, seed: config.seed)
+    optimizer = AdamW(
+      segments: model.optimizerSegments, arenaCount: model.layout.count,
+      beta1: config.double("train.beta1"), beta2: config.double("train.beta2"),
+      epsilon: config.double("train.eps"), weightDecay: config.double("train.weight_decay"))
+    buckets = GradientBuckets(group: grid.dataParallel, gradients: model.gradients.base)
+    partition = BatchPartition(
+      globalBatch: config.batchSize, gradAccum: config.gradAccum, dpRank: grid.dpRank, dpSize: grid.dpSize)
+    let trainStream = try TokenStream(pattern: config.string("data.train"))
+    sampler = BatchSampler(
+      stream: trainStream, seqLen: config.seqLen, shuffle: config.bool("data.shuffle"), seed: config.seed)
+    let valPattern = config.string("data.val")
+    if valPattern.isEmpty {
+      evaluator = nil
+    } else {
+      let valStream = try TokenStream(pattern: valPattern)
+      evaluator = Evaluator(
+        sampler: BatchSampler(stream: valStream, seqLen: config.seqLen, shuffle: false, seed: config.seed),
+        partition: partition, batches: config.int("train.eval_batches"))
+    }
+    schedule = LearningRateSchedule(
+      peak: config.double("train.lr"), minimum: config.double("train.min_lr"),
+      warmupSteps: config.int("train.warmup_steps"), totalSteps: config.maxSteps)
+    progress = ProgressPrinter(every: config.int("train.log_every"))
+    accounting = try AccountingSession(config: config, grid: grid)
+  }
+
+  /// Opens the run directory's metrics (rank 0) and trains until `max_steps`.
+  public func run() throws {
+    if grid.isCoordinator {
+      try FileManager.default.createDirectory(atPath: config.runDirectory, withIntermediateDirectories: true)
+      metrics = try MetricsLog(path: config.runDirectory + "/metrics.jsonl", resumeStep: step)
+      progress.event(
+        "swiftlet: \(config.model.parameterCount.formatted()) parameters, world \(grid.worldSize) "
+          + "(dp \(grid.dpSize) × tp \(grid.tpSize)), batch \(config.batchSize)×\(config.seqLen), "
+          + "steps \(step)→\(config.maxSteps)")
+    }
+    let evalEvery = config.int("train.eval_every")
+    while step < config.maxSteps {
+      try trainStep()
+      if let evaluator, evalEvery > 0, step % evalEvery == 0, step < config.maxSteps {
+        try evaluate(evaluator)
+      }
+    }
+    if let evaluator { try evaluate(evaluator) }
+    progress.finish()
+  }
+
+  private func evaluate(_ evaluator: Evaluator) throws {
+    let loss = try evaluator.meanLoss(model: model, dataParallel: grid.dataParallel)
+    lastValidationLoss = loss
+    if grid.isCoordinator {
+      try metrics?.write(["kind": .string("eval"), "step": .int(step), "val_loss": .number(loss)])
+      progress.event(String(format: "eval step %d: val_loss %.4f", step, loss))
+    }
+  }
+
+  /// One optimizer step over the global batch.
+  func trainStep() throws {
+    let start = MonotonicClock.now()
+    let cpuStart = MonotonicClock.processCPUSeconds()
+    let t = config.seqLen
+    let globalTokens = config.tokensPerStep
+    var inputs: [Int32] = []
+    var targets: [Int32] = []
+    var lossSum: Double = 0
+    model.gradients.zero()
+    for micro in 0..<partition.gradAccum {
+      let first = step * config.batchSize + partition.firstSequence(micro: micro)
+      sampler.fill(inputs: &inputs, targets: &targets, firstSequence: first, count: partition.localBatch)
+      lossSum += try model.forward(inputs: inputs, targets: targets, batch: partition.localBatch, seqLen: t)
+      let last = micro == partition.gradAccum - 1
+      try model.backward(lossScale: 1 / Float(globalTokens), buckets: last ? buckets : nil)
+    }
+    try buckets.finish()
+    let loss = try grid.dataParallel.allreduce(lossSum) / Double(globalTokens)
+    let norm = try globalGradientNorm(model: model)
+    let learningRate = schedule.rate(atStep: step)
+
+    if loss.isFinite && norm.isFinite {
+      nonfiniteStreak = 0
+      if config.double("train.grad_clip") > 0 {
+        GradientClipping.clip(
+          model.gradients.base, count: model.layout.count, norm: norm, maxNorm: config.double("train.grad_clip"))
+      }
+      optimizer.update(parameters: model.parameters.base, gradients: model.gradients.base, learningRate: learningRate)
+    } else {
+      try handleNonFinite(loss: loss, norm: norm)
+    }
+    step += 1
+    tokensSeen += globalTokens
+    losses.append(loss)
+
+    let seconds = MonotonicClock.now() - start
+    let entry = try accounting.recordStep(
+      tokens: globalTokens, seconds: seconds, cpuSeconds: MonotonicClock.processCPUSeconds() - cpuStart)
+    if grid.isCoordinator {
+      try metrics?.write([
+        "kind": .string("train"), "step": .int(step), "loss": .number(loss), "lr": .number(learningRate),
+        "grad_norm": .number(norm), "tokens": .int(tokensSeen), "step_ms": .number(seconds * 1000),
+        "tokens_per_s": .number(Double(globalTokens) / seconds), "mfu": .number(entry.mfu),
+        "flops": .number(entry.cumulativeFlops), "energy_kwh": .number(entry.cumulativeEnergyKWh),
+        "co2e_kg": .number(entry.cumulativeCO2eKg),
+      ])
+      let remaining = Double(config.maxSteps - step) * entry.smoothedStepSeconds
+      progress.step(
+        step, of: config.maxSteps,
+        line: String(
+          format: "step %d/%d | loss %.4f | lr %.2e | norm %.3f | %.0f tok/s | %.0f ms | mfu %.1f%% | %.3g kWh | %.3g kgCO2e | eta %@",
+          step, config.maxSteps, loss, learningRate, norm, Double(globalTokens) / seconds, seconds * 1000,
+          entry.mfu * 100, entry.cumulativeEnergyKWh, entry.cumulativeCO2eKg, formatDuration(remaining)))
+    }
+  }
+
+  private func handleNonFinite(loss: Double, norm: Double) throws {
+    let what = "non-finite \(loss.isFinite ? "gradient norm" : "loss") at step \(step + 1) (loss \(loss), grad_norm \(norm))"
+    if config.string("train.on_nonfinite") == "halt" {
+      throw SwiftletError("\(what); stopping (train.on_nonfinite = halt). Lower train.lr or resume from an earlier checkpoint")
+    }
+    skippedSteps += 1
+    nonfiniteStreak += 1
+    if grid.isCoordinator {
+      progress.event("warning: \(what): update skipped (\(skippedSteps) so far)")
+    }
+    if nonfiniteStreak >= config.int("train.max_nonfinite") {
+      throw SwiftletError("\(what): \(nonfiniteStreak) consecutive non-finite steps, stopping")
+    }
+  }
+}
