@@ -83,7 +83,7 @@ public final class Trainer {
     }
     let evalEvery = config.int("train.eval_every")
     while step < config.maxSteps {
-      try trainStep()
+      try report(try trainStep())
       if let evaluator, evalEvery > 0, step % evalEvery == 0, step < config.maxSteps {
         try evaluate(evaluator)
       }
@@ -101,8 +101,21 @@ public final class Trainer {
     }
   }
 
-  /// One optimizer step over the global batch.
-  func trainStep() throws {
+  /// What one optimizer step measured.
+  public struct StepStats {
+    public var loss: Double
+    public var gradNorm: Double
+    public var learningRate: Double
+    public var seconds: Double
+    public var cpuSeconds: Double
+    /// Seconds blocked waiting for the data-parallel gradient allreduce after the backward.
+    public var exposedCommunicationSeconds: Double
+    public var tokens: Int
+  }
+
+  /// Runs one optimizer step over the global batch (every rank must call it).
+  @discardableResult
+  public func trainStep() throws -> StepStats {
     let start = MonotonicClock.now()
     let cpuStart = MonotonicClock.processCPUSeconds()
     let t = config.seqLen
@@ -111,6 +124,7 @@ public final class Trainer {
     var targets: [Int32] = []
     var lossSum: Double = 0
     model.gradients.zero()
+    buckets.resetTiming()
     for micro in 0..<partition.gradAccum {
       let first = step * config.batchSize + partition.firstSequence(micro: micro)
       sampler.fill(inputs: &inputs, targets: &targets, firstSequence: first, count: partition.localBatch)
@@ -136,26 +150,31 @@ public final class Trainer {
     step += 1
     tokensSeen += globalTokens
     losses.append(loss)
+    return StepStats(
+      loss: loss, gradNorm: norm, learningRate: learningRate, seconds: MonotonicClock.now() - start,
+      cpuSeconds: MonotonicClock.processCPUSeconds() - cpuStart,
+      exposedCommunicationSeconds: buckets.exposedSeconds, tokens: globalTokens)
+  }
 
-    let seconds = MonotonicClock.now() - start
-    let entry = try accounting.recordStep(
-      tokens: globalTokens, seconds: seconds, cpuSeconds: MonotonicClock.processCPUSeconds() - cpuStart)
-    if grid.isCoordinator {
-      try metrics?.write([
-        "kind": .string("train"), "step": .int(step), "loss": .number(loss), "lr": .number(learningRate),
-        "grad_norm": .number(norm), "tokens": .int(tokensSeen), "step_ms": .number(seconds * 1000),
-        "tokens_per_s": .number(Double(globalTokens) / seconds), "mfu": .number(entry.mfu),
-        "flops": .number(entry.cumulativeFlops), "energy_kwh": .number(entry.cumulativeEnergyKWh),
-        "co2e_kg": .number(entry.cumulativeCO2eKg),
-      ])
-      let remaining = Double(config.maxSteps - step) * entry.smoothedStepSeconds
-      progress.step(
-        step, of: config.maxSteps,
-        line: String(
-          format: "step %d/%d | loss %.4f | lr %.2e | norm %.3f | %.0f tok/s | %.0f ms | mfu %.1f%% | %.3g kWh | %.3g kgCO2e | eta %@",
-          step, config.maxSteps, loss, learningRate, norm, Double(globalTokens) / seconds, seconds * 1000,
-          entry.mfu * 100, entry.cumulativeEnergyKWh, entry.cumulativeCO2eKg, formatDuration(remaining)))
-    }
+  /// Records a step in the ledger, `metrics.jsonl` and the progress display.
+  private func report(_ stats: StepStats) throws {
+    let entry = try accounting.recordStep(tokens: stats.tokens, seconds: stats.seconds, cpuSeconds: stats.cpuSeconds)
+    guard grid.isCoordinator else { return }
+    let tokensPerSecond = Double(stats.tokens) / stats.seconds
+    try metrics?.write([
+      "kind": .string("train"), "step": .int(step), "loss": .number(stats.loss), "lr": .number(stats.learningRate),
+      "grad_norm": .number(stats.gradNorm), "tokens": .int(tokensSeen), "step_ms": .number(stats.seconds * 1000),
+      "tokens_per_s": .number(tokensPerSecond), "mfu": .number(entry.mfu),
+      "flops": .number(entry.cumulativeFlops), "energy_kwh": .number(entry.cumulativeEnergyKWh),
+      "co2e_kg": .number(entry.cumulativeCO2eKg),
+    ])
+    let remaining = Double(config.maxSteps - step) * entry.smoothedStepSeconds
+    progress.step(
+      step, of: config.maxSteps,
+      line: String(
+        format: "step %d/%d | loss %.4f | lr %.2e | norm %.3f | %.0f tok/s | %.0f ms | mfu %.1f%% | %.3g kWh | %.3g kgCO2e | eta %@",
+        step, config.maxSteps, stats.loss, stats.learningRate, stats.gradNorm, tokensPerSecond, stats.seconds * 1000,
+        entry.mfu * 100, entry.cumulativeEnergyKWh, entry.cumulativeCO2eKg, formatDuration(remaining)))
   }
 
   private func handleNonFinite(loss: Double, norm: Double) throws {

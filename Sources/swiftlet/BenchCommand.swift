@@ -1,10 +1,147 @@
 import ArgumentParser
+import Dataset
+import Foundation
+import GPT
+import Kernels
+import MPIBindings
+import Parallel
 import SwiftletCore
+import Training
 
 struct Bench: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "bench", abstract: "(not yet implemented)")
+  static let configuration = CommandConfiguration(
+    commandName: "bench",
+    abstract: "Time training steps of a model preset on random tokens and report tokens/s and MFU.",
+    discussion: """
+      Runs the real training step (forward, backward, gradient allreduce, AdamW) on random tokens.
+      Under mpirun the per-rank batch stays --batch, so the global batch grows with the
+      data-parallel size (weak scaling). MFU is model FLOPs (PaLM Appendix B) per second over
+      world size × the cblas_sgemm peak measured at start-up with the same thread count.
+      Use a release build: swift build -c release.
+      """)
+
+  @Option(help: "Model preset (e.g. gpt2-124M).") var model = "gpt2-124M"
+  @Option(help: "Sequences per data-parallel rank per step.") var batch = 4
+  @Option(help: "Sequence length T.") var seq = 64
+  @Option(help: "Timed steps.") var steps = 5
+  @Option(help: "Untimed warm-up steps.") var warmup = 1
+  @Option(help: "OpenBLAS threads per rank (0 = cores / ranks).") var threads = 1
+  @Option(help: "Tensor-parallel size.") var tp = 1
+  @Option(help: "Layers override (for quick runs; 0 = preset).") var layers = 0
+  @Flag(help: "Print one JSON object instead of text.") var json = false
+  @Flag(help: "Also run Tests/Reference/pytorch_step_bench.py with the same settings and print the speed ratio.")
+  var comparePytorch = false
+
+  func validate() throws {
+    guard batch > 0, seq > 0, steps > 0, warmup >= 0, threads >= 0, tp > 0 else {
+      throw ValidationError("--batch, --seq, --steps and --tp must be positive; --warmup and --threads not negative")
+    }
+  }
 
   func run() throws {
-    throw SwiftletError("'swiftlet bench' is not implemented yet")
+    let world = try MPIRuntime.initialise()
+    let grid = try ProcessGrid(world: world, tensorParallelSize: tp)
+    let threadCount = Coordinator.configureThreads(requested: threads, ranksOnNode: grid.node.size)
+    var shape = try GPTConfig.preset(named: model)
+    if layers > 0 { shape.nLayer = layers }
+
+    // Random tokens, enough for every step without wrapping.
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-bench-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let shardPath = directory + "/train_000000.bin"
+    let globalBatch = batch * grid.dpSize
+    let tokenCount = (steps + warmup + 1) * globalBatch * seq + 1
+    let rng = CounterRNG(seed: 1, stream: 7)
+    try TokenShardWriter.write((0..<tokenCount).map { Int(rng.bits(UInt64($0)) % UInt64(shape.vocabSize)) }, to: shardPath)
+
+    let config = try RunConfig(values: [
+      "model.n_layer": .int(shape.nLayer), "model.n_head": .int(shape.nHead), "model.d_model": .int(shape.dModel),
+      "model.n_ctx": .int(max(shape.nCtx, seq)), "model.vocab_size": .int(shape.vocabSize),
+      "data.train": .string(shardPath), "train.batch_size": .int(globalBatch), "train.seq_len": .int(seq),
+      "train.max_steps": .int(steps + warmup), "train.lr": .double(1e-4), "train.min_lr": .double(1e-4),
+      "parallel.tp": .int(tp), "run.dir": .string(directory),
+    ])
+    let peak = SgemmPeak.measure(threads: threadCount)
+    let trainer = try Trainer(config: config, grid: grid)
+    for _ in 0..<warmup { try trainer.trainStep() }
+    var times: [Double] = []
+    var exposed: [Double] = []
+    for _ in 0..<steps {
+      let stats = try trainer.trainStep()
+      // The slowest rank sets the pace.
+      times.append(try world.allreduce(stats.seconds, op: .max))
+      exposed.append(try world.allreduce(stats.exposedCommunicationSeconds, op: .max))
+    }
+    let median = times.sorted()[times.count / 2]
+    let tokensPerSecond = Double(globalBatch * seq) / median
+    let perToken = 6 * Double(shape.parameterCount) + 12 * Double(shape.nLayer * shape.dModel * seq)
+    let mfu = perToken * tokensPerSecond / (Double(world.size) * peak)
+    let allPeak = try world.allreduce(Double(peakResidentBytes()), op: .max)
+    guard world.rank == 0 else { return }
+
+    var result: [String: Any] = [
+      "framework": "swiftlet", "model": model, "layers": shape.nLayer, "batch_per_rank": batch,
+      "global_batch": globalBatch, "seq": seq, "threads": threadCount, "world": world.size, "tp": tp,
+      "dp": grid.dpSize, "step_ms_median": median * 1000, "step_ms_min": times.min()! * 1000,
+      "tokens_per_s": tokensPerSecond, "mfu": mfu, "sgemm_peak_gflops": peak / 1e9,
+      "exposed_allreduce_ms_median": exposed.sorted()[exposed.count / 2] * 1000,
+      "peak_rss_bytes_max_rank": allPeak,
+    ]
+    if comparePytorch {
+      let reference = try runPyTorchBench(threads: threadCount)
+      result["pytorch_step_ms_median"] = reference
+      result["speedup_vs_pytorch"] = reference / (median * 1000)
+    }
+    if json {
+      let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+      print(String(decoding: data, as: UTF8.self))
+    } else {
+      print(String(format: "swiftlet bench %@ (%d layers) B=%d×%d T=%d, world %d (dp %d × tp %d), %d thread(s)/rank",
+                   model, shape.nLayer, batch, grid.dpSize, seq, world.size, grid.dpSize, tp, threadCount))
+      print(String(format: "  step %.1f ms (median of %d, min %.1f) | %.0f tokens/s | MFU %.1f%% of measured sgemm peak %.1f GFLOP/s per rank",
+                   median * 1000, steps, times.min()! * 1000, tokensPerSecond, mfu * 100, peak / 1e9))
+      print(String(format: "  exposed allreduce %.1f ms/step | peak RSS %.2f GiB (largest rank)",
+                   (result["exposed_allreduce_ms_median"] as! Double), allPeak / 1_073_741_824))
+      if let ratio = result["speedup_vs_pytorch"] as? Double {
+        print(String(format: "  PyTorch %@ same settings: %.1f ms/step → swiftlet is %.2f× faster",
+                     torchVersion, result["pytorch_step_ms_median"] as! Double, ratio))
+      }
+    }
   }
+
+  private var torchVersion: String { "(torch)" }
+
+  /// Runs the PyTorch reference step benchmark and returns its median step time in ms.
+  private func runPyTorchBench(threads: Int) throws -> Double {
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Tests/Reference/pytorch_step_bench.py").path
+    guard FileManager.default.fileExists(atPath: script) else {
+      throw SwiftletError("--compare-pytorch needs \(script) (run from a source checkout)")
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", script, "--model", model, "--batch", "\(batch)", "--seq", "\(seq)",
+                         "--threads", "\(threads)", "--steps", "\(steps)", "--warmup", "\(max(1, warmup))"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0,
+      let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last,
+      let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+      let ms = object["step_ms_median"] as? Double
+    else {
+      throw SwiftletError("the PyTorch reference benchmark failed (is torch installed? pip install 'torch==2.13.0+cpu' transformers)")
+    }
+    return ms
+  }
+}
+
+/// Peak resident set size of this process in bytes.
+func peakResidentBytes() -> Int {
+  var usage = rusage()
+  getrusage(RUSAGE_SELF.rawValue, &usage)
+  return usage.ru_maxrss * 1024
 }
