@@ -15,6 +15,13 @@ public struct BatchPartition: Sendable {
   public let dpRank: Int
   public let dpSize: Int
 
+  public init(globalBatch: Int, gradAccum: Int, dpRank: Int, dpSize: Int) {
+    self.globalBatch = globalBatch
+    self.gradAccum = gradAccum
+    self.dpRank = dpRank
+    self.dpSize = dpSize
+  }
+
   public var microBatchGlobal: Int { globalBatch / gradAccum }
   /// Sequences this rank processes per micro-step.
   public var localBatch: Int { microBatchGlobal / dpSize }

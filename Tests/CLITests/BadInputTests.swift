@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+/// Every user error is one `error: …` line on stderr and a non-zero exit — never a crash trace —
+/// and leaves existing files alone (contract section 1, issue 2/8 bad-input lists).
+@Suite(.serialized)
+struct BadInputTests {
+  let data: String
+  let run: String
+
+  init() throws {
+    data = try Harness.temporaryDirectory("bad-data")
+    run = try Harness.temporaryDirectory("bad-run")
+    try Harness.makeShards(in: data)
+  }
+
+  func config(_ extra: String = "", replacing: (String, String)? = nil) throws -> String {
+    var text = Harness.tinyConfig(data: data, runDirectory: run, extra: extra)
+    if let (old, new) = replacing { text = text.replacingOccurrences(of: old, with: new) }
+    let path = data + "/config-\(UUID().uuidString.prefix(6)).toml"
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
+  /// Asserts a clean one-line user error whose text contains `fragment`.
+  func expectUserError(_ result: Harness.Result, mentioning fragment: String, _ label: String) {
+    #expect(result.status != 0, "\(label): exit status should be non-zero")
+    let lines = result.stderr.split(separator: "\n").filter { !$0.isEmpty }
+    let errors = lines.filter { $0.hasPrefix("error: ") }
+    #expect(!errors.isEmpty, "\(label): no 'error:' line in stderr: \(result.stderr)")
+    #expect(errors.allSatisfy { !$0.contains("Fatal error") }, "\(label): crash: \(result.stderr)")
+    #expect(!result.stderr.contains("Stack dump") && !result.stderr.contains("Current stack trace"), "\(label): crash trace")
+    #expect(errors.first?.lowercased().contains(fragment.lowercased()) == true, "\(label): message \(errors) should mention '\(fragment)'")
+  }
+
+  @Test func missingConfigFile() throws {
+    expectUserError(try Harness.run(["train", "--config", data + "/nope.toml"]), mentioning: "cannot read config", "missing config")
+  }
+
+  @Test func malformedToml() throws {
+    let path = data + "/broken.toml"
+    try "[model\nn_layer = ".write(toFile: path, atomically: true, encoding: .utf8)
+    expectUserError(try Harness.run(["train", "--config", path]), mentioning: "invalid TOML", "malformed TOML")
+  }
+
+  @Test func unknownKeyInFileAndOverride() throws {
+    expectUserError(try Harness.run(["train", "--config", try config("[extra]\nfoo = 1")]), mentioning: "unknown config key", "unknown key in file")
+    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "train.learning_rate=1"]), mentioning: "unknown config key", "unknown --set key")
+    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "train.lr"]), mentioning: "section.key=value", "--set without =")
+  }
+
+  @Test func wrongValueType() throws {
+    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "train.max_steps=many"]), mentioning: "integer", "non-integer steps")
+  }
+
+  @Test func impossibleShapes() throws {
+    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "model.n_head=5"]), mentioning: "divisible", "d_model % n_head")
+    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "model.n_layer=-1"]), mentioning: "positive", "negative layers")
+    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "model.preset=gpt9"]), mentioning: "unknown model preset", "bad preset")
+  }
+
+  @Test func sequenceLongerThanContext() throws {
+    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "train.seq_len=17"]), mentioning: "n_ctx", "seq_len > n_ctx")
+  }
+
+  @Test func missingAndMalformedShards() throws {
+    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "data.train=\(data)/none_*.bin"]), mentioning: "no token shards", "missing shards")
+    let bad = data + "/bad.bin"
+    try Data(repeating: 7, count: 2000).write(to: URL(fileURLWithPath: bad))
+    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "data.train=\(bad)"]), mentioning: "not a token shard", "bad magic")
+    let truncated = data + "/truncated.bin"
+    let good = try Data(contentsOf: URL(fileURLWithPath: data + "/train_000000.bin"))
+    try good.prefix(1500).write(to: URL(fileURLWithPath: truncated))
+    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "data.train=\(truncated)"]), mentioning: "truncated", "truncated shard")
+  }
+
+  @Test func tokenIdOutsideVocabulary() throws {
+    // The shards hold ids up to 66; a vocabulary of 50 makes some of them invalid.
+    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "model.vocab_size=50"]), mentioning: "vocabulary", "token ≥ vocab")
+  }
+
+  @Test func impossibleParallelLayouts() throws {
+    expectUserError(try Harness.run(["train", "--config", try config(), "--tp", "2"], ranks: 3), mentioning: "not divisible by tensor-parallel size", "world % tp")
+    expectUserError(try Harness.run(["train", "--config", try config(), "--tp", "3"], ranks: 3), mentioning: "n_head", "n_head % tp")
+    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "train.batch_size=3"], ranks: 2), mentioning: "batch_size", "batch % dp")
+  }
+
+  @Test func badCommandLineValues() throws {
+    expectUserError(try Harness.run(["bench", "--batch", "0"]), mentioning: "positive", "bench --batch 0")
+    expectUserError(try Harness.run(["frobnicate"]), mentioning: "unexpected argument", "unknown command")
+    expectUserError(try Harness.run(["train"]), mentioning: "no configuration", "train without config")
+  }
+
+  @Test func everyCommandHasHelp() throws {
+    for command in ["train", "prepare", "eval", "sample", "plan", "inspect", "export", "report", "bench"] {
+      let result = try Harness.run([command, "--help"])
+      #expect(result.status == 0, "\(command) --help")
+      #expect(result.stdout.contains("USAGE: swiftlet \(command)"), "\(command) --help text")
+    }
+  }
+}

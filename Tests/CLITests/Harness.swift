@@ -1,0 +1,134 @@
+import Dataset
+import Foundation
+
+/// Runs the built `swiftlet` executable (alone or under `mpirun`) and captures its output.
+enum Harness {
+  /// The build folder holding both this test bundle and the `swiftlet` executable.
+  static let buildDirectory: URL = {
+    var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    for _ in 0..<6 {
+      url = url.deletingLastPathComponent()
+      if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("swiftlet").path) { return url }
+    }
+    return packageRoot.appendingPathComponent(".build/debug")
+  }()
+
+  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+
+  static var executable: String { buildDirectory.appendingPathComponent("swiftlet").path }
+
+  struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  /// Runs `swiftlet arguments…`; with `ranks`, under `mpirun -np ranks --oversubscribe`.
+  @discardableResult
+  static func run(_ arguments: [String], ranks: Int? = nil, environment extra: [String: String] = [:]) throws -> Result {
+    let process = Process()
+    var environment = ProcessInfo.processInfo.environment
+    environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+    environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+    environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+    environment["OPENBLAS_NUM_THREADS"] = "1"
+    for (k, v) in extra { environment[k] = v }
+    process.environment = environment
+    if let ranks {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments = ["mpirun", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)", executable] + arguments
+    } else {
+      process.executableURL = URL(fileURLWithPath: executable)
+      process.arguments = arguments
+    }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes concurrently so a chatty child cannot block on a full pipe.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let errBox = Box()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async {
+      errBox.data = err.fileHandleForReading.readDataToEndOfFile()
+      group.leave()
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    let errData = errBox.data
+    process.waitUntilExit()
+    return Result(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self))
+  }
+
+  /// A fresh temporary folder.
+  static func temporaryDirectory(_ name: String) throws -> String {
+    let path = FileManager.default.temporaryDirectory
+      .appendingPathComponent("swiftlet-test-\(name)-\(UUID().uuidString.prefix(8))").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+  }
+
+  /// Writes train and val shards of pseudo-random tokens below `vocab` into `directory`.
+  /// The tokens follow a learnable pattern (a noisy cycle), so losses fall during training.
+  static func makeShards(in directory: String, vocab: Int = 67, trainTokens: Int = 4000, valTokens: Int = 600) throws {
+    var state: UInt64 = 42
+    func next() -> Int {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return Int(state >> 33)
+    }
+    func tokens(_ count: Int) -> [Int] {
+      (0..<count).map { i in next() % 4 == 0 ? next() % vocab : (i * 7) % vocab }
+    }
+    try TokenShardWriter.write(tokens(trainTokens), to: directory + "/train_000000.bin")
+    try TokenShardWriter.write(tokens(valTokens), to: directory + "/val_000000.bin")
+  }
+
+  /// A tiny model configuration over the shards in `data`.
+  static func tinyConfig(data: String, runDirectory: String, extra: String = "") -> String {
+    """
+    [model]
+    n_layer = 2
+    n_head = 4
+    d_model = 32
+    n_ctx = 16
+    vocab_size = 67
+
+    [data]
+    train = "\(data)/train_*.bin"
+    val = "\(data)/val_*.bin"
+
+    [train]
+    batch_size = 8
+    seq_len = 16
+    max_steps = 10
+    lr = 1e-3
+    min_lr = 1e-4
+    warmup_steps = 2
+    eval_every = 5
+    eval_batches = 2
+    seed = 7
+    threads = 1
+
+    [run]
+    dir = "\(runDirectory)"
+    \(extra)
+    """
+  }
+
+  /// The `kind == "train"` records of a run's metrics.jsonl.
+  static func trainRecords(_ runDirectory: String) throws -> [[String: Any]] {
+    try records(runDirectory).filter { $0["kind"] as? String == "train" }
+  }
+
+  static func records(_ runDirectory: String) throws -> [[String: Any]] {
+    let text = try String(contentsOfFile: runDirectory + "/metrics.jsonl", encoding: .utf8)
+    return text.split(separator: "\n").map {
+      try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+    }
+  }
+}
