@@ -1,0 +1,43 @@
+# Swiftlet — the two front-door commands are `make demo` and `make test` (see README.md).
+# Both install what they need first, so they work on a fresh Debian 12 machine with Swift.
+
+SHELL := /bin/bash
+SWIFT ?= swift
+RANKS ?= 2
+PYTHON ?= python3
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+
+.PHONY: demo test setup setup-python build data bench clean
+
+## The main job: set up, build, prepare tiny Shakespeare, train on $(RANKS) ranks with a
+## checkpoint, resume, sample, and print the compute/carbon report.
+demo: setup build data
+	bash launch/demo.sh
+
+## The whole test suite (release build: the numerical tests train real models).
+test: setup setup-python build
+	$(SWIFT) test -c release 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
+
+## System packages (Open MPI, OpenBLAS, HDF5) — skipped when already installed.
+setup:
+	bash launch/setup-system.sh
+
+## Python packages the reference tests use (CPU torch from the local wheel folder, transformers, h5py, tiktoken).
+setup-python:
+	bash launch/setup-python.sh
+
+build:
+	$(SWIFT) build -c release
+
+## Tokenizer files and tiny Shakespeare token shards in data/.
+data: build
+	bash launch/setup-tokenizer.sh
+	bash launch/prepare-shakespeare.sh
+
+## Speed figures: one rank vs PyTorch, T=1024 MFU, dp/tp scaling (see docs/performance.md).
+bench: build
+	bash launch/bench.sh
+
+clean:
+	rm -rf .build runs data
