@@ -41,3 +41,13 @@ static inline uint32_t swiftlet_crc32_combine(uint32_t crcA, uint32_t crcB, int6
 }
 static inline unsigned swiftlet_h5f_obj_all(void) { return H5F_OBJ_ALL; }
 static inline H5F_libver_t swiftlet_h5f_libver_latest(void) { return H5F_LIBVER_LATEST; }
+
+// Thread-safe HDF5 builds (Debian's is one) keep the error stack, and with it the automatic
+// error printing, per thread: silence it once on every thread that calls HDF5.
+static inline void swiftlet_h5e_silence_this_thread(void) {
+  static __thread int silenced = 0;
+  if (!silenced) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    silenced = 1;
+  }
+}

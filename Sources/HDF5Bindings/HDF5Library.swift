@@ -3,21 +3,22 @@ import SwiftletCore
 
 /// Process-wide HDF5 setup and the translation of HDF5 failures into `SwiftletError`s.
 ///
-/// HDF5 prints its whole error stack to stderr by default; Swiftlet turns it off once
-/// (`H5Eset_auto2`) and instead reads the innermost message off the stack, so every failure is
+/// HDF5 prints its whole error stack to stderr by default; Swiftlet turns that off
+/// (`H5Eset_auto2`, once per thread) and instead reads the innermost message off the stack, so every failure is
 /// one line naming the operation, the object and the file.
 enum HDF5Library {
   /// Runs once, before the first HDF5 call made through these bindings.
   static let initialized: Bool = {
     _ = H5open()
-    _ = H5Eset_auto2(hid_t(H5E_DEFAULT), nil, nil)
     return true
   }()
 
-  /// Makes sure `initialized` has run.
+  /// Opens the library once and silences automatic error printing on the calling thread
+  /// (HDF5 keeps that setting per thread); called before every HDF5 operation.
   @inline(__always)
   static func ensureInitialized() {
     _ = initialized
+    swiftlet_h5e_silence_this_thread()
   }
 
   /// The most specific message on HDF5's current error stack (then clears the stack).

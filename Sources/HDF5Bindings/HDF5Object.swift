@@ -30,6 +30,7 @@ public class HDF5Object: CustomStringConvertible {
 
   /// The identifier, or an error if the object was closed.
   func id() throws -> hid_t {
+    HDF5Library.ensureInitialized()
     guard rawID >= 0 else {
       throw SwiftletError("HDF5 object '\(path)' in \(filePath) is used after it was closed")
     }
