@@ -30,7 +30,8 @@ public enum CRC32 {
 /// the whole tensor's bytes written at once, and the bookkeeping also proves that every element
 /// was written exactly once.
 struct PiecewiseChecksum {
-  private struct Run {
+  /// A contiguous run of the tensor's bytes and its CRC-32.
+  struct Run {
     var start: Int  // byte offset in the tensor
     var length: Int  // bytes
     var crc: UInt32
@@ -51,12 +52,30 @@ struct PiecewiseChecksum {
   /// Records the box `offset ..< offset + count`, whose elements `bytes` holds in row-major
   /// order of the box. The box must already have been checked to lie inside the tensor.
   mutating func add(_ bytes: UnsafeRawBufferPointer, offset: [Int], count: [Int]) {
-    if count.contains(0) { return }
+    record(runs(of: bytes, offset: offset, count: count))
+  }
+
+  /// Adds runs computed by `runs(of:offset:count:)` (possibly on another thread).
+  mutating func record(_ pieceRuns: [Run]) {
+    for run in pieceRuns {
+      // Pieces usually arrive as consecutive rows: merge them at once to keep the list short.
+      if let last = runs.last, last.start + last.length == run.start {
+        runs[runs.count - 1].crc = CRC32.combine(last.crc, run.crc, secondLength: run.length)
+        runs[runs.count - 1].length += run.length
+      } else {
+        runs.append(run)
+      }
+    }
+  }
+
+  /// The contiguous runs of the box and their CRCs; reads `bytes`, changes nothing.
+  func runs(of bytes: UnsafeRawBufferPointer, offset: [Int], count: [Int]) -> [Run] {
+    if count.contains(0) { return [] }
     let rank = shape.count
     if rank == 0 {
-      append(start: 0, bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<elementSize]))
-      return
+      return [Run(start: 0, length: elementSize, crc: CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<elementSize])))]
     }
+    var pieceRuns: [Run] = []
     // Element strides of the tensor.
     var strides = [Int](repeating: 1, count: rank)
     for axis in stride(from: rank - 2, through: 0, by: -1) {
@@ -71,9 +90,13 @@ struct PiecewiseChecksum {
     while true {
       var start = offset[inner] * strides[inner]
       for axis in 0..<inner { start += (offset[axis] + index[axis]) * strides[axis] }
-      append(
-        start: start * elementSize,
-        bytes: UnsafeRawBufferPointer(rebasing: bytes[source..<source + runBytes]))
+      let crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[source..<source + runBytes]))
+      if let last = pieceRuns.last, last.start + last.length == start * elementSize {
+        pieceRuns[pieceRuns.count - 1].crc = CRC32.combine(last.crc, crc, secondLength: runBytes)
+        pieceRuns[pieceRuns.count - 1].length += runBytes
+      } else {
+        pieceRuns.append(Run(start: start * elementSize, length: runBytes, crc: crc))
+      }
       source += runBytes
       // Advance the odometer; stop after the last combination.
       var axis = inner - 1
@@ -85,17 +108,7 @@ struct PiecewiseChecksum {
       }
       if axis < 0 { break }
     }
-  }
-
-  private mutating func append(start: Int, bytes: UnsafeRawBufferPointer) {
-    let crc = CRC32.checksum(bytes)
-    // Pieces usually arrive as consecutive rows: merge them at once to keep the list short.
-    if let last = runs.last, last.start + last.length == start {
-      runs[runs.count - 1].crc = CRC32.combine(last.crc, crc, secondLength: bytes.count)
-      runs[runs.count - 1].length += bytes.count
-    } else {
-      runs.append(Run(start: start, length: bytes.count, crc: crc))
-    }
+    return pieceRuns
   }
 
   /// The CRC-32 of the whole tensor, or an error naming the first gap or overlap.

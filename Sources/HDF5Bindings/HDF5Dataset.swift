@@ -127,6 +127,12 @@ public final class HDF5Dataset: HDF5Object {
     }
   }
 
+  /// Throws unless the box `offset ..< offset + count` lies inside the dataset and holds
+  /// exactly `bufferCount` elements (the check every hyperslab read and write makes first).
+  public func checkHyperslab(offset: [Int], count: [Int], bufferCount: Int) throws {
+    _ = try validateBox(offset: offset, count: count, bufferCount: bufferCount, "address")
+  }
+
   /// Checks that the box lies inside the dataset and matches the buffer; returns its size.
   private func validateBox(offset: [Int], count: [Int], bufferCount: Int, _ operation: String) throws
     -> Int
