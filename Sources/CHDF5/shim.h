@@ -16,3 +16,38 @@ static inline unsigned swiftlet_h5f_acc_excl(void) { return H5F_ACC_EXCL; }
 static inline unsigned swiftlet_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned swiftlet_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
 static inline hsize_t swiftlet_h5s_unlimited(void) { return H5S_UNLIMITED; }
+
+// More type ids, property-list classes and sizes used by HDF5Bindings.
+static inline hid_t swiftlet_h5t_native_uint8(void) { return H5T_NATIVE_UINT8; }
+static inline hid_t swiftlet_h5t_native_int32(void) { return H5T_NATIVE_INT32; }
+static inline hid_t swiftlet_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
+static inline hid_t swiftlet_h5t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
+static inline hid_t swiftlet_h5t_std_i64le(void) { return H5T_STD_I64LE; }
+static inline hid_t swiftlet_h5t_std_i32le(void) { return H5T_STD_I32LE; }
+static inline hid_t swiftlet_h5t_std_u8le(void) { return H5T_STD_U8LE; }
+static inline hid_t swiftlet_h5p_file_create(void) { return H5P_FILE_CREATE; }
+static inline hid_t swiftlet_h5p_link_create(void) { return H5P_LINK_CREATE; }
+static inline size_t swiftlet_h5t_variable(void) { return H5T_VARIABLE; }
+
+// zlib's CRC-32 (the one Python's zlib.crc32 computes), used for per-dataset checksums.
+// libhdf5 already depends on zlib; module.modulemap links it explicitly.
+#include <zlib.h>
+static inline uint32_t swiftlet_crc32(uint32_t crc, const void *bytes, size_t count) {
+  return (uint32_t)crc32_z(crc, (const Bytef *)bytes, count);
+}
+/// CRC-32 of A‖B from crc(A), crc(B) and B's length in bytes.
+static inline uint32_t swiftlet_crc32_combine(uint32_t crcA, uint32_t crcB, int64_t lengthB) {
+  return (uint32_t)crc32_combine(crcA, crcB, (z_off_t)lengthB);
+}
+static inline unsigned swiftlet_h5f_obj_all(void) { return H5F_OBJ_ALL; }
+static inline H5F_libver_t swiftlet_h5f_libver_latest(void) { return H5F_LIBVER_LATEST; }
+
+// Thread-safe HDF5 builds (Debian's is one) keep the error stack, and with it the automatic
+// error printing, per thread: silence it once on every thread that calls HDF5.
+static inline void swiftlet_h5e_silence_this_thread(void) {
+  static __thread int silenced = 0;
+  if (!silenced) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    silenced = 1;
+  }
+}

@@ -1,0 +1,156 @@
+import CHDF5
+import SwiftletCore
+
+/// What a group member is.
+public enum HDF5MemberKind: Sendable {
+  case group, dataset, other
+}
+
+/// An open HDF5 group: creates and opens nested groups and datasets, lists its members.
+///
+/// Names may be nested paths (`"optimizer/exp_avg"`); member names themselves may contain dots
+/// (Hugging Face tensor names such as `transformer.h.0.ln_1.weight`) but not `/`.
+public class HDF5Group: HDF5Object {
+  /// Creates group `name` below this one, with any missing intermediate groups.
+  public func createGroup(_ name: String) throws -> HDF5Group {
+    let target = childPath(name)
+    let linkProperties = try makeIntermediateGroupLinkProperties(object: target)
+    let groupID = H5Gcreate2(try id(), name, linkProperties.id, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
+    return HDF5Group(
+      id: try checkID(groupID, "create group", object: target), filePath: filePath, path: target,
+      close: H5Gclose)
+  }
+
+  /// Opens the existing group `name`.
+  public func openGroup(_ name: String) throws -> HDF5Group {
+    let target = childPath(name)
+    let groupID = H5Gopen2(try id(), name, hid_t(H5P_DEFAULT))
+    return HDF5Group(
+      id: try checkID(groupID, "open group", object: target), filePath: filePath, path: target,
+      close: H5Gclose)
+  }
+
+  /// Opens group `name`, creating it (and its parents) if it does not exist.
+  public func openOrCreateGroup(_ name: String) throws -> HDF5Group {
+    try contains(name) ? openGroup(name) : createGroup(name)
+  }
+
+  /// Whether a member exists at the (possibly nested) path `name`.
+  public func contains(_ name: String) throws -> Bool {
+    let parentID = try id()
+    // H5Lexists fails rather than answering "no" when an intermediate group is missing,
+    // so check each prefix of the path in turn.
+    let absolute = name.hasPrefix("/")
+    let components = name.split(separator: "/")
+    for last in components.indices {
+      let prefix = (absolute ? "/" : "") + components[...last].joined(separator: "/")
+      let exists = H5Lexists(parentID, prefix, hid_t(H5P_DEFAULT))
+      if try !checkBool(exists, "look up", object: childPath(prefix)) { return false }
+    }
+    return true
+  }
+
+  /// The names of this group's direct members, in alphabetical (byte) order.
+  public func memberNames() throws -> [String] {
+    let groupID = try id()
+    var info = H5G_info_t()
+    try check(H5Gget_info(groupID, &info), "list the members of")
+    var names: [String] = []
+    names.reserveCapacity(Int(info.nlinks))
+    for index in 0..<info.nlinks {
+      let length = H5Lget_name_by_idx(
+        groupID, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, hid_t(H5P_DEFAULT))
+      if length < 0 { throw HDF5Library.error("list the members of", object: path, file: filePath) }
+      var buffer = [CChar](repeating: 0, count: length + 1)
+      let written = H5Lget_name_by_idx(
+        groupID, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, hid_t(H5P_DEFAULT))
+      if written < 0 { throw HDF5Library.error("list the members of", object: path, file: filePath) }
+      names.append(String(decoding: buffer.prefix(written).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+    return names
+  }
+
+  /// Whether member `name` is a group, a dataset or something else (a named datatype).
+  public func memberKind(_ name: String) throws -> HDF5MemberKind {
+    let target = childPath(name)
+    let objectID = try checkID(H5Oopen(try id(), name, hid_t(H5P_DEFAULT)), "open", object: target)
+    defer { _ = H5Oclose(objectID) }
+    switch H5Iget_type(objectID) {
+    case H5I_GROUP: return .group
+    case H5I_DATASET: return .dataset
+    default: return .other
+    }
+  }
+
+  /// Creates dataset `name` of `kind` elements and `shape` (empty = scalar).
+  ///
+  /// - Parameters:
+  ///   - chunkShape: store the data in chunks of this shape (same rank as `shape`, each entry
+  ///     ≥ 1). Without it the layout is contiguous: one run of bytes, written straight from
+  ///     the caller's buffer and found at `HDF5Dataset.fileOffset`.
+  ///   - fletcher32: add HDF5's Fletcher-32 filter, which stores a checksum per chunk and makes
+  ///     every read of a damaged chunk fail. Requires `chunkShape`.
+  public func createDataset(
+    _ name: String, kind: HDF5ElementKind, shape: [Int], chunkShape: [Int]? = nil,
+    fletcher32: Bool = false
+  ) throws -> HDF5Dataset {
+    let target = childPath(name)
+    guard shape.allSatisfy({ $0 >= 0 }) else {
+      throw SwiftletError("cannot create dataset '\(target)' in \(filePath): negative extent in shape \(shape)")
+    }
+    let space = try makeDataspace(shape, object: target)
+    let creation = try makePropertyList(swiftlet_h5p_dataset_create(), object: target)
+    // Never pre-fill: every element is written by the caller, so a fill would be a second pass.
+    try check(H5Pset_fill_time(creation.id, H5D_FILL_TIME_NEVER), "configure", object: target)
+    if let chunkShape {
+      guard chunkShape.count == shape.count, !shape.isEmpty, chunkShape.allSatisfy({ $0 >= 1 }) else {
+        throw SwiftletError(
+          "cannot create dataset '\(target)' in \(filePath): chunk shape \(chunkShape) does not fit shape \(shape)")
+      }
+      let dims = chunkShape.map { hsize_t($0) }
+      try check(H5Pset_chunk(creation.id, Int32(dims.count), dims), "set the chunking of", object: target)
+      if fletcher32 {
+        try check(H5Pset_fletcher32(creation.id), "add the Fletcher-32 filter to", object: target)
+      }
+    } else if fletcher32 {
+      throw SwiftletError(
+        "cannot create dataset '\(target)' in \(filePath): the Fletcher-32 filter needs a chunk shape")
+    }
+    let linkProperties = try makeIntermediateGroupLinkProperties(object: target)
+    let datasetID = H5Dcreate2(
+      try id(), name, kind.fileType, space.id, linkProperties.id, creation.id, hid_t(H5P_DEFAULT))
+    return try HDF5Dataset(
+      id: checkID(datasetID, "create dataset", object: target), filePath: filePath, path: target)
+  }
+
+  /// Creates a dataset whose element type is `T`.
+  public func createDataset<T: HDF5Element>(
+    _ name: String, of type: T.Type, shape: [Int], chunkShape: [Int]? = nil, fletcher32: Bool = false
+  ) throws -> HDF5Dataset {
+    try createDataset(name, kind: T.hdf5Kind, shape: shape, chunkShape: chunkShape, fletcher32: fletcher32)
+  }
+
+  /// Opens the existing dataset `name`.
+  public func openDataset(_ name: String) throws -> HDF5Dataset {
+    let target = childPath(name)
+    let datasetID = H5Dopen2(try id(), name, hid_t(H5P_DEFAULT))
+    return try HDF5Dataset(
+      id: checkID(datasetID, "open dataset", object: target), filePath: filePath, path: target)
+  }
+
+  /// Creates dataset `name` holding `values` with `shape` in one call.
+  @discardableResult
+  public func writeDataset<T: HDF5Element>(_ name: String, values: [T], shape: [Int]) throws
+    -> HDF5Dataset
+  {
+    let dataset = try createDataset(name, of: T.self, shape: shape)
+    try dataset.write(values)
+    return dataset
+  }
+
+  private func makeIntermediateGroupLinkProperties(object: String) throws -> ScopedID {
+    let properties = try makePropertyList(swiftlet_h5p_link_create(), object: object)
+    try check(H5Pset_create_intermediate_group(properties.id, 1), "configure", object: object)
+    return properties
+  }
+}
