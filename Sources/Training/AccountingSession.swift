@@ -29,6 +29,16 @@ final class AccountingSession {
     return perToken * Double(config.tokensPerStep)
   }
 
+  /// The cumulative ledger as stored in checkpoints (`/accounting` attributes).
+  var ledger: [String: Double] {
+    ["flops": flops]
+  }
+
+  /// Continues the totals of a resumed run.
+  func restore(ledger: [String: Double], resumedStep: Int) {
+    flops = ledger["flops"] ?? modelFlopsPerStep * Double(resumedStep)
+  }
+
   func recordStep(tokens: Int, seconds: Double, cpuSeconds: Double) throws -> StepEntry {
     flops += modelFlopsPerStep
     stepsSeen += 1

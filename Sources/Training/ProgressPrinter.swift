@@ -9,9 +9,22 @@ public final class ProgressPrinter {
   private var lastPrint = MonotonicClock.now()
   private var live = false
 
+  /// - Parameter every: steps between plain lines when not drawing live.
+  ///
+  /// Live drawing needs a terminal. Under `mpirun` a rank's stdout is a pseudo-terminal even
+  /// when the job's output goes to a file, so there `SWIFTLET_PROGRESS=live` (set by
+  /// launch/local.sh when it runs on a terminal) must ask for it; `SWIFTLET_PROGRESS=lines`
+  /// forces plain lines everywhere.
   public init(every: Int) {
     self.every = max(1, every)
-    isTerminal = isatty(STDOUT_FILENO) != 0
+    let environment = ProcessInfo.processInfo.environment
+    switch environment["SWIFTLET_PROGRESS"] {
+    case "live": isTerminal = true
+    case "lines": isTerminal = false
+    default:
+      let underLauncher = environment["OMPI_COMM_WORLD_SIZE"] != nil || environment["PMI_SIZE"] != nil
+      isTerminal = !underLauncher && isatty(STDOUT_FILENO) != 0
+    }
   }
 
   /// Shows one training step's line.

@@ -1,3 +1,4 @@
+import Checkpointing
 import Dataset
 import Foundation
 import GPT
@@ -37,6 +38,10 @@ public final class Trainer {
   /// Training losses of the steps run by this process (for tests and the summary).
   public private(set) var losses: [Double] = []
   public private(set) var lastValidationLoss: Double?
+  /// Step at which to checkpoint and stop as if preempted (tests and the demo use it).
+  public var stopAtStep: Int?
+  /// The checkpoint this run resumed from, if any.
+  public private(set) var resumedFrom: String?
 
   public init(config: RunConfig, grid: ProcessGrid) throws {
     self.config = config
@@ -69,7 +74,52 @@ public final class Trainer {
       warmupSteps: config.int("train.warmup_steps"), totalSteps: config.maxSteps)
     progress = ProgressPrinter(every: config.int("train.log_every"))
     accounting = try AccountingSession(config: config, grid: grid)
+    try resumeIfRequested()
   }
+
+  private func resumeIfRequested() throws {
+    let progress = self.progress
+    let isCoordinator = grid.isCoordinator
+    guard let reader = try ResumeSource.resolve(config: config, grid: grid, warn: { if isCoordinator { progress.event($0) } })
+    else { return }
+    let stored = try RunConfig.fromJSON(reader.config)
+    guard stored.model == config.model else {
+      throw SwiftletError(
+        "\(reader.path) is a checkpoint of another model (\(stored.model.nLayer) layers, d_model \(stored.model.dModel), "
+          + "vocab \(stored.model.vocabSize)); this run is \(config.model.nLayer) layers, d_model \(config.model.dModel), "
+          + "vocab \(config.model.vocabSize). Use another run.dir or checkpoint.resume = never")
+    }
+    try ShardedCheckpoint.load(reader: reader, model: model, optimizer: optimizer)
+    step = reader.step
+    tokensSeen = Int(reader.tokensSeen)
+    let state = try reader.state()
+    skippedSteps = Int(state.integers["skipped_steps"] ?? 0)
+    accounting.restore(ledger: try reader.accounting(), resumedStep: step)
+    resumedFrom = reader.path
+    if grid.isCoordinator {
+      progress.event("resuming from \(reader.path) at step \(step) (\(tokensSeen) tokens; written by \(state.strings["written_by_layout"] ?? "?"))")
+    }
+  }
+
+  /// Writes a checkpoint of the current step (collective) and prunes old ones.
+  public func saveCheckpoint() throws {
+    let start = MonotonicClock.now()
+    let directory = config.runDirectory + "/checkpoints"
+    let path = try ShardedCheckpoint.save(
+      model: model, optimizer: optimizer, grid: grid, directory: directory,
+      metadata: .init(
+        step: step, tokensSeen: tokensSeen, configJSON: config.json, ledger: accounting.ledger,
+        state: CheckpointState(integers: ["skipped_steps": Int64(skippedSteps)])))
+    if grid.isCoordinator {
+      let removed = (try? CheckpointDirectory(path: directory).prune(keep: config.int("checkpoint.keep"))) ?? []
+      progress.event(
+        String(format: "checkpoint step %d saved: %@ (%.1f s)%@", step, path, MonotonicClock.now() - start,
+               removed.isEmpty ? "" : ", removed \(removed.count) older"))
+    }
+    lastSavedStep = step
+  }
+
+  private var lastSavedStep = -1
 
   /// Opens the run directory's metrics (rank 0) and trains until `max_steps`.
   public func run() throws {
@@ -81,16 +131,39 @@ public final class Trainer {
           + "(dp \(grid.dpSize) × tp \(grid.tpSize)), batch \(config.batchSize)×\(config.seqLen), "
           + "steps \(step)→\(config.maxSteps)")
     }
+    PreemptionSignal.install()
     let evalEvery = config.int("train.eval_every")
+    let saveEvery = config.int("checkpoint.every")
     while step < config.maxSteps {
       try report(try trainStep())
       if let evaluator, evalEvery > 0, step % evalEvery == 0, step < config.maxSteps {
         try evaluate(evaluator)
       }
+      // All ranks agree whether to stop, so they checkpoint and leave at the same step.
+      let localStop: Int64 = PreemptionSignal.requested ? 2 : (step == stopAtStep ? 1 : 0)
+      let stop = try grid.world.allreduce(localStop, op: .max)
+      if stop > 0 || (saveEvery > 0 && step % saveEvery == 0) {
+        try saveCheckpoint()
+      }
+      if stop > 0 {
+        progress.finish()
+        if grid.isCoordinator {
+          progress.event(
+            stop == 2
+              ? "stopping at step \(step) after \(PreemptionSignal.receivedName): checkpoint saved, resume with checkpoint.resume = auto"
+              : "stopping at step \(step) as asked (--stop-at-step): checkpoint saved")
+        }
+        interrupted = true
+        return
+      }
     }
     if let evaluator { try evaluate(evaluator) }
+    if lastSavedStep != step { try saveCheckpoint() }
     progress.finish()
   }
+
+  /// Whether `run()` stopped early (preemption signal or `stopAtStep`).
+  public private(set) var interrupted = false
 
   private func evaluate(_ evaluator: Evaluator) throws {
     let loss = try evaluator.meanLoss(model: model, dataParallel: grid.dataParallel)

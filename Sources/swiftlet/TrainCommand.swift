@@ -27,6 +27,9 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("run-dir"), help: "Run directory (overrides run.dir).")
   var runDir: String?
 
+  @Option(name: .customLong("stop-at-step"), help: "Checkpoint and exit 0 after this step, as a preempted job would (resume with checkpoint.resume = auto).")
+  var stopAtStep: Int?
+
   func run() throws {
     let world = try MPIRuntime.initialise()
     var overrides = self.overrides
@@ -50,6 +53,7 @@ struct Train: ParsableCommand {
     _ = Coordinator.configureThreads(requested: config.int("train.threads"), ranksOnNode: grid.node.size)
     do {
       let trainer = try Trainer(config: config, grid: grid)
+      trainer.stopAtStep = stopAtStep
       try trainer.run()
     } catch {
       if world.size > 1 {

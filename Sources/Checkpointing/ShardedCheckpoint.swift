@@ -1,0 +1,201 @@
+import GPT
+import Kernels
+import MPIBindings
+import Optimizers
+import Parallel
+import SwiftletCore
+
+/// Saves and loads a rank-sharded model and optimizer to and from the layout-independent
+/// checkpoint file (contract section 6): full tensors under Hugging Face names, whatever the
+/// (dp, tp) layout that wrote or reads them.
+///
+/// Saving gathers one tensor at a time from the tensor-parallel ranks of data-parallel replica 0
+/// to world rank 0, which writes it (peak extra memory: about two copies of the largest tensor).
+/// Every collective is entered by every rank that owns a piece (BRIEF: transformers PR #48569
+/// deadlocked when only rank 0 entered a gather), and a write failure on rank 0 does not leave
+/// the other ranks waiting: rank 0 keeps gathering, then broadcasts the outcome to all.
+///
+/// Loading lets every rank read its own slices (hyperslabs) of each full tensor, so resuming on
+/// another layout needs no conversion step.
+public enum ShardedCheckpoint {
+  /// What goes into a checkpoint besides the tensors.
+  public struct Metadata {
+    public var step: Int
+    public var tokensSeen: Int
+    public var configJSON: String
+    public var ledger: [String: Double]
+    public var state: CheckpointState
+
+    public init(step: Int, tokensSeen: Int, configJSON: String, ledger: [String: Double], state: CheckpointState) {
+      self.step = step
+      self.tokensSeen = tokensSeen
+      self.configJSON = configJSON
+      self.ledger = ledger
+      self.state = state
+    }
+  }
+
+  /// Collective over the world. Returns the checkpoint's path on every rank, or throws the same
+  /// error on every rank if rank 0 could not write it (earlier checkpoints stay intact).
+  public static func save(
+    model: GPTModel, optimizer: Optimizer, grid: ProcessGrid, directory: String, metadata: Metadata
+  ) throws -> String {
+    var writer: CheckpointWriter?
+    var failure: String?
+    func attempt(_ body: () throws -> Void) {
+      guard failure == nil else { return }
+      do { try body() } catch {
+        failure = (error as? SwiftletError)?.message ?? "\(error)"
+        writer?.abandon()
+      }
+    }
+    if grid.isCoordinator {
+      attempt {
+        writer = try CheckpointWriter(
+          directory: directory, step: metadata.step, tokensSeen: Int64(metadata.tokensSeen), config: metadata.configJSON)
+      }
+    }
+    if grid.dpRank == 0 {
+      let layouts = try (0..<grid.tpSize).map {
+        try ParameterLayout(config: model.config, tpRank: $0, tpSize: grid.tpSize)
+      }
+      let sources: [(prefix: (String) -> String, arena: FloatArena)] =
+        [({ CheckpointLayout.modelTensor($0) }, model.parameters)]
+        + optimizer.stateArenas.map { state in
+          ({ CheckpointLayout.optimizerTensor(kind: state.kind, name: $0) }, state.arena)
+        }
+      for source in sources {
+        for (index, tensor) in model.layout.tensors.enumerated() {
+          let full = try gatherFullTensor(
+            index: index, arena: source.arena, layouts: layouts, group: grid.tensorParallel,
+            isRoot: grid.isCoordinator)
+          if let full, grid.isCoordinator {
+            attempt {
+              try full.withUnsafeBufferPointer {
+                try writer!.writeTensor(source.prefix(tensor.name), shape: tensor.fullShape, values: $0)
+              }
+            }
+          }
+        }
+      }
+    }
+    var path = ""
+    if grid.isCoordinator {
+      attempt {
+        var state = metadata.state
+        state.integers["optimizer_step"] = Int64(optimizer.step)
+        state.strings["written_by_layout"] = "dp=\(grid.dpSize),tp=\(grid.tpSize)"
+        try writer!.writeAccounting(metadata.ledger)
+        try writer!.writeState(state)
+        path = try writer!.commit()
+      }
+    }
+    let outcome = try grid.world.broadcast(string: failure.map { "error\n" + $0 } ?? "ok\n" + path)
+    let parts = outcome.split(separator: "\n", maxSplits: 1).map(String.init)
+    if parts.first == "error" { throw SwiftletError(parts.count > 1 ? parts[1] : "checkpoint save failed") }
+    return parts.count > 1 ? parts[1] : ""
+  }
+
+  /// Gathers tensor `index` of `arena` from the tensor-parallel group to its rank 0 and returns
+  /// the full tensor there (nil elsewhere). Local shard sizes are equal on all tp ranks.
+  static func gatherFullTensor(
+    index: Int, arena: FloatArena, layouts: [ParameterLayout], group: Communicator, isRoot: Bool
+  ) throws -> [Float]? {
+    let mine = layouts[group.rank].tensors[index]
+    let local = UnsafePointer(arena.base + mine.offset)
+    var full = isRoot ? [Float](repeating: 0, count: mine.fullCount) : []
+    if group.size == 1 {
+      full.withUnsafeMutableBufferPointer { out in
+        for run in mine.runs { (out.baseAddress! + run.global).update(from: local + run.local, count: run.length) }
+      }
+      return full
+    }
+    var received = [Float](repeating: 0, count: group.rank == 0 ? mine.count * group.size : 0)
+    try received.withUnsafeMutableBufferPointer {
+      try group.gather(local, count: mine.count, into: group.rank == 0 ? $0.baseAddress : nil, root: 0)
+    }
+    guard group.rank == 0 else { return nil }
+    full.withUnsafeMutableBufferPointer { out in
+      received.withUnsafeBufferPointer { pieces in
+        for rank in 0..<group.size {
+          let shard = layouts[rank].tensors[index]
+          let source = pieces.baseAddress! + rank * shard.count
+          for run in shard.runs {
+            (out.baseAddress! + run.global).update(from: source + run.local, count: run.length)
+          }
+        }
+      }
+    }
+    return full
+  }
+
+  /// Reads this rank's slices of every model tensor and optimizer state from `reader`.
+  /// Checks first that the file holds a model of the same shape.
+  public static func load(reader: CheckpointReader, model: GPTModel, optimizer: Optimizer) throws {
+    for tensor in model.layout.tensors {
+      let path = CheckpointLayout.modelTensor(tensor.name)
+      guard try reader.contains(path) else {
+        throw SwiftletError("\(reader.path) has no tensor \(tensor.name): not a checkpoint of this model")
+      }
+      let shape = try reader.shape(of: path)
+      guard shape == tensor.fullShape else {
+        throw SwiftletError(
+          "\(reader.path) holds a model of another shape: \(tensor.name) is \(shape), this run needs \(tensor.fullShape)")
+      }
+    }
+    for tensor in model.layout.tensors {
+      try readShard(reader, CheckpointLayout.modelTensor(tensor.name), tensor, into: model.parameters.base + tensor.offset)
+      for state in optimizer.stateArenas {
+        let path = CheckpointLayout.optimizerTensor(kind: state.kind, name: tensor.name)
+        guard try reader.contains(path) else {
+          throw SwiftletError("\(reader.path) has no optimizer state \(path) (checkpoint of another optimizer?)")
+        }
+        try readShard(reader, path, tensor, into: state.arena.base + tensor.offset)
+      }
+    }
+    let state = try reader.state()
+    optimizer.step = Int(state.integers["optimizer_step"] ?? Int64(reader.step))
+  }
+
+  /// Reads the part of full tensor `path` that `tensor` (a shard) holds into `destination`.
+  static func readShard(
+    _ reader: CheckpointReader, _ path: String, _ tensor: ParameterTensor, into destination: FloatPointer
+  ) throws {
+    let out = UnsafeMutableBufferPointer(start: destination, count: tensor.count)
+    switch tensor.sharding {
+    case .replicated:
+      try reader.read(path, into: out)
+    case .rows:
+      let rows = tensor.localShape[0]
+      try reader.read(path, rows: (tensor.tpRank * rows)..<((tensor.tpRank + 1) * rows), into: out)
+    case .vocabRows:
+      out.update(repeating: 0)
+      guard let run = tensor.runs.first else { return }
+      let width = tensor.localShape[1]
+      let first = run.global / width
+      try reader.read(
+        path, rows: first..<(first + run.length / width),
+        into: UnsafeMutableBufferPointer(start: destination, count: run.length))
+    case .columns(let blocks):
+      let fullWidth = tensor.fullShape.last!
+      let rows = tensor.fullCount / fullWidth
+      let width = fullWidth / blocks / tensor.tpSize
+      var piece = [Float](repeating: 0, count: rows * width)
+      for block in 0..<blocks {
+        let column = block * (fullWidth / blocks) + tensor.tpRank * width
+        try piece.withUnsafeMutableBufferPointer { buffer in
+          if tensor.fullShape.count == 1 {
+            try reader.read(path, offset: [column], count: [width], into: buffer)
+          } else {
+            try reader.read(path, offset: [0, column], count: [rows, width], into: buffer)
+          }
+        }
+        for row in 0..<rows {
+          for j in 0..<width {
+            destination[row * blocks * width + block * width + j] = piece[row * width + j]
+          }
+        }
+      }
+    }
+  }
+}
