@@ -60,7 +60,7 @@ let package = Package(
     .testTarget(name: "AccountingTests", dependencies: ["Accounting", "GPT"]),
     .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "HDF5Bindings"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training"]),
-    .testTarget(name: "CLITests", dependencies: ["Dataset"]),
+    .testTarget(name: "CLITests", dependencies: ["Dataset", "Checkpointing"]),
   ],
   // The trainer is single-threaded per rank plus MPI; Swift 6's data-race checking of C globals
   // (stderr, MPI handles) adds ceremony without catching anything here.
