@@ -132,6 +132,22 @@ public enum ShardedCheckpoint {
   /// Reads this rank's slices of every model tensor and optimizer state from `reader`.
   /// Checks first that the file holds a model of the same shape.
   public static func load(reader: CheckpointReader, model: GPTModel, optimizer: Optimizer) throws {
+    try loadParameters(reader: reader, model: model)
+    for tensor in model.layout.tensors {
+      for state in optimizer.stateArenas {
+        let path = CheckpointLayout.optimizerTensor(kind: state.kind, name: tensor.name)
+        guard try reader.contains(path) else {
+          throw SwiftletError("\(reader.path) has no optimizer state \(path) (checkpoint of another optimizer?)")
+        }
+        try readShard(reader, path, tensor, into: state.arena.base + tensor.offset)
+      }
+    }
+    let state = try reader.state()
+    optimizer.step = Int(state.integers["optimizer_step"] ?? Int64(reader.step))
+  }
+
+  /// Reads this rank's slices of the model tensors only (evaluation, sampling).
+  public static func loadParameters(reader: CheckpointReader, model: GPTModel) throws {
     for tensor in model.layout.tensors {
       let path = CheckpointLayout.modelTensor(tensor.name)
       guard try reader.contains(path) else {
@@ -145,16 +161,7 @@ public enum ShardedCheckpoint {
     }
     for tensor in model.layout.tensors {
       try readShard(reader, CheckpointLayout.modelTensor(tensor.name), tensor, into: model.parameters.base + tensor.offset)
-      for state in optimizer.stateArenas {
-        let path = CheckpointLayout.optimizerTensor(kind: state.kind, name: tensor.name)
-        guard try reader.contains(path) else {
-          throw SwiftletError("\(reader.path) has no optimizer state \(path) (checkpoint of another optimizer?)")
-        }
-        try readShard(reader, path, tensor, into: state.arena.base + tensor.offset)
-      }
     }
-    let state = try reader.state()
-    optimizer.step = Int(state.integers["optimizer_step"] ?? Int64(reader.step))
   }
 
   /// Reads the part of full tensor `path` that `tensor` (a shard) holds into `destination`.

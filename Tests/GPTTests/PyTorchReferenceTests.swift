@@ -106,3 +106,36 @@ struct PyTorchReferenceTests {
     #expect(diff <= 1e-5 * max(scale, 1), "logits after training: max diff \(diff)")
   }
 }
+
+extension PyTorchReferenceTests {
+  @Test func kvCacheDecoderReproducesTheFullForwardLogits() throws {
+    let batch = fixture.batch
+    let expected = fixture.tensor("logits")
+    let v = model.config.vocabSize
+    let decoder = try KVCacheDecoder(model: model)
+    var worst: Float = 0
+    for row in 0..<batch.b {
+      decoder.reset()
+      for position in 0..<batch.t {
+        try decoder.append(Int(batch.inputs[row * batch.t + position]))
+        let start = expected.startIndex + (row * batch.t + position) * v
+        let (diff, _) = maxDifference(UnsafeBufferPointer(start: decoder.logits.base, count: v), expected[start..<(start + v)])
+        worst = max(worst, diff)
+      }
+    }
+    #expect(worst <= 1e-5, "KV-cache logits differ from PyTorch by \(worst)")
+  }
+
+  @Test func samplingIsGreedyAtZeroTemperatureAndSeededOtherwise() {
+    let logits: [Float] = [0.1, 2.0, -1.0, 1.9]
+    let greedy = TokenSampler(temperature: 0, topK: 0, seed: 1)
+    #expect(logits.withUnsafeBufferPointer { greedy.pick(logits: $0.baseAddress!, vocabSize: 4, draw: 0) } == 1)
+    let a = TokenSampler(temperature: 1, topK: 2, seed: 9)
+    let b = TokenSampler(temperature: 1, topK: 2, seed: 9)
+    let drawsA = (0..<50).map { i in logits.withUnsafeBufferPointer { a.pick(logits: $0.baseAddress!, vocabSize: 4, draw: i) } }
+    let drawsB = (0..<50).map { i in logits.withUnsafeBufferPointer { b.pick(logits: $0.baseAddress!, vocabSize: 4, draw: i) } }
+    #expect(drawsA == drawsB)
+    #expect(Set(drawsA).isSubset(of: [1, 3]), "top-2 keeps tokens 1 and 3 only")
+    #expect(Set(drawsA).count == 2, "both top-2 tokens drawn at temperature 1")
+  }
+}
