@@ -25,7 +25,7 @@ public enum HuggingFaceExport {
   /// Writes `outputDirectory/model.safetensors` and `outputDirectory/config.json`.
   ///
   /// Memory: one tensor at a time. The checkpoint's config must describe a GPT-2/GPT-3 shape;
-  /// every tensor of that shape must be present with its contract shape.
+  /// every tensor of that shape must be present with its contract shape and pass its CRC-32.
   @discardableResult
   public static func export(checkpoint path: String, to outputDirectory: String) throws -> Summary {
     let reader = try CheckpointReader(path: path)
@@ -118,13 +118,21 @@ public enum HuggingFaceExport {
       var length = UInt64(header.count).littleEndian
       try handle.write(contentsOf: Data(bytes: &length, count: 8))
       try handle.write(contentsOf: header)
+      let storedChecksums = Dictionary(
+        try reader.tensors().map { ($0.path, $0.storedChecksum) }, uniquingKeysWith: { first, _ in first })
       let largest = tensors.map { $0.shape.reduce(1, *) }.max() ?? 0
       let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: largest)
       defer { buffer.deallocate() }
       for (name, shape) in tensors {
         let count = shape.reduce(1, *)
         let slice = UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
-        try reader.read(CheckpointLayout.modelTensor(name), into: slice)
+        let tensorPath = CheckpointLayout.modelTensor(name)
+        try reader.read(tensorPath, into: slice)
+        // Every byte passes through here anyway: check it, so a damaged checkpoint is never
+        // exported as a healthy-looking model.
+        if let stored = storedChecksums[tensorPath] ?? nil, stored != CRC32.checksum(UnsafeBufferPointer(slice)) {
+          throw SwiftletError("checkpoint \(reader.path) is damaged ('\(tensorPath)' fails its checksum); nothing exported")
+        }
         try handle.write(contentsOf: Data(bytesNoCopy: slice.baseAddress!, count: count * 4, deallocator: .none))
       }
       try handle.synchronize()

@@ -1,5 +1,6 @@
 import Checkpointing
 import Foundation
+import HDF5Bindings
 import SwiftletCore
 import Testing
 
@@ -105,5 +106,18 @@ struct HuggingFaceExportTests {
       try HuggingFaceExport.export(checkpoint: folder.file("step_00000001.h5"), to: folder.file("out"))
     }
     #expect(error?.message.contains("transformer.wpe.weight") == true)
+  }
+
+  @Test func exportRefusesADamagedCheckpoint() throws {
+    let folder = TemporaryFolder()
+    try writeTinyCheckpoint(directory: folder.path, step: 1)
+    let path = folder.file("step_00000001.h5")
+    let offset = try #require(try HDF5File.open(path: path).openDataset("model/transformer.wpe.weight").fileOffset)
+    try flipByte(at: offset + 3, in: path)
+    let error = #expect(throws: SwiftletError.self) {
+      try HuggingFaceExport.export(checkpoint: path, to: folder.file("out"))
+    }
+    #expect(error?.message.contains("transformer.wpe.weight") == true)
+    #expect(!FileManager.default.fileExists(atPath: folder.file("out/model.safetensors")))
   }
 }
