@@ -16,6 +16,12 @@ public enum CRC32 {
     checksum(UnsafeRawBufferPointer(values), continuing: crc)
   }
 
+  /// `0x` and eight hex digits, as the docs and `swiftlet inspect` print checksums.
+  public static func hex(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+  }
+
   /// The CRC-32 of A‖B, from `crc(A)`, `crc(B)` and the length of B in bytes.
   public static func combine(_ first: UInt32, _ second: UInt32, secondLength: Int) -> UInt32 {
     swiftlet_crc32_combine(first, second, Int64(secondLength))

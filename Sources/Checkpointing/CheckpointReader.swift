@@ -195,7 +195,7 @@ public final class CheckpointReader {
         let computed = try checksum(of: info, blockBytes: blockBytes)
         check.computedChecksum = computed
         if let stored = info.storedChecksum, stored != computed {
-          check.problem = "checksum mismatch (stored \(hex(stored)), computed \(hex(computed)))"
+          check.problem = "checksum mismatch (stored \(CRC32.hex(stored)), computed \(CRC32.hex(computed)))"
         } else if info.storedChecksum == nil, requiresChecksum {
           check.problem = "no '\(CheckpointLayout.checksumAttribute)' attribute"
         }
@@ -286,9 +286,4 @@ public final class CheckpointReader {
     }
     return crc
   }
-}
-
-private func hex(_ value: UInt32) -> String {
-  let digits = String(value, radix: 16)
-  return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
 }

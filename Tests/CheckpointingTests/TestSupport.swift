@@ -67,14 +67,31 @@ func runProcess(_ executable: String, _ arguments: [String], environment: [Strin
   return ProcessResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
 }
 
-/// The path of python3 if it can import every module in `modules`, else nil.
-func pythonWith(_ modules: [String]) -> String? {
-  for candidate in ["/usr/bin/python3", "/usr/local/bin/python3"]
-  where FileManager.default.isExecutableFile(atPath: candidate) {
+/// A python3 interpreter that can import every module in `modules`, else nil: `$SWIFTLET_PYTHON`
+/// if set, else the first `python3` on the PATH (pyenv shims included), else /usr/bin/python3.
+func pythonWith(_ modules: [String]) -> Python? {
+  let environment = ProcessInfo.processInfo.environment
+  var candidates: [String] = []
+  if let chosen = environment["SWIFTLET_PYTHON"] { candidates.append(chosen) }
+  for folder in (environment["PATH"] ?? "").split(separator: ":") {
+    candidates.append("\(folder)/python3")
+  }
+  candidates.append("/usr/bin/python3")
+  for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
     let probe = try? runProcess(candidate, ["-c", "import " + modules.joined(separator: ", ")])
-    if probe?.status == 0 { return candidate }
+    if probe?.status == 0 { return Python(path: candidate) }
   }
   return nil
+}
+
+/// A python3 interpreter found by `pythonWith(_:)`.
+struct Python {
+  let path: String
+
+  /// Runs python with `arguments` (a script path or `-c CODE`, then its arguments).
+  func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    try runProcess(path, arguments, environment: environment)
+  }
 }
 
 /// The package root (for Tests/Reference scripts), found from this source file's location.
