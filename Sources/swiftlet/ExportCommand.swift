@@ -29,7 +29,9 @@ struct Export: ParsableCommand {
 
   func run() throws {
     let summary = try HuggingFaceExport.export(checkpoint: checkpoint, to: output)
-    print("wrote \(summary.modelPath) (\(summary.tensorCount) tensors, \(summary.parameterCount) parameters)")
+    print(
+      "wrote \(summary.modelPath) (\(summary.tensorCount) tensors, \(summary.parameterCount) parameters)"
+    )
     print("wrote \(summary.configPath)")
   }
 }
