@@ -8,7 +8,7 @@ struct Inspect: ParsableCommand {
     commandName: "inspect",
     abstract: "Summarise a checkpoint: config, step, tokens, ledger, resume state and tensors.",
     discussion: """
-      Reads only the header and metadata unless --verify is given, which re-reads every tensor
+      Reads only the header and metadata unless --verify is given, which re-reads every tensor \
       and checks its CRC-32 (exit status 1 if any fails).
       """)
 
