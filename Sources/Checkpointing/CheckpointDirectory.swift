@@ -96,7 +96,8 @@ public struct CheckpointDirectory: Sendable {
     var removed: [CheckpointEntry] = []
     for entry in valid.dropLast(keep) {
       guard unlink(entry.path) == 0 else {
-        throw SwiftletError("cannot delete old checkpoint \(entry.path): \(DurableFiles.lastError())")
+        throw SwiftletError(
+          "cannot delete old checkpoint \(entry.path): \(DurableFiles.lastError())")
       }
       removed.append(entry)
     }
@@ -126,7 +127,9 @@ public struct CheckpointDirectory: Sendable {
   private func fileNames() throws -> [String] {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }
-    guard isDirectory.boolValue else { throw SwiftletError("checkpoint folder \(path) is not a folder") }
+    guard isDirectory.boolValue else {
+      throw SwiftletError("checkpoint folder \(path) is not a folder")
+    }
     do {
       return try FileManager.default.contentsOfDirectory(atPath: path)
     } catch {

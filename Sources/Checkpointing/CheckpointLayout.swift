@@ -45,7 +45,9 @@ public enum CheckpointLayout {
   public static func step(fromFileName name: String) -> Int? {
     guard name.hasPrefix("step_"), name.hasSuffix(".h5") else { return nil }
     let digits = name.dropFirst("step_".count).dropLast(".h5".count)
-    guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
+    guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else {
+      return nil
+    }
     return Int(digits)
   }
 

@@ -24,7 +24,8 @@ public enum CheckpointModelConfig {
       return nil
     }
     var config: GPTConfig
-    if let nLayer = integer("n_layer"), let nHead = integer("n_head"), let dModel = integer("d_model"),
+    if let nLayer = integer("n_layer"), let nHead = integer("n_head"),
+      let dModel = integer("d_model"),
       let nCtx = integer("n_ctx"), let vocab = integer("vocab_size")
     {
       let familyName = model["family"] as? String ?? "gpt2"

@@ -59,7 +59,8 @@ public final class CheckpointReader {
     let file = try HDF5File.open(path: path)
     self.file = file
     guard try file.hasAttribute("format"), case .string = try file.attributeKind("format") else {
-      throw SwiftletError("\(path) is an HDF5 file but not a Swiftlet checkpoint (no 'format' attribute)")
+      throw SwiftletError(
+        "\(path) is an HDF5 file but not a Swiftlet checkpoint (no 'format' attribute)")
     }
     let format = try file.stringAttribute("format")
     guard format == CheckpointLayout.format else {
@@ -73,13 +74,15 @@ public final class CheckpointReader {
       do {
         return try read(name)
       } catch let error as SwiftletError {
-        throw SwiftletError("checkpoint \(path) has a bad root attribute '\(name)': \(error.message)")
+        throw SwiftletError(
+          "checkpoint \(path) has a bad root attribute '\(name)': \(error.message)")
       }
     }
     let version = try required("format_version", file.int64Attribute)
     guard version == CheckpointLayout.formatVersion else {
       throw SwiftletError(
-        "checkpoint \(path) has format_version \(version); this build of swiftlet reads version \(CheckpointLayout.formatVersion)")
+        "checkpoint \(path) has format_version \(version); this build of swiftlet reads version \(CheckpointLayout.formatVersion)"
+      )
     }
     self.formatVersion = Int(version)
     self.step = Int(try required("step", file.int64Attribute))
@@ -113,7 +116,8 @@ public final class CheckpointReader {
     for name in try group.attributeNames() {
       switch try group.attributeKind(name) {
       case .string: state.strings[name] = try group.stringAttribute(name)
-      case .numbers(.float32, count: 1), .numbers(.float64, count: 1): state.doubles[name] = try group.doubleAttribute(name)
+      case .numbers(.float32, count: 1), .numbers(.float64, count: 1):
+        state.doubles[name] = try group.doubleAttribute(name)
       case .numbers(_, count: 1): state.integers[name] = try group.int64Attribute(name)
       default: continue
       }
@@ -134,7 +138,8 @@ public final class CheckpointReader {
   /// Every dataset under `/model` and `/optimizer`, in file order (groups, then names).
   public func tensors() throws -> [CheckpointTensorInfo] {
     var found: [CheckpointTensorInfo] = []
-    for group in [CheckpointLayout.modelGroup, CheckpointLayout.optimizerGroup] where try file.contains(group) {
+    for group in [CheckpointLayout.modelGroup, CheckpointLayout.optimizerGroup]
+    where try file.contains(group) {
       try collectDatasets(in: file.openGroup(group), prefix: group, into: &found)
     }
     return found
@@ -169,9 +174,13 @@ public final class CheckpointReader {
   }
 
   /// Reads rows `rows` (first dimension) of tensor `path` into `buffer`.
-  public func read(_ path: String, rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+  public func read(_ path: String, rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>)
+    throws
+  {
     let dataset = try openTensor(path)
-    guard !dataset.shape.isEmpty else { throw SwiftletError("tensor '\(path)' in \(self.path) has no rows") }
+    guard !dataset.shape.isEmpty else {
+      throw SwiftletError("tensor '\(path)' in \(self.path) has no rows")
+    }
     var offset = dataset.shape.map { _ in 0 }
     var count = dataset.shape
     offset[0] = rows.lowerBound
@@ -195,7 +204,8 @@ public final class CheckpointReader {
         let computed = try checksum(of: info, blockBytes: blockBytes)
         check.computedChecksum = computed
         if let stored = info.storedChecksum, stored != computed {
-          check.problem = "checksum mismatch (stored \(CRC32.hex(stored)), computed \(CRC32.hex(computed)))"
+          check.problem =
+            "checksum mismatch (stored \(CRC32.hex(stored)), computed \(CRC32.hex(computed)))"
         } else if info.storedChecksum == nil, requiresChecksum {
           check.problem = "no '\(CheckpointLayout.checksumAttribute)' attribute"
         }
@@ -224,7 +234,9 @@ public final class CheckpointReader {
     return try file.openDataset(tensorPath)
   }
 
-  private func collectDatasets(in group: HDF5Group, prefix: String, into found: inout [CheckpointTensorInfo])
+  private func collectDatasets(
+    in group: HDF5Group, prefix: String, into found: inout [CheckpointTensorInfo]
+  )
     throws
   {
     for name in try group.memberNames() {
@@ -236,9 +248,12 @@ public final class CheckpointReader {
         let dataset = try group.openDataset(name)
         var stored: UInt32?
         if try dataset.hasAttribute(CheckpointLayout.checksumAttribute) {
-          stored = UInt32(truncatingIfNeeded: try dataset.int64Attribute(CheckpointLayout.checksumAttribute))
+          stored = UInt32(
+            truncatingIfNeeded: try dataset.int64Attribute(CheckpointLayout.checksumAttribute))
         }
-        found.append(CheckpointTensorInfo(path: memberPath, shape: dataset.shape, kind: dataset.kind, storedChecksum: stored))
+        found.append(
+          CheckpointTensorInfo(
+            path: memberPath, shape: dataset.shape, kind: dataset.kind, storedChecksum: stored))
       case .other:
         continue
       }
@@ -258,7 +273,9 @@ public final class CheckpointReader {
     }
   }
 
-  private func blockChecksum<T: HDF5Element>(_ dataset: HDF5Dataset, _ type: T.Type, blockBytes: Int) throws
+  private func blockChecksum<T: HDF5Element>(
+    _ dataset: HDF5Dataset, _ type: T.Type, blockBytes: Int
+  ) throws
     -> UInt32
   {
     let shape = dataset.shape
@@ -269,7 +286,8 @@ public final class CheckpointReader {
     if dataset.elementCount == 0 { return 0 }  // the CRC-32 of no bytes
     let rowElements = dataset.elementCount / rows
     let rowsPerBlock = max(1, blockBytes / max(1, rowElements * MemoryLayout<T>.stride))
-    let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: min(rows, rowsPerBlock) * rowElements)
+    let buffer = UnsafeMutableBufferPointer<T>.allocate(
+      capacity: min(rows, rowsPerBlock) * rowElements)
     defer { buffer.deallocate() }
     var crc: UInt32 = 0
     var start = 0

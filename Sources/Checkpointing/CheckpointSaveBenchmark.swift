@@ -42,15 +42,21 @@ public enum CheckpointSaveBenchmark {
 
     /// A few human-readable lines.
     public var summary: String {
-      func rate(_ seconds: Double) -> String { String(format: "%.2f s (%.2f GB/s)", seconds, Double(bytes) / seconds / 1e9) }
+      func rate(_ seconds: Double) -> String {
+        String(format: "%.2f s (%.2f GB/s)", seconds, Double(bytes) / seconds / 1e9)
+      }
       var lines = [
-        String(format: "checkpoint save benchmark: %.2f GB of float32 tensors per save", Double(bytes) / 1e9),
+        String(
+          format: "checkpoint save benchmark: %.2f GB of float32 tensors per save",
+          Double(bytes) / 1e9),
         "  swiftlet checkpoint: " + checkpointSeconds.map(rate).joined(separator: ", "),
         "  plain write+fsync:   " + plainWriteSeconds.map(rate).joined(separator: ", "),
-        String(format: "  ratio:               %.2fx best/best, %.2fx median/median", ratio, medianRatio),
+        String(
+          format: "  ratio:               %.2fx best/best, %.2fx median/median", ratio, medianRatio),
       ]
       if let extra = extraPeakMemoryBytes {
-        lines.append(String(format: "  extra peak memory during save: %.1f MB", Double(extra) / 1e6))
+        lines.append(
+          String(format: "  extra peak memory during save: %.1f MB", Double(extra) / 1e6))
       }
       return lines.joined(separator: "\n")
     }
@@ -79,19 +85,24 @@ public enum CheckpointSaveBenchmark {
     state.initialize(repeating: 0.001)
     for index in stride(from: 0, to: total, by: 997) { state[index] = Float(index % 1009) }
 
-    let groups = ["model"] + ["exp_avg", "exp_avg_sq", "moment_3", "moment_4"].prefix(max(0, copies - 1))
+    let groups =
+      ["model"]
+      + ["exp_avg", "exp_avg_sq", "moment_3", "moment_4"].prefix(max(0, copies - 1))
       .map { "optimizer/\($0)" }
     var tensors: [(path: String, shape: [Int], values: UnsafeBufferPointer<Float>)] = []
     var offset = 0
     for group in groups {
       for (name, shape) in names {
         let count = shape.reduce(1, *)
-        tensors.append(("\(group)/\(name)", shape, UnsafeBufferPointer(rebasing: state[offset..<offset + count])))
+        tensors.append(
+          ("\(group)/\(name)", shape, UnsafeBufferPointer(rebasing: state[offset..<offset + count]))
+        )
         offset += count
       }
     }
 
-    var result = Result(bytes: total * 4, checkpointSeconds: [], plainWriteSeconds: [], extraPeakMemoryBytes: nil)
+    var result = Result(
+      bytes: total * 4, checkpointSeconds: [], plainWriteSeconds: [], extraPeakMemoryBytes: nil)
     for round in 0..<repetitions {
       for plainFirst in round % 2 == 0 ? [true, false] : [false, true] {
         if plainFirst {
@@ -102,7 +113,8 @@ public enum CheckpointSaveBenchmark {
           let residentBefore = MemoryUsage.resetPeak()
           let start = DispatchTime.now()
           let writer = try CheckpointWriter(
-            directory: directory, step: 99_999_999 - round, tokensSeen: 0, config: "{\"benchmark\": true}")
+            directory: directory, step: 99_999_999 - round, tokensSeen: 0,
+            config: "{\"benchmark\": true}")
           for tensor in tensors {
             try writer.writeTensor(tensor.path, shape: tensor.shape, values: tensor.values)
           }
@@ -121,22 +133,32 @@ public enum CheckpointSaveBenchmark {
   }
 
   /// Writes the buffers one after another to a new file with `write()`, then `fsync`.
-  private static func timePlainWrite(_ buffers: [UnsafeBufferPointer<Float>], directory: String) throws -> Double {
-    let path = URL(fileURLWithPath: directory).appendingPathComponent(".plain-write-benchmark-\(getpid())").path
+  private static func timePlainWrite(_ buffers: [UnsafeBufferPointer<Float>], directory: String)
+    throws -> Double
+  {
+    let path = URL(fileURLWithPath: directory).appendingPathComponent(
+      ".plain-write-benchmark-\(getpid())"
+    ).path
     defer { unlink(path) }
     let start = DispatchTime.now()
     let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard descriptor >= 0 else { throw SwiftletError("cannot create \(path): \(DurableFiles.lastError())") }
+    guard descriptor >= 0 else {
+      throw SwiftletError("cannot create \(path): \(DurableFiles.lastError())")
+    }
     defer { close(descriptor) }
     for buffer in buffers {
       var bytes = UnsafeRawBufferPointer(buffer)
       while !bytes.isEmpty {
         let written = write(descriptor, bytes.baseAddress, bytes.count)
-        guard written > 0 else { throw SwiftletError("cannot write \(path): \(DurableFiles.lastError())") }
+        guard written > 0 else {
+          throw SwiftletError("cannot write \(path): \(DurableFiles.lastError())")
+        }
         bytes = UnsafeRawBufferPointer(rebasing: bytes[written...])
       }
     }
-    guard fsync(descriptor) == 0 else { throw SwiftletError("cannot sync \(path): \(DurableFiles.lastError())") }
+    guard fsync(descriptor) == 0 else {
+      throw SwiftletError("cannot sync \(path): \(DurableFiles.lastError())")
+    }
     return elapsed(since: start)
   }
 
@@ -163,7 +185,9 @@ enum MemoryUsage {
   }
 
   private static func statusField(_ field: String) -> Int? {
-    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
+      return nil
+    }
     for line in text.split(separator: "\n") where line.hasPrefix(field) {
       let parts = line.split(separator: " ", omittingEmptySubsequences: true)
       if parts.count >= 2, let kilobytes = Int(parts[1]) { return kilobytes * 1024 }

@@ -16,7 +16,8 @@ public struct CheckpointState: Equatable, Sendable {
   public var byteArrays: [String: [UInt8]]
 
   public init(
-    integers: [String: Int64] = [:], doubles: [String: Double] = [:], strings: [String: String] = [:],
+    integers: [String: Int64] = [:], doubles: [String: Double] = [:],
+    strings: [String: String] = [:],
     integerArrays: [String: [Int64]] = [:], byteArrays: [String: [UInt8]] = [:]
   ) {
     self.integers = integers
@@ -28,7 +29,8 @@ public struct CheckpointState: Equatable, Sendable {
 
   /// Whether nothing is stored.
   public var isEmpty: Bool {
-    integers.isEmpty && doubles.isEmpty && strings.isEmpty && integerArrays.isEmpty && byteArrays.isEmpty
+    integers.isEmpty && doubles.isEmpty && strings.isEmpty && integerArrays.isEmpty
+      && byteArrays.isEmpty
   }
 
   /// Every key, with duplicates across the dictionaries kept (so they can be detected).

@@ -46,7 +46,9 @@ public struct CheckpointSummary {
 
   /// Elements of the `/model` tensors.
   public var modelParameterCount: Int {
-    tensors.filter { $0.path.hasPrefix(CheckpointLayout.modelGroup + "/") }.reduce(0) { $0 + $1.elementCount }
+    tensors.filter { $0.path.hasPrefix(CheckpointLayout.modelGroup + "/") }.reduce(0) {
+      $0 + $1.elementCount
+    }
   }
 
   // MARK: Text
@@ -54,42 +56,64 @@ public struct CheckpointSummary {
   /// A human-readable report; `allTensors` lists optimizer tensors one by one too.
   public func text(allTensors: Bool = false) -> String {
     var lines: [String] = []
-    func row(_ label: String, _ value: String) { lines.append(label.padding(toLength: 12, withPad: " ", startingAt: 0) + value) }
-    row("checkpoint", "\(path) (\(formatBytes(fileBytes)), \(CheckpointLayout.format) v\(formatVersion))")
+    func row(_ label: String, _ value: String) {
+      lines.append(label.padding(toLength: 12, withPad: " ", startingAt: 0) + value)
+    }
+    row(
+      "checkpoint",
+      "\(path) (\(formatBytes(fileBytes)), \(CheckpointLayout.format) v\(formatVersion))")
     row("step", "\(step)")
     row("tokens", "\(tokensSeen)")
     if let model {
       row(
         "model",
         "\(model.family.rawValue): n_layer \(model.nLayer), n_head \(model.nHead), d_model \(model.dModel), "
-          + "n_ctx \(model.nCtx), vocab_size \(model.vocabSize) (\(model.parameterCount) parameters)")
+          + "n_ctx \(model.nCtx), vocab_size \(model.vocabSize) (\(model.parameterCount) parameters)"
+      )
     }
-    row("ledger", accounting.isEmpty ? "(none)" : accounting.sorted { $0.key < $1.key }.map { "\($0.key) \(formatNumber($0.value))" }.joined(separator: ", "))
+    row(
+      "ledger",
+      accounting.isEmpty
+        ? "(none)"
+        : accounting.sorted { $0.key < $1.key }.map { "\($0.key) \(formatNumber($0.value))" }
+          .joined(separator: ", "))
     row("state", stateDescription)
-    let checksByPath = Dictionary((checks ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+    let checksByPath = Dictionary(
+      (checks ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
     let model = tensors.filter { $0.path.hasPrefix(CheckpointLayout.modelGroup + "/") }
     let optimizer = tensors.filter { !$0.path.hasPrefix(CheckpointLayout.modelGroup + "/") }
-    row("tensors", "\(model.count) model (\(modelParameterCount) parameters), \(optimizer.count) optimizer")
-    let listed = allTensors ? tensors : model + optimizer.filter { checksByPath[$0.path]?.isOK == false }
+    row(
+      "tensors",
+      "\(model.count) model (\(modelParameterCount) parameters), \(optimizer.count) optimizer")
+    let listed =
+      allTensors ? tensors : model + optimizer.filter { checksByPath[$0.path]?.isOK == false }
     let width = max(24, listed.map(\.path.count).max() ?? 0) + 2
     for tensor in listed {
       let shape = "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"
-      let check = checksByPath[tensor.path].map { $0.isOK ? "ok" : "BAD: \($0.problem ?? "")" } ?? ""
+      let check =
+        checksByPath[tensor.path].map { $0.isOK ? "ok" : "BAD: \($0.problem ?? "")" } ?? ""
       lines.append(
         "  " + tensor.path.padding(toLength: width, withPad: " ", startingAt: 0)
           + shape.padding(toLength: 16, withPad: " ", startingAt: 0)
           + (tensor.kind?.rawValue ?? "?").padding(toLength: 9, withPad: " ", startingAt: 0)
-          + (tensor.storedChecksum.map(CRC32.hex) ?? "no crc32").padding(toLength: 12, withPad: " ", startingAt: 0)
+          + (tensor.storedChecksum.map(CRC32.hex) ?? "no crc32").padding(
+            toLength: 12, withPad: " ", startingAt: 0)
           + check)
     }
     if !allTensors {
-      for (kind, members) in Dictionary(grouping: optimizer, by: { optimizerKind($0.path) }).sorted(by: { $0.key < $1.key }) {
-        lines.append("  \(kind): \(members.count) tensors, \(members.reduce(0) { $0 + $1.elementCount }) elements")
+      for (kind, members) in Dictionary(grouping: optimizer, by: { optimizerKind($0.path) }).sorted(
+        by: { $0.key < $1.key })
+      {
+        lines.append(
+          "  \(kind): \(members.count) tensors, \(members.reduce(0) { $0 + $1.elementCount }) elements"
+        )
       }
     }
     if let checks {
       let bad = failures.count
-      row("checksums", bad == 0 ? "all \(checks.count) datasets ok" : "\(bad) of \(checks.count) datasets FAILED")
+      row(
+        "checksums",
+        bad == 0 ? "all \(checks.count) datasets ok" : "\(bad) of \(checks.count) datasets FAILED")
     } else {
       row("checksums", "not checked (use --verify)")
     }
@@ -103,7 +127,9 @@ public struct CheckpointSummary {
     parts += state.doubles.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatNumber($0.value))" }
     parts += state.strings.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }
     parts += state.integerArrays.sorted { $0.key < $1.key }.map { "\($0.key)[\($0.value.count)]" }
-    parts += state.byteArrays.sorted { $0.key < $1.key }.map { "\($0.key)(\($0.value.count) bytes)" }
+    parts += state.byteArrays.sorted { $0.key < $1.key }.map {
+      "\($0.key)(\($0.value.count) bytes)"
+    }
     return parts.isEmpty ? "(none)" : parts.joined(separator: ", ")
   }
 
@@ -124,7 +150,9 @@ public struct CheckpointSummary {
       "format_version": formatVersion, "step": step, "tokens_seen": tokensSeen,
       "accounting": accounting, "model_parameters": modelParameterCount, "verified": checks != nil,
     ]
-    if let data = config.data(using: .utf8), let parsed = try? JSONSerialization.jsonObject(with: data) {
+    if let data = config.data(using: .utf8),
+      let parsed = try? JSONSerialization.jsonObject(with: data)
+    {
       object["config"] = parsed
     } else {
       object["config"] = config
@@ -140,7 +168,8 @@ public struct CheckpointSummary {
       "integers": state.integers, "doubles": state.doubles, "strings": state.strings,
       "integer_arrays": state.integerArrays, "byte_arrays": state.byteArrays.mapValues { $0.count },
     ]
-    let checksByPath = Dictionary((checks ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+    let checksByPath = Dictionary(
+      (checks ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
     object["tensors"] = tensors.map { tensor -> [String: Any] in
       var entry: [String: Any] = [
         "name": tensor.path, "shape": tensor.shape, "dtype": tensor.kind?.rawValue ?? "unknown",
@@ -157,7 +186,6 @@ public struct CheckpointSummary {
   }
 }
 
-
 private func formatBytes(_ bytes: Int) -> String {
   if bytes >= 1 << 30 { return String(format: "%.2f GiB", Double(bytes) / Double(1 << 30)) }
   if bytes >= 1 << 20 { return String(format: "%.1f MiB", Double(bytes) / Double(1 << 20)) }
@@ -165,5 +193,6 @@ private func formatBytes(_ bytes: Int) -> String {
 }
 
 private func formatNumber(_ value: Double) -> String {
-  value == value.rounded() && abs(value) < 1e6 ? String(Int64(value)) : String(format: "%.6g", value)
+  value == value.rounded() && abs(value) < 1e6
+    ? String(Int64(value)) : String(format: "%.6g", value)
 }

@@ -33,7 +33,10 @@ public final class CheckpointWriter {
   /// Where it is written until then.
   public let temporaryPath: String
 
-  private enum Phase { case open, committed, failed(SwiftletError) }
+  private enum Phase {
+    case open, committed
+    case failed(SwiftletError)
+  }
   private var phase = Phase.open
   private var file: HDF5File?
   private var unfinishedTensors: Set<String> = []
@@ -46,14 +49,17 @@ public final class CheckpointWriter {
   ///   - tokensSeen: training tokens consumed so far (global, all ranks).
   ///   - config: the full resolved run configuration as JSON (or TOML) text.
   public init(directory: String, step: Int, tokensSeen: Int64, config: String) throws {
-    guard step >= 0 else { throw SwiftletError("checkpoint step must be non-negative, got \(step)") }
+    guard step >= 0 else {
+      throw SwiftletError("checkpoint step must be non-negative, got \(step)")
+    }
     self.directory = directory
     self.step = step
     let folder = URL(fileURLWithPath: directory)
     self.finalPath = folder.appendingPathComponent(CheckpointLayout.fileName(step: step)).path
-    self.temporaryPath = folder.appendingPathComponent(
-      CheckpointLayout.temporaryFileName(step: step, processID: getpid())
-    ).path
+    self.temporaryPath =
+      folder.appendingPathComponent(
+        CheckpointLayout.temporaryFileName(step: step, processID: getpid())
+      ).path
     try guarded {
       try DurableFiles.createDirectory(directory)
       // Creating the file ourselves first turns "permission denied" or "read-only file system"
@@ -69,7 +75,8 @@ public final class CheckpointWriter {
       try file.setAttribute("checksum", "crc32: zlib CRC-32 of each dataset's little-endian bytes")
       try file.setAttribute("hdf5_version", hdf5LibraryVersion)
       for group in [
-        CheckpointLayout.modelGroup, CheckpointLayout.optimizerGroup, CheckpointLayout.accountingGroup,
+        CheckpointLayout.modelGroup, CheckpointLayout.optimizerGroup,
+        CheckpointLayout.accountingGroup,
         CheckpointLayout.stateGroup,
       ] {
         try file.createGroup(group).close()
@@ -130,7 +137,8 @@ public final class CheckpointWriter {
   public func writeState(_ state: CheckpointState) throws {
     try guarded {
       let keys = state.allKeys
-      if let duplicate = Dictionary(grouping: keys, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+      if let duplicate = Dictionary(grouping: keys, by: { $0 }).first(where: { $0.value.count > 1 }
+      )?.key {
         throw SwiftletError("checkpoint state key '\(duplicate)' is used twice")
       }
       let group = try openFile().openGroup(CheckpointLayout.stateGroup)

@@ -16,15 +16,21 @@ enum DurableFiles {
   /// Forces the file's data and metadata to the storage device.
   static func synchronizeFile(_ path: String) throws {
     let descriptor = open(path, O_RDONLY)
-    guard descriptor >= 0 else { throw SwiftletError("cannot open \(path) to sync it: \(lastError())") }
+    guard descriptor >= 0 else {
+      throw SwiftletError("cannot open \(path) to sync it: \(lastError())")
+    }
     defer { close(descriptor) }
-    guard fsync(descriptor) == 0 else { throw SwiftletError("cannot sync \(path) to disk: \(lastError())") }
+    guard fsync(descriptor) == 0 else {
+      throw SwiftletError("cannot sync \(path) to disk: \(lastError())")
+    }
   }
 
   /// Forces a folder's entries (new, renamed or removed names) to the storage device.
   static func synchronizeDirectory(_ path: String) throws {
     let descriptor = open(path, O_RDONLY | O_DIRECTORY)
-    guard descriptor >= 0 else { throw SwiftletError("cannot open folder \(path) to sync it: \(lastError())") }
+    guard descriptor >= 0 else {
+      throw SwiftletError("cannot open folder \(path) to sync it: \(lastError())")
+    }
     defer { close(descriptor) }
     // Some file systems (and some network mounts) reject fsync on folders; the rename is
     // already atomic there, so only real I/O errors count.

@@ -96,11 +96,14 @@ public enum HuggingFaceExport {
     var offset = 0
     for (name, shape) in tensors {
       let bytes = shape.reduce(1, *) * MemoryLayout<Float>.size
-      entries[hubKey(name)] = ["dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes]]
+      entries[hubKey(name)] = [
+        "dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes],
+      ]
       offset += bytes
     }
     var header = try JSONSerialization.data(withJSONObject: entries, options: [.sortedKeys])
-    header.append(contentsOf: [UInt8](repeating: UInt8(ascii: " "), count: (8 - header.count % 8) % 8))
+    header.append(
+      contentsOf: [UInt8](repeating: UInt8(ascii: " "), count: (8 - header.count % 8) % 8))
     return header
   }
 
@@ -119,7 +122,8 @@ public enum HuggingFaceExport {
       try handle.write(contentsOf: Data(bytes: &length, count: 8))
       try handle.write(contentsOf: header)
       let storedChecksums = Dictionary(
-        try reader.tensors().map { ($0.path, $0.storedChecksum) }, uniquingKeysWith: { first, _ in first })
+        try reader.tensors().map { ($0.path, $0.storedChecksum) },
+        uniquingKeysWith: { first, _ in first })
       let largest = tensors.map { $0.shape.reduce(1, *) }.max() ?? 0
       let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: largest)
       defer { buffer.deallocate() }
@@ -130,10 +134,15 @@ public enum HuggingFaceExport {
         try reader.read(tensorPath, into: slice)
         // Every byte passes through here anyway: check it, so a damaged checkpoint is never
         // exported as a healthy-looking model.
-        if let stored = storedChecksums[tensorPath] ?? nil, stored != CRC32.checksum(UnsafeBufferPointer(slice)) {
-          throw SwiftletError("checkpoint \(reader.path) is damaged ('\(tensorPath)' fails its checksum); nothing exported")
+        if let stored = storedChecksums[tensorPath] ?? nil,
+          stored != CRC32.checksum(UnsafeBufferPointer(slice))
+        {
+          throw SwiftletError(
+            "checkpoint \(reader.path) is damaged ('\(tensorPath)' fails its checksum); nothing exported"
+          )
         }
-        try handle.write(contentsOf: Data(bytesNoCopy: slice.baseAddress!, count: count * 4, deallocator: .none))
+        try handle.write(
+          contentsOf: Data(bytesNoCopy: slice.baseAddress!, count: count * 4, deallocator: .none))
       }
       try handle.synchronize()
       try handle.close()

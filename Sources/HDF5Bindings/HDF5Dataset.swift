@@ -50,7 +50,8 @@ public final class HDF5Dataset: HDF5Object {
     try requireKind(T.self, "write")
     guard values.count == elementCount else {
       throw SwiftletError(
-        "cannot write \(description): \(values.count) values given for shape \(shape) (\(elementCount) elements)")
+        "cannot write \(description): \(values.count) values given for shape \(shape) (\(elementCount) elements)"
+      )
     }
     let status = H5Dwrite(
       try id(), T.hdf5Kind.memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT),
@@ -69,7 +70,8 @@ public final class HDF5Dataset: HDF5Object {
     throws
   {
     try requireKind(T.self, "write")
-    let boxElements = try validateBox(offset: offset, count: count, bufferCount: values.count, "write")
+    let boxElements = try validateBox(
+      offset: offset, count: count, bufferCount: values.count, "write")
     if boxElements == 0 { return }
     if shape.isEmpty { return try write(values) }  // a scalar has no hyperslabs
     let (memorySpace, fileSpace) = try makeSelection(offset: offset, count: count)
@@ -86,7 +88,8 @@ public final class HDF5Dataset: HDF5Object {
     try requireKind(T.self, "read")
     guard buffer.count == elementCount else {
       throw SwiftletError(
-        "cannot read \(description): buffer of \(buffer.count) for shape \(shape) (\(elementCount) elements)")
+        "cannot read \(description): buffer of \(buffer.count) for shape \(shape) (\(elementCount) elements)"
+      )
     }
     let status = H5Dread(
       try id(), T.hdf5Kind.memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT),
@@ -108,7 +111,8 @@ public final class HDF5Dataset: HDF5Object {
     into buffer: UnsafeMutableBufferPointer<T>, offset: [Int], count: [Int]
   ) throws {
     try requireKind(T.self, "read")
-    let boxElements = try validateBox(offset: offset, count: count, bufferCount: buffer.count, "read")
+    let boxElements = try validateBox(
+      offset: offset, count: count, bufferCount: buffer.count, "read")
     if boxElements == 0 { return }
     if shape.isEmpty { return try read(into: buffer) }  // a scalar has no hyperslabs
     let (memorySpace, fileSpace) = try makeSelection(offset: offset, count: count)
@@ -123,7 +127,8 @@ public final class HDF5Dataset: HDF5Object {
   private func requireKind<T: HDF5Element>(_ type: T.Type, _ operation: String) throws {
     guard kind == T.hdf5Kind else {
       let stored = kind?.rawValue ?? "a type Swiftlet does not read"
-      throw SwiftletError("cannot \(operation) \(description) as \(T.hdf5Kind.rawValue): it holds \(stored)")
+      throw SwiftletError(
+        "cannot \(operation) \(description) as \(T.hdf5Kind.rawValue): it holds \(stored)")
     }
   }
 
@@ -134,33 +139,41 @@ public final class HDF5Dataset: HDF5Object {
   }
 
   /// Checks that the box lies inside the dataset and matches the buffer; returns its size.
-  private func validateBox(offset: [Int], count: [Int], bufferCount: Int, _ operation: String) throws
+  private func validateBox(offset: [Int], count: [Int], bufferCount: Int, _ operation: String)
+    throws
     -> Int
   {
     guard offset.count == shape.count, count.count == shape.count else {
       throw SwiftletError(
-        "cannot \(operation) \(description): hyperslab offset \(offset) / count \(count) do not match its rank \(shape.count)")
+        "cannot \(operation) \(description): hyperslab offset \(offset) / count \(count) do not match its rank \(shape.count)"
+      )
     }
     for axis in shape.indices
     where offset[axis] < 0 || count[axis] < 0 || offset[axis] + count[axis] > shape[axis] {
       throw SwiftletError(
-        "cannot \(operation) \(description): hyperslab offset \(offset) count \(count) lies outside shape \(shape)")
+        "cannot \(operation) \(description): hyperslab offset \(offset) count \(count) lies outside shape \(shape)"
+      )
     }
     let elements = count.reduce(1, *)
     guard elements == bufferCount else {
       throw SwiftletError(
-        "cannot \(operation) \(description): buffer holds \(bufferCount) elements, hyperslab \(count) needs \(elements)")
+        "cannot \(operation) \(description): buffer holds \(bufferCount) elements, hyperslab \(count) needs \(elements)"
+      )
     }
     return elements
   }
 
   /// A memory dataspace of the box's shape and the file dataspace with the box selected.
-  private func makeSelection(offset: [Int], count: [Int]) throws -> (memory: ScopedID, file: ScopedID) {
+  private func makeSelection(offset: [Int], count: [Int]) throws -> (
+    memory: ScopedID, file: ScopedID
+  ) {
     let datasetID = try id()
     let fileSpace = ScopedID(try checkID(H5Dget_space(datasetID), "select in"), close: H5Sclose)
     let start = offset.map { hsize_t($0) }
     let extent = count.map { hsize_t($0) }
-    try check(H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, start, nil, extent, nil), "select a hyperslab of")
+    try check(
+      H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, start, nil, extent, nil),
+      "select a hyperslab of")
     let memorySpace = try makeDataspace(count)
     return (memorySpace, fileSpace)
   }

@@ -21,7 +21,8 @@ public final class HDF5File: HDF5Group {
     HDF5Library.ensureInitialized()
     let access = try writableAccessProperties(path: path)
     let fileID = H5Fcreate(path, swiftlet_h5f_acc_trunc(), hid_t(H5P_DEFAULT), access.id)
-    return HDF5File(id: try HDF5Library.checkID(fileID, "create file", object: "/", file: path), path: path)
+    return HDF5File(
+      id: try HDF5Library.checkID(fileID, "create file", object: "/", file: path), path: path)
   }
 
   /// Opens the existing file at `path`.
@@ -60,21 +61,26 @@ public final class HDF5File: HDF5Group {
   /// How many objects (groups, datasets, attributes, the file itself) are open in this file.
   public func openObjectCount() throws -> Int {
     let count = H5Fget_obj_count(try id(), swiftlet_h5f_obj_all())
-    if count < 0 { throw HDF5Library.error("count the open objects of", object: path, file: filePath) }
+    if count < 0 {
+      throw HDF5Library.error("count the open objects of", object: path, file: filePath)
+    }
     return count
   }
 
   /// File-access properties for files Swiftlet writes.
   private static func writableAccessProperties(path: String) throws -> ScopedID {
     let id = try HDF5Library.checkID(
-      H5Pcreate(swiftlet_h5p_file_access()), "create file-access properties for", object: "/", file: path)
+      H5Pcreate(swiftlet_h5p_file_access()), "create file-access properties for", object: "/",
+      file: path)
     let properties = ScopedID(id, close: H5Pclose)
     // 1.8 format as the lowest: no 64 KiB limit on attributes, indexed groups.
     try HDF5Library.check(
-      H5Pset_libver_bounds(id, H5F_LIBVER_V18, swiftlet_h5f_libver_latest()), "configure", object: "/", file: path)
+      H5Pset_libver_bounds(id, H5F_LIBVER_V18, swiftlet_h5f_libver_latest()), "configure",
+      object: "/", file: path)
     // Closing the file closes everything in it, so a closed file really is on the OS's side
     // (nothing left buffered by a forgotten dataset handle) before it is fsynced.
-    try HDF5Library.check(H5Pset_fclose_degree(id, H5F_CLOSE_STRONG), "configure", object: "/", file: path)
+    try HDF5Library.check(
+      H5Pset_fclose_degree(id, H5F_CLOSE_STRONG), "configure", object: "/", file: path)
     return properties
   }
 }

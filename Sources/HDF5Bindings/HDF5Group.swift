@@ -15,7 +15,8 @@ public class HDF5Group: HDF5Object {
   public func createGroup(_ name: String) throws -> HDF5Group {
     let target = childPath(name)
     let linkProperties = try makeIntermediateGroupLinkProperties(object: target)
-    let groupID = H5Gcreate2(try id(), name, linkProperties.id, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
+    let groupID = H5Gcreate2(
+      try id(), name, linkProperties.id, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
     return HDF5Group(
       id: try checkID(groupID, "create group", object: target), filePath: filePath, path: target,
       close: H5Gclose)
@@ -64,8 +65,11 @@ public class HDF5Group: HDF5Object {
       var buffer = [CChar](repeating: 0, count: length + 1)
       let written = H5Lget_name_by_idx(
         groupID, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, hid_t(H5P_DEFAULT))
-      if written < 0 { throw HDF5Library.error("list the members of", object: path, file: filePath) }
-      names.append(String(decoding: buffer.prefix(written).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+      if written < 0 {
+        throw HDF5Library.error("list the members of", object: path, file: filePath)
+      }
+      names.append(
+        String(decoding: buffer.prefix(written).map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
     return names
   }
@@ -96,25 +100,30 @@ public class HDF5Group: HDF5Object {
   ) throws -> HDF5Dataset {
     let target = childPath(name)
     guard shape.allSatisfy({ $0 >= 0 }) else {
-      throw SwiftletError("cannot create dataset '\(target)' in \(filePath): negative extent in shape \(shape)")
+      throw SwiftletError(
+        "cannot create dataset '\(target)' in \(filePath): negative extent in shape \(shape)")
     }
     let space = try makeDataspace(shape, object: target)
     let creation = try makePropertyList(swiftlet_h5p_dataset_create(), object: target)
     // Never pre-fill: every element is written by the caller, so a fill would be a second pass.
     try check(H5Pset_fill_time(creation.id, H5D_FILL_TIME_NEVER), "configure", object: target)
     if let chunkShape {
-      guard chunkShape.count == shape.count, !shape.isEmpty, chunkShape.allSatisfy({ $0 >= 1 }) else {
+      guard chunkShape.count == shape.count, !shape.isEmpty, chunkShape.allSatisfy({ $0 >= 1 })
+      else {
         throw SwiftletError(
-          "cannot create dataset '\(target)' in \(filePath): chunk shape \(chunkShape) does not fit shape \(shape)")
+          "cannot create dataset '\(target)' in \(filePath): chunk shape \(chunkShape) does not fit shape \(shape)"
+        )
       }
       let dims = chunkShape.map { hsize_t($0) }
-      try check(H5Pset_chunk(creation.id, Int32(dims.count), dims), "set the chunking of", object: target)
+      try check(
+        H5Pset_chunk(creation.id, Int32(dims.count), dims), "set the chunking of", object: target)
       if fletcher32 {
         try check(H5Pset_fletcher32(creation.id), "add the Fletcher-32 filter to", object: target)
       }
     } else if fletcher32 {
       throw SwiftletError(
-        "cannot create dataset '\(target)' in \(filePath): the Fletcher-32 filter needs a chunk shape")
+        "cannot create dataset '\(target)' in \(filePath): the Fletcher-32 filter needs a chunk shape"
+      )
     }
     let linkProperties = try makeIntermediateGroupLinkProperties(object: target)
     let datasetID = H5Dcreate2(
@@ -125,9 +134,11 @@ public class HDF5Group: HDF5Object {
 
   /// Creates a dataset whose element type is `T`.
   public func createDataset<T: HDF5Element>(
-    _ name: String, of type: T.Type, shape: [Int], chunkShape: [Int]? = nil, fletcher32: Bool = false
+    _ name: String, of type: T.Type, shape: [Int], chunkShape: [Int]? = nil,
+    fletcher32: Bool = false
   ) throws -> HDF5Dataset {
-    try createDataset(name, kind: T.hdf5Kind, shape: shape, chunkShape: chunkShape, fletcher32: fletcher32)
+    try createDataset(
+      name, kind: T.hdf5Kind, shape: shape, chunkShape: chunkShape, fletcher32: fletcher32)
   }
 
   /// Opens the existing dataset `name`.

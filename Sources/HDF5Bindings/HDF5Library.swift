@@ -4,8 +4,8 @@ import SwiftletCore
 /// Process-wide HDF5 setup and the translation of HDF5 failures into `SwiftletError`s.
 ///
 /// HDF5 prints its whole error stack to stderr by default; Swiftlet turns that off
-/// (`H5Eset_auto2`, once per thread) and instead reads the innermost message off the stack, so every failure is
-/// one line naming the operation, the object and the file.
+/// (`H5Eset_auto2`, once per thread) and instead reads the innermost message off the stack,
+/// so every failure is one line naming the operation, the object and the file.
 enum HDF5Library {
   /// Runs once, before the first HDF5 call made through these bindings.
   static let initialized: Bool = {

@@ -26,10 +26,12 @@ extension HDF5Object {
     let attribute = try createAttribute(name, type: type.id, space: space.id)
     try value.withCString { text in
       if fixedLength {
-        try check(H5Awrite(attribute.id, type.id, text), "write attribute", object: attributePath(name))
+        try check(
+          H5Awrite(attribute.id, type.id, text), "write attribute", object: attributePath(name))
       } else {
         var pointer: UnsafePointer<CChar>? = text
-        try check(H5Awrite(attribute.id, type.id, &pointer), "write attribute", object: attributePath(name))
+        try check(
+          H5Awrite(attribute.id, type.id, &pointer), "write attribute", object: attributePath(name))
       }
     }
   }
@@ -88,7 +90,8 @@ extension HDF5Object {
       try id(), H5_INDEX_NAME, H5_ITER_INC, nil,
       { _, name, _, context in
         if let name, let context {
-          Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue().names.append(String(cString: name))
+          Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue().names.append(
+            String(cString: name))
         }
         return 0
       }, context)
@@ -113,13 +116,17 @@ extension HDF5Object {
       throw SwiftletError("attribute '\(name)' of \(description) is not a string")
     }
     guard try attributeElementCount(attribute, name) == 1 else {
-      throw SwiftletError("attribute '\(name)' of \(description) holds several strings, expected one")
+      throw SwiftletError(
+        "attribute '\(name)' of \(description) holds several strings, expected one")
     }
-    let variable = try checkBool(H5Tis_variable_str(fileType.id), "read attribute", object: attributePath(name))
+    let variable = try checkBool(
+      H5Tis_variable_str(fileType.id), "read attribute", object: attributePath(name))
     if variable {
       let memoryType = try makeStringType(variable: true, byteCount: 0)
       var pointer: UnsafeMutablePointer<CChar>? = nil
-      try check(H5Aread(attribute.id, memoryType.id, &pointer), "read attribute", object: attributePath(name))
+      try check(
+        H5Aread(attribute.id, memoryType.id, &pointer), "read attribute",
+        object: attributePath(name))
       guard let pointer else { return "" }
       defer { _ = H5free_memory(pointer) }
       return String(cString: pointer)
@@ -127,7 +134,8 @@ extension HDF5Object {
     // Fixed length: read the bytes as stored (no conversion) into a buffer with room for a NUL.
     let byteCount = H5Tget_size(fileType.id)
     var bytes = [UInt8](repeating: 0, count: byteCount + 1)
-    try check(H5Aread(attribute.id, fileType.id, &bytes), "read attribute", object: attributePath(name))
+    try check(
+      H5Aread(attribute.id, fileType.id, &bytes), "read attribute", object: attributePath(name))
     var text = bytes.prefix { $0 != 0 }
     if H5Tget_strpad(fileType.id) == H5T_STR_SPACEPAD {
       while text.last == UInt8(ascii: " ") { text.removeLast() }
@@ -139,7 +147,8 @@ extension HDF5Object {
   public func int64Attribute(_ name: String) throws -> Int64 {
     let values: [Int64] = try numericAttribute(name, allowing: [.int32, .int64, .uint8])
     guard values.count == 1 else {
-      throw SwiftletError("attribute '\(name)' of \(description) holds \(values.count) numbers, expected one")
+      throw SwiftletError(
+        "attribute '\(name)' of \(description) holds \(values.count) numbers, expected one")
     }
     return values[0]
   }
@@ -148,13 +157,15 @@ extension HDF5Object {
   public func doubleAttribute(_ name: String) throws -> Double {
     let values: [Double] = try numericAttribute(name, allowing: HDF5ElementKind.allCases)
     guard values.count == 1 else {
-      throw SwiftletError("attribute '\(name)' of \(description) holds \(values.count) numbers, expected one")
+      throw SwiftletError(
+        "attribute '\(name)' of \(description) holds \(values.count) numbers, expected one")
     }
     return values[0]
   }
 
   /// Reads a numeric attribute (scalar or 1-D) whose stored kind is exactly `T`'s.
-  public func arrayAttribute<T: HDF5Element>(_ name: String, as type: T.Type = T.self) throws -> [T] {
+  public func arrayAttribute<T: HDF5Element>(_ name: String, as type: T.Type = T.self) throws -> [T]
+  {
     try numericAttribute(name, allowing: [T.hdf5Kind])
   }
 
@@ -167,7 +178,8 @@ extension HDF5Object {
     let type = try attributeType(attribute, name)
     guard let stored = HDF5ElementKind.of(type: type.id), kinds.contains(stored) else {
       throw SwiftletError(
-        "attribute '\(name)' of \(description) is not of the expected kind (\(kinds.map(\.rawValue).joined(separator: " or ")))")
+        "attribute '\(name)' of \(description) is not of the expected kind (\(kinds.map(\.rawValue).joined(separator: " or ")))"
+      )
     }
     let count = try attributeElementCount(attribute, name)
     return try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -185,8 +197,10 @@ extension HDF5Object {
     if try hasAttribute(name) {
       try check(H5Adelete(objectID, name), "replace attribute", object: attributePath(name))
     }
-    let attributeID = H5Acreate2(objectID, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
-    return ScopedID(try checkID(attributeID, "create attribute", object: attributePath(name)), close: H5Aclose)
+    let attributeID = H5Acreate2(
+      objectID, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
+    return ScopedID(
+      try checkID(attributeID, "create attribute", object: attributePath(name)), close: H5Aclose)
   }
 
   private func openAttribute(_ name: String) throws -> ScopedID {
@@ -194,27 +208,38 @@ extension HDF5Object {
       throw SwiftletError("\(description) has no attribute '\(name)'")
     }
     let attributeID = H5Aopen(try id(), name, hid_t(H5P_DEFAULT))
-    return ScopedID(try checkID(attributeID, "open attribute", object: attributePath(name)), close: H5Aclose)
+    return ScopedID(
+      try checkID(attributeID, "open attribute", object: attributePath(name)), close: H5Aclose)
   }
 
   private func attributeType(_ attribute: ScopedID, _ name: String) throws -> ScopedID {
-    ScopedID(try checkID(H5Aget_type(attribute.id), "read the type of attribute", object: attributePath(name)), close: H5Tclose)
+    ScopedID(
+      try checkID(
+        H5Aget_type(attribute.id), "read the type of attribute", object: attributePath(name)),
+      close: H5Tclose)
   }
 
   private func attributeElementCount(_ attribute: ScopedID, _ name: String) throws -> Int {
     let space = ScopedID(
-      try checkID(H5Aget_space(attribute.id), "read the shape of attribute", object: attributePath(name)),
+      try checkID(
+        H5Aget_space(attribute.id), "read the shape of attribute", object: attributePath(name)),
       close: H5Sclose)
     let count = H5Sget_simple_extent_npoints(space.id)
-    if count < 0 { throw HDF5Library.error("read the shape of attribute", object: attributePath(name), file: filePath) }
+    if count < 0 {
+      throw HDF5Library.error(
+        "read the shape of attribute", object: attributePath(name), file: filePath)
+    }
     return Int(count)
   }
 
   /// A UTF-8 string type: variable length, or exactly `byteCount` bytes padded with NULs (so
   /// a string filling every byte keeps its last character).
   private func makeStringType(variable: Bool, byteCount: Int) throws -> ScopedID {
-    let type = ScopedID(try checkID(H5Tcopy(swiftlet_h5t_c_s1()), "create a string type for"), close: H5Tclose)
-    try check(H5Tset_size(type.id, variable ? swiftlet_h5t_variable() : byteCount), "create a string type for")
+    let type = ScopedID(
+      try checkID(H5Tcopy(swiftlet_h5t_c_s1()), "create a string type for"), close: H5Tclose)
+    try check(
+      H5Tset_size(type.id, variable ? swiftlet_h5t_variable() : byteCount),
+      "create a string type for")
     try check(H5Tset_cset(type.id, H5T_CSET_UTF8), "create a string type for")
     if !variable {
       try check(H5Tset_strpad(type.id, H5T_STR_NULLPAD), "create a string type for")

@@ -108,10 +108,13 @@ extension HDF5Object {
   /// The extent of a dataspace (empty for a scalar).
   func extent(ofSpace space: hid_t, object: String? = nil) throws -> [Int] {
     let rank = H5Sget_simple_extent_ndims(space)
-    if rank < 0 { throw HDF5Library.error("read the shape of", object: object ?? path, file: filePath) }
+    if rank < 0 {
+      throw HDF5Library.error("read the shape of", object: object ?? path, file: filePath)
+    }
     if rank == 0 { return [] }
     var dims = [hsize_t](repeating: 0, count: Int(rank))
-    _ = try checkBool(H5Sget_simple_extent_dims(space, &dims, nil), "read the shape of", object: object)
+    _ = try checkBool(
+      H5Sget_simple_extent_dims(space, &dims, nil), "read the shape of", object: object)
     return dims.map { Int($0) }
   }
 }

@@ -8,8 +8,9 @@ struct Export: ParsableCommand {
     commandName: "export",
     abstract: "Export a checkpoint's model for Hugging Face transformers (GPT2LMHeadModel).",
     discussion: """
-      Writes DIR/model.safetensors (hub GPT-2 key names, float32) and DIR/config.json, so that
-      GPT2LMHeadModel.from_pretrained(DIR) loads the model. GPT-2 and GPT-3 shapes only.
+      Writes DIR/model.safetensors (hub GPT-2 key names, float32) and DIR/config.json, so that \
+      GPT2LMHeadModel.from_pretrained(DIR) loads the model. GPT-2 and GPT-3 shapes only. \
+      A checkpoint whose tensors fail their checksums is refused.
       """)
 
   @Option(help: "The checkpoint file to export.")
@@ -29,7 +30,9 @@ struct Export: ParsableCommand {
 
   func run() throws {
     let summary = try HuggingFaceExport.export(checkpoint: checkpoint, to: output)
-    print("wrote \(summary.modelPath) (\(summary.tensorCount) tensors, \(summary.parameterCount) parameters)")
+    print(
+      "wrote \(summary.modelPath) (\(summary.tensorCount) tensors, \(summary.parameterCount) parameters)"
+    )
     print("wrote \(summary.configPath)")
   }
 }

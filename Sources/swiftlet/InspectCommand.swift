@@ -8,7 +8,7 @@ struct Inspect: ParsableCommand {
     commandName: "inspect",
     abstract: "Summarise a checkpoint: config, step, tokens, ledger, resume state and tensors.",
     discussion: """
-      Reads only the header and metadata unless --verify is given, which re-reads every tensor
+      Reads only the header and metadata unless --verify is given, which re-reads every tensor \
       and checks its CRC-32 (exit status 1 if any fails).
       """)
 
@@ -21,7 +21,8 @@ struct Inspect: ParsableCommand {
   @Flag(help: "Re-read every tensor and check its checksum.")
   var verify = false
 
-  @Flag(name: .customLong("all-tensors"), help: "List optimizer tensors one by one too (text output).")
+  @Flag(
+    name: .customLong("all-tensors"), help: "List optimizer tensors one by one too (text output).")
   var allTensors = false
 
   func run() throws {
@@ -30,7 +31,8 @@ struct Inspect: ParsableCommand {
     let failures = summary.failures
     if let first = failures.first {
       throw SwiftletError(
-        "checkpoint \(file) is damaged: \(failures.count) of \(summary.checks?.count ?? 0) datasets fail their checksum (first: '\(first.path)')")
+        "checkpoint \(file) is damaged: \(failures.count) of \(summary.checks?.count ?? 0) datasets fail their checksum (first: '\(first.path)')"
+      )
     }
   }
 }

@@ -36,7 +36,8 @@ struct CheckpointDamageTests {
     let path = folder.file("step_00000001.h5")
     let data = try Data(contentsOf: URL(fileURLWithPath: path))
     let truncated = folder.file("truncated.h5")
-    try data.prefix(Int(Double(data.count) * keptFraction)).write(to: URL(fileURLWithPath: truncated))
+    try data.prefix(Int(Double(data.count) * keptFraction)).write(
+      to: URL(fileURLWithPath: truncated))
     let error = #expect(throws: SwiftletError.self) { try CheckpointReader(path: truncated) }
     #expect(error?.message.contains(truncated) == true)
     #expect(error?.message.contains("\n") == false)
@@ -51,7 +52,9 @@ struct CheckpointDamageTests {
       try file.setAttribute("format", "keras")
     }
     let wrongFormat = #expect(throws: SwiftletError.self) { try CheckpointReader(path: path) }
-    #expect(wrongFormat?.message == "\(path) is an HDF5 file but not a Swiftlet checkpoint (format is 'keras')")
+    #expect(
+      wrongFormat?.message
+        == "\(path) is an HDF5 file but not a Swiftlet checkpoint (format is 'keras')")
 
     let plain = folder.file("plain.h5")
     _ = try HDF5File.create(path: plain)
@@ -100,12 +103,16 @@ struct CheckpointDamageTests {
     try writeTinyCheckpoint(directory: folder.path, step: 100)
     let earlier = folder.file("step_00000100.h5")
     let before = try Data(contentsOf: URL(fileURLWithPath: earlier))
-    let writer = try CheckpointWriter(directory: folder.path, step: 200, tokensSeen: 0, config: "{}")
+    let writer = try CheckpointWriter(
+      directory: folder.path, step: 200, tokensSeen: 0, config: "{}")
     try writer.writeTensor("model/a", shape: [4], values: [1, 2, 3, 4])
     // A wrong-sized buffer stands in for any write error (ENOSPC takes the same path).
-    #expect(throws: SwiftletError.self) { try writer.writeTensor("model/b", shape: [4], values: [1, 2]) }
+    #expect(throws: SwiftletError.self) {
+      try writer.writeTensor("model/b", shape: [4], values: [1, 2])
+    }
     #expect(throws: SwiftletError.self) { try writer.commit() }
-    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["step_00000100.h5"])
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["step_00000100.h5"])
     #expect(try Data(contentsOf: URL(fileURLWithPath: earlier)) == before)
   }
 }

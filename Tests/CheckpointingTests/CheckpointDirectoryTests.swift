@@ -26,7 +26,9 @@ struct CheckpointDirectoryTests {
     try writeTinyCheckpoint(directory: folder.path, step: 300)
     // 300: one flipped data byte (opens, fails its checksum); 200: truncated (does not open).
     let offset = try #require(
-      try HDF5File.open(path: directory.path(forStep: 300)).openDataset("model/transformer.wte.weight").fileOffset)
+      try HDF5File.open(path: directory.path(forStep: 300)).openDataset(
+        "model/transformer.wte.weight"
+      ).fileOffset)
     try flipByte(at: offset + 8, in: directory.path(forStep: 300))
     let full = try Data(contentsOf: URL(fileURLWithPath: directory.path(forStep: 200)))
     try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: directory.path(forStep: 200)))
@@ -73,7 +75,9 @@ struct CheckpointDirectoryTests {
     let dead = folder.file(".step_00000002.h5.tmp-\(deadPID)")
     let mine = folder.file(".step_00000003.h5.tmp-\(getpid())")
     let live = folder.file(".step_00000004.h5.tmp-1")  // pid 1 always runs
-    for path in [dead, mine, live] { _ = FileManager.default.createFile(atPath: path, contents: Data("x".utf8)) }
+    for path in [dead, mine, live] {
+      _ = FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+    }
 
     #expect(try directory.removeStaleTemporaryFiles() == [dead])
     #expect(!FileManager.default.fileExists(atPath: dead))

@@ -23,10 +23,12 @@ func writeTinyCheckpoint(
   var tensors: [String: [Float]] = [:]
   for (index, (name, shape)) in GPT2TensorNames.tensors(for: tinyConfig).enumerated() {
     for path in [
-      CheckpointLayout.modelTensor(name), CheckpointLayout.optimizerTensor(kind: "exp_avg", name: name),
+      CheckpointLayout.modelTensor(name),
+      CheckpointLayout.optimizerTensor(kind: "exp_avg", name: name),
       CheckpointLayout.optimizerTensor(kind: "exp_avg_sq", name: name),
     ] {
-      let values = testValues(count: shape.reduce(1, *), seed: seed &* 1000 &+ UInt64(index) &+ UInt64(path.count))
+      let values = testValues(
+        count: shape.reduce(1, *), seed: seed &* 1000 &+ UInt64(index) &+ UInt64(path.count))
       try writer.writeTensor(path, shape: shape, values: values)
       tensors[path] = values
     }
@@ -46,9 +48,11 @@ struct CheckpointRoundTripTests {
       strings: ["layout": "dp=2 tp=1"], integerArrays: ["data_cursor": [0, 4096, -1]],
       byteArrays: ["blob": Array("{}".utf8)])
     let wte = testValues(count: 67 * 32, seed: 9)
-    let writer = try CheckpointWriter(directory: folder.path, step: 7, tokensSeen: 1 << 33, config: tinyConfigJSON)
+    let writer = try CheckpointWriter(
+      directory: folder.path, step: 7, tokensSeen: 1 << 33, config: tinyConfigJSON)
     try writer.writeTensor("model/transformer.wte.weight", shape: [67, 32], values: wte)
-    try writer.writeTensor("optimizer/exp_avg/transformer.wte.weight", shape: [67, 32], values: wte.map { -$0 })
+    try writer.writeTensor(
+      "optimizer/exp_avg/transformer.wte.weight", shape: [67, 32], values: wte.map { -$0 })
     try writer.writeAccounting(["flops": 3.25e15, "energy_kwh": 0.125, "co2e_kg": 0.05])
     try writer.writeState(state)
     let path = try writer.commit()
@@ -64,7 +68,10 @@ struct CheckpointRoundTripTests {
     #expect(try reader.read("model/transformer.wte.weight") == wte)
     #expect(try reader.read("optimizer/exp_avg/transformer.wte.weight") == wte.map { -$0 })
     let listed = try reader.tensors()
-    #expect(listed.map(\.path) == ["model/transformer.wte.weight", "optimizer/exp_avg/transformer.wte.weight"])
+    #expect(
+      listed.map(\.path) == [
+        "model/transformer.wte.weight", "optimizer/exp_avg/transformer.wte.weight",
+      ])
     #expect(listed.allSatisfy { $0.shape == [67, 32] && $0.kind == .float32 })
     let expectedCRC = wte.withUnsafeBufferPointer { CRC32.checksum($0) }
     #expect(listed[0].storedChecksum == expectedCRC)
@@ -125,7 +132,9 @@ struct CheckpointRoundTripTests {
     }
     #expect(block == box(2..<5, 6..<10))
     var rows = [Float](repeating: 0, count: 2 * 10)
-    try rows.withUnsafeMutableBufferPointer { try reader.read("model/rows", rows: 10..<12, into: $0) }
+    try rows.withUnsafeMutableBufferPointer {
+      try reader.read("model/rows", rows: 10..<12, into: $0)
+    }
     #expect(rows == box(10..<12, 0..<10))
     try reader.verify()
   }
@@ -136,7 +145,9 @@ struct CheckpointRoundTripTests {
     // Missing rows.
     let writer = try CheckpointWriter(directory: folder.path, step: 2, tokensSeen: 0, config: "{}")
     let tensor = try writer.beginTensor("model/x", shape: [4, 10])
-    try values.withUnsafeBufferPointer { try tensor.write(rows: 0..<2, UnsafeBufferPointer(rebasing: $0[0..<20])) }
+    try values.withUnsafeBufferPointer {
+      try tensor.write(rows: 0..<2, UnsafeBufferPointer(rebasing: $0[0..<20]))
+    }
     let missing = #expect(throws: SwiftletError.self) { try tensor.finish() }
     #expect(missing?.message.contains("incomplete") == true)
     #expect(throws: SwiftletError.self) { try writer.commit() }  // failure is terminal
@@ -170,14 +181,17 @@ struct CheckpointRoundTripTests {
     #expect(FileManager.default.fileExists(atPath: writer.finalPath))
     #expect(!FileManager.default.fileExists(atPath: writer.temporaryPath))
     #expect(try CheckpointDirectory(path: folder.path).entries().map(\.step) == [42])
-    #expect(throws: SwiftletError.self) { try writer.writeTensor("model/y", shape: [1], values: [0]) }
+    #expect(throws: SwiftletError.self) {
+      try writer.writeTensor("model/y", shape: [1], values: [0])
+    }
   }
 
   @Test func anAbandonedWriterRemovesItsTemporaryFile() throws {
     let folder = TemporaryFolder()
     var temporary = ""
     do {
-      let writer = try CheckpointWriter(directory: folder.path, step: 5, tokensSeen: 0, config: "{}")
+      let writer = try CheckpointWriter(
+        directory: folder.path, step: 5, tokensSeen: 0, config: "{}")
       temporary = writer.temporaryPath
       try writer.writeTensor("model/x", shape: [2], values: [1, 2])
       // Dropped without commit (an error path in the caller).
@@ -190,6 +204,8 @@ struct CheckpointRoundTripTests {
   @Test func tensorPathsOutsideModelAndOptimizerAreRefused() throws {
     let folder = TemporaryFolder()
     let writer = try CheckpointWriter(directory: folder.path, step: 1, tokensSeen: 0, config: "{}")
-    #expect(throws: SwiftletError.self) { try writer.writeTensor("weights/x", shape: [1], values: [0]) }
+    #expect(throws: SwiftletError.self) {
+      try writer.writeTensor("weights/x", shape: [1], values: [0])
+    }
   }
 }

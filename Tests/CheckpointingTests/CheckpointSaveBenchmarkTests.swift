@@ -8,7 +8,8 @@ struct CheckpointSaveBenchmarkTests {
   /// The benchmark machinery on a tiny model (always runs, fast).
   @Test func benchmarkMeasuresBothWritersAndCleansUp() throws {
     let folder = TemporaryFolder("bench")
-    let result = try CheckpointSaveBenchmark.run(directory: folder.path, config: tinyConfig, repetitions: 1)
+    let result = try CheckpointSaveBenchmark.run(
+      directory: folder.path, config: tinyConfig, repetitions: 1)
     #expect(result.bytes == tinyConfig.parameterCount * 3 * 4)
     #expect(result.checkpointSeconds.count == 1 && result.plainWriteSeconds.count == 1)
     #expect(result.ratio > 0)
@@ -24,7 +25,9 @@ struct CheckpointSaveBenchmarkTests {
     let folder = TemporaryFolder("bench")
     let directory = environment["SWIFTLET_CHECKPOINT_BENCH_DIR"] ?? folder.path
     let repetitions = environment["SWIFTLET_CHECKPOINT_BENCH_REPS"].flatMap { Int($0) } ?? 3
-    let result = try CheckpointSaveBenchmark.run(directory: directory, repetitions: repetitions) { print("  \($0)") }
+    let result = try CheckpointSaveBenchmark.run(directory: directory, repetitions: repetitions) {
+      print("  \($0)")
+    }
     print(result.summary)
     #expect(result.bytes == 124_439_808 * 3 * 4)
     #expect(result.ratio < 2)

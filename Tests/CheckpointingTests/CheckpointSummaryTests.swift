@@ -7,7 +7,8 @@ import Testing
 struct CheckpointSummaryTests {
   @Test func summaryReportsHeaderModelLedgerAndTensors() throws {
     let folder = TemporaryFolder()
-    try writeTinyCheckpoint(directory: folder.path, step: 9, ledger: ["flops": 2e15, "energy_kwh": 0.5])
+    try writeTinyCheckpoint(
+      directory: folder.path, step: 9, ledger: ["flops": 2e15, "energy_kwh": 0.5])
     let summary = try CheckpointSummary(path: folder.file("step_00000009.h5"), verify: false)
     #expect(summary.step == 9)
     #expect(summary.tokensSeen == 9 * 512)

@@ -61,18 +61,23 @@ struct HDF5BindingsTests {
       // Four column-and-row quadrants, written out of order.
       for (rows, columns) in [(3..<6, 4..<8), (0..<3, 0..<4), (3..<6, 0..<4), (0..<3, 4..<8)] {
         try box(rows, columns).withUnsafeBufferPointer {
-          try dataset.write($0, offset: [rows.lowerBound, columns.lowerBound], count: [rows.count, columns.count])
+          try dataset.write(
+            $0, offset: [rows.lowerBound, columns.lowerBound], count: [rows.count, columns.count])
         }
       }
     }
     let dataset = try HDF5File.open(path: path).openDataset("x")
     #expect(try dataset.read(as: Float.self) == whole)
     var part = [Float](repeating: 0, count: 2 * 5)
-    try part.withUnsafeMutableBufferPointer { try dataset.read(into: $0, offset: [1, 2], count: [2, 5]) }
+    try part.withUnsafeMutableBufferPointer {
+      try dataset.read(into: $0, offset: [1, 2], count: [2, 5])
+    }
     #expect(part == box(1..<3, 2..<7))
     // A box outside the shape is refused before it reaches HDF5.
     #expect(throws: SwiftletError.self) {
-      try part.withUnsafeMutableBufferPointer { try dataset.read(into: $0, offset: [5, 2], count: [2, 5]) }
+      try part.withUnsafeMutableBufferPointer {
+        try dataset.read(into: $0, offset: [5, 2], count: [2, 5])
+      }
     }
   }
 
@@ -117,7 +122,8 @@ struct HDF5BindingsTests {
     let values = testValues(count: 64 * 64, seed: 3)
     do {
       let file = try HDF5File.create(path: path)
-      let dataset = try file.createDataset("x", of: Float.self, shape: [64, 64], chunkShape: [64, 64], fletcher32: true)
+      let dataset = try file.createDataset(
+        "x", of: Float.self, shape: [64, 64], chunkShape: [64, 64], fletcher32: true)
       try dataset.write(values)
     }
     #expect(try HDF5File.open(path: path).openDataset("x").read(as: Float.self) == values)
@@ -139,7 +145,9 @@ struct HDF5BindingsTests {
     try "hello".write(toFile: path, atomically: true, encoding: .utf8)
     let notHDF5 = #expect(throws: SwiftletError.self) { try HDF5File.open(path: path) }
     #expect(notHDF5?.message == "\(path) is not an HDF5 file")
-    let missing = #expect(throws: SwiftletError.self) { try HDF5File.open(path: folder.file("none.h5")) }
+    let missing = #expect(throws: SwiftletError.self) {
+      try HDF5File.open(path: folder.file("none.h5"))
+    }
     #expect(missing?.message.contains("no such file") == true)
     #expect(missing?.message.contains("\n") == false)
   }

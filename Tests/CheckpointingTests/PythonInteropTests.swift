@@ -16,7 +16,8 @@ struct PythonInteropTests {
       return
     }
     let folder = TemporaryFolder()
-    let tensors = try writeTinyCheckpoint(directory: folder.path, step: 12, ledger: ["flops": 2.5e12, "co2e_kg": 0.25])
+    let tensors = try writeTinyCheckpoint(
+      directory: folder.path, step: 12, ledger: ["flops": 2.5e12, "co2e_kg": 0.25])
     let wteSum = tensors["model/transformer.wte.weight"]!.reduce(0.0) { $0 + Double($1) }
     let script = """
       import sys, json, zlib, h5py, numpy as np
@@ -74,7 +75,8 @@ struct HuggingFaceExportTests {
   @Test func safetensorsHeaderIsPaddedAndHasHubKeys() throws {
     let folder = TemporaryFolder()
     try writeTinyCheckpoint(directory: folder.path, step: 1)
-    let summary = try HuggingFaceExport.export(checkpoint: folder.file("step_00000001.h5"), to: folder.file("out"))
+    let summary = try HuggingFaceExport.export(
+      checkpoint: folder.file("step_00000001.h5"), to: folder.file("out"))
     let data = try Data(contentsOf: URL(fileURLWithPath: summary.modelPath))
     let length = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
     #expect(length % 8 == 0)
@@ -90,7 +92,8 @@ struct HuggingFaceExportTests {
     // Data section size equals the parameter count in float32.
     #expect(data.count - 8 - length == tinyConfig.parameterCount * 4)
     let config = try #require(
-      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: summary.configPath))) as? [String: Any])
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: summary.configPath))) as? [String: Any])
     #expect(config["model_type"] as? String == "gpt2")
     #expect(config["n_embd"] as? Int == 32)
     #expect(config["activation_function"] as? String == "gelu_new")
@@ -99,11 +102,14 @@ struct HuggingFaceExportTests {
 
   @Test func exportRefusesACheckpointMissingATensor() throws {
     let folder = TemporaryFolder()
-    let writer = try CheckpointWriter(directory: folder.path, step: 1, tokensSeen: 0, config: tinyConfigJSON)
-    try writer.writeTensor("model/transformer.wte.weight", shape: [67, 32], values: testValues(count: 67 * 32, seed: 1))
+    let writer = try CheckpointWriter(
+      directory: folder.path, step: 1, tokensSeen: 0, config: tinyConfigJSON)
+    try writer.writeTensor(
+      "model/transformer.wte.weight", shape: [67, 32], values: testValues(count: 67 * 32, seed: 1))
     try writer.commit()
     let error = #expect(throws: SwiftletError.self) {
-      try HuggingFaceExport.export(checkpoint: folder.file("step_00000001.h5"), to: folder.file("out"))
+      try HuggingFaceExport.export(
+        checkpoint: folder.file("step_00000001.h5"), to: folder.file("out"))
     }
     #expect(error?.message.contains("transformer.wpe.weight") == true)
   }
@@ -112,7 +118,8 @@ struct HuggingFaceExportTests {
     let folder = TemporaryFolder()
     try writeTinyCheckpoint(directory: folder.path, step: 1)
     let path = folder.file("step_00000001.h5")
-    let offset = try #require(try HDF5File.open(path: path).openDataset("model/transformer.wpe.weight").fileOffset)
+    let offset = try #require(
+      try HDF5File.open(path: path).openDataset("model/transformer.wpe.weight").fileOffset)
     try flipByte(at: offset + 3, in: path)
     let error = #expect(throws: SwiftletError.self) {
       try HuggingFaceExport.export(checkpoint: path, to: folder.file("out"))

@@ -49,7 +49,8 @@ struct ProcessResult {
 }
 
 /// Runs `executable` with `arguments`, capturing stdout and stderr together.
-func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws
+func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:])
+  throws
   -> ProcessResult
 {
   let process = Process()
@@ -64,7 +65,8 @@ func runProcess(_ executable: String, _ arguments: [String], environment: [Strin
   try process.run()
   let data = pipe.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
-  return ProcessResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+  return ProcessResult(
+    status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
 }
 
 /// A python3 interpreter that can import every module in `modules`, else nil: `$SWIFTLET_PYTHON`
