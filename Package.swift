@@ -38,10 +38,11 @@ let package = Package(
       name: "Checkpointing",
       dependencies: ["HDF5Bindings", "GPT", "Parallel", "Optimizers", "SwiftletCore"]),
     .target(name: "Accounting", dependencies: ["GPT", "Parallel", "SwiftletCore"]),
+    .target(name: "Reporting", dependencies: ["SwiftletCore"]),
     .target(
       name: "Training",
       dependencies: [
-        "GPT", "Parallel", "Optimizers", "Dataset", "Checkpointing", "Accounting",
+        "GPT", "Parallel", "Optimizers", "Dataset", "Checkpointing", "Accounting", "Reporting",
         "SwiftletCore", .product(name: "TOMLKit", package: "TOMLKit"),
       ]),
     .executableTarget(
@@ -60,6 +61,8 @@ let package = Package(
     .testTarget(name: "AccountingTests", dependencies: ["Accounting", "GPT"]),
     .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "HDF5Bindings"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+    .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
+    .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Kernels"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CLITests", dependencies: ["Dataset", "Checkpointing"]),
   ],
   // The trainer is single-threaded per rank plus MPI; Swift 6's data-race checking of C globals
