@@ -123,9 +123,6 @@ public struct RunConfig: Sendable {
       throw SwiftletError("the model needs model.preset or all of n_layer, n_head, d_model, n_ctx, vocab_size")
     }
     try config.validate()
-    if config.family == .opt {
-      throw SwiftletError("OPT presets are available for planning only; training supports GPT-2/GPT-3 shapes")
-    }
     return config
   }
 

@@ -46,6 +46,9 @@ public final class Trainer {
   public init(config: RunConfig, grid: ProcessGrid) throws {
     self.config = config
     self.grid = grid
+    if config.model.family == .opt {
+      throw SwiftletError("OPT presets are available for planning only; training supports GPT-2/GPT-3 shapes")
+    }
     try ParameterLayout.validate(config: config.model, tpSize: grid.tpSize)
     try config.validateLayout(dataParallel: grid.dpSize)
     model = try GPTModel(config: config.model, region: TensorParallelRegion(group: grid.tensorParallel))

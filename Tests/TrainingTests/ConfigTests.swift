@@ -78,3 +78,23 @@ struct PartitionTests {
     }
   }
 }
+
+struct ShippedConfigTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+  @Test func everyShippedConfigParses() throws {
+    var paths: [String] = []
+    for folder in ["configs", "configs/plans"] {
+      let directory = Self.root.appendingPathComponent(folder).path
+      for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name.hasSuffix(".toml") {
+        paths.append(directory + "/" + name)
+      }
+    }
+    #expect(paths.count >= 20)
+    for path in paths {
+      let config = try RunConfig.load(path: path, overrides: [])
+      #expect(config.model.parameterCount > 0, "\(path)")
+    }
+  }
+}
