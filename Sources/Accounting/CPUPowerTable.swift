@@ -32,11 +32,18 @@ public enum CPUPowerTable {
 
   /// Processor specifications published by the vendors (AMD EPYC product pages, Intel ARK).
   static let entries: [Entry] = [
-    Entry(match: "EPYC 9755", tdpWatts: 500, cores: 128, source: "AMD EPYC 9755 (Zen 5 \"Turin\") default TDP"),
-    Entry(match: "EPYC 9654", tdpWatts: 360, cores: 96, source: "AMD EPYC 9654 (Zen 4 \"Genoa\") default TDP"),
-    Entry(match: "EPYC 7763", tdpWatts: 280, cores: 64, source: "AMD EPYC 7763 (Zen 3 \"Milan\") default TDP"),
-    Entry(match: "Xeon(R) Platinum 8480", tdpWatts: 350, cores: 56, source: "Intel Xeon Platinum 8480+ TDP (Intel ARK)"),
-    Entry(match: "Xeon(R) Platinum 8380", tdpWatts: 270, cores: 40, source: "Intel Xeon Platinum 8380 TDP (Intel ARK)"),
+    Entry(
+      match: "EPYC 9755", tdpWatts: 500, cores: 128, source: "AMD EPYC 9755 (Zen 5 \"Turin\") default TDP"),
+    Entry(
+      match: "EPYC 9654", tdpWatts: 360, cores: 96, source: "AMD EPYC 9654 (Zen 4 \"Genoa\") default TDP"),
+    Entry(
+      match: "EPYC 7763", tdpWatts: 280, cores: 64, source: "AMD EPYC 7763 (Zen 3 \"Milan\") default TDP"),
+    Entry(
+      match: "Xeon(R) Platinum 8480", tdpWatts: 350, cores: 56,
+      source: "Intel Xeon Platinum 8480+ TDP (Intel ARK)"),
+    Entry(
+      match: "Xeon(R) Platinum 8380", tdpWatts: 270, cores: 40,
+      source: "Intel Xeon Platinum 8380 TDP (Intel ARK)"),
   ]
 
   /// The figure for `cpu`: an exact model match, else its family's flagship (hypervisors often

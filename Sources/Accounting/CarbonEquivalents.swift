@@ -26,8 +26,10 @@ public struct CarbonEquivalents: Equatable, Codable, Sendable {
   }
 
   enum CodingKeys: String, CodingKey {
-    case carKm = "car_km", passengerRoundTripsNYSF = "passenger_round_trips_ny_sf"
-    case planeRoundTripsSFNY = "plane_round_trips_sf_ny", carLifetimes = "car_lifetimes"
+    case carKm = "car_km"
+    case passengerRoundTripsNYSF = "passenger_round_trips_ny_sf"
+    case planeRoundTripsSFNY = "plane_round_trips_sf_ny"
+    case carLifetimes = "car_lifetimes"
   }
 
   /// One line, choosing the units that give readable numbers.

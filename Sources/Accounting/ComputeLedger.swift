@@ -34,10 +34,19 @@ public struct ComputeLedger: Codable, Equatable, Sendable {
   public init() {}
 
   enum CodingKeys: String, CodingKey, CaseIterable {
-    case flops, hardwareFlops = "hardware_flops", tokens, energyKWh = "energy_kwh"
-    case co2eKg = "co2e_kg", wallSeconds = "wall_seconds", rankSeconds = "rank_seconds", steps
-    case lostSteps = "lost_steps", lostTokens = "lost_tokens", lostFlops = "lost_flops"
-    case lostEnergyKWh = "lost_energy_kwh", lostCO2eKg = "lost_co2e_kg"
+    case flops
+    case hardwareFlops = "hardware_flops"
+    case tokens
+    case energyKWh = "energy_kwh"
+    case co2eKg = "co2e_kg"
+    case wallSeconds = "wall_seconds"
+    case rankSeconds = "rank_seconds"
+    case steps
+    case lostSteps = "lost_steps"
+    case lostTokens = "lost_tokens"
+    case lostFlops = "lost_flops"
+    case lostEnergyKWh = "lost_energy_kwh"
+    case lostCO2eKg = "lost_co2e_kg"
     case lostWallSeconds = "lost_wall_seconds"
   }
 
@@ -75,7 +84,9 @@ public struct ComputeLedger: Codable, Equatable, Sendable {
     public var co2eKg: Double
     public var wallSeconds: Double
 
-    public init(steps: Int, tokens: Double, flops: Double, energyKWh: Double, co2eKg: Double, wallSeconds: Double) {
+    public init(
+      steps: Int, tokens: Double, flops: Double, energyKWh: Double, co2eKg: Double, wallSeconds: Double
+    ) {
       self.steps = steps
       self.tokens = tokens
       self.flops = flops
@@ -142,7 +153,8 @@ public struct ComputeLedger: Codable, Equatable, Sendable {
     func value(_ key: String) throws -> Double {
       let v = attributes[key] ?? 0
       guard v.isFinite, v >= 0 else {
-        throw SwiftletError("checkpoint accounting attribute '\(key)' must be a finite non-negative number, got \(v)")
+        throw SwiftletError(
+          "checkpoint accounting attribute '\(key)' must be a finite non-negative number, got \(v)")
       }
       return v
     }

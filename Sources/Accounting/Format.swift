@@ -8,7 +8,7 @@ public enum Format {
     guard x.isFinite else { return "\(x)" }
     let magnitude = abs(x)
     if magnitude == 0 { return "0" }
-    if magnitude >= 1e6 || magnitude < 1e-3 { return String(format: "%.3g", x) }
+    if magnitude >= 1e6 || magnitude < 1e-3 { return scientific(x) }
     if magnitude >= 1000 {
       let formatter = NumberFormatter()
       formatter.numberStyle = .decimal
@@ -21,11 +21,21 @@ public enum Format {
     return String(format: "%.3g", x)
   }
 
-  /// FLOPs in scientific notation: "3.14e23".
+  /// FLOPs (and other large counts) in scientific notation: "3.14e23".
   public static func flops(_ x: Double) -> String {
     guard x > 0, x.isFinite else { return "0" }
-    let exponent = Int(floor(log10(x)))
-    return String(format: "%.2fe%d", x / pow(10, Double(exponent)), exponent)
+    return scientific(x)
+  }
+
+  /// Three significant digits as mantissa and exponent: "3.14e23", "-2.50e-5".
+  static func scientific(_ x: Double) -> String {
+    var exponent = Int(floor(log10(abs(x))))
+    var mantissa = x / pow(10, Double(exponent))
+    if abs((mantissa * 100).rounded()) >= 1000 {  // 9.996 rounds to 10.00
+      exponent += 1
+      mantissa /= 10
+    }
+    return String(format: "%.2fe%d", mantissa, exponent)
   }
 
   /// kWh with a unit that keeps the number readable: "12.3 Wh", "85.7 kWh", "1,287 MWh".

@@ -25,7 +25,8 @@ public struct GridIntensity: Equatable, Codable, Sendable {
         throw SwiftletError("grid intensity must be a positive number of gCO2e/kWh, got \(value)")
       }
       if let region, !region.isEmpty {
-        throw SwiftletError("give either a grid intensity (\(value) g/kWh) or a region ('\(region)'), not both")
+        throw SwiftletError(
+          "give either a grid intensity (\(value) g/kWh) or a region ('\(region)'), not both")
       }
       return GridIntensity(gramsPerKWh: value, region: "custom", source: "given by the user")
     }
@@ -40,8 +41,10 @@ public struct GridIntensity: Equatable, Codable, Sendable {
       "unknown region '\(name)'; known regions: \(regions.map(\.region).joined(separator: ", "))")
   }
 
-  static let owid2021 = "Our World in Data / Ember, carbon intensity of electricity, 2021 (as compiled in codecarbon's global_energy_mix.json)"
-  static let gcp2024 = "Google Cloud region carbon data, grid carbon intensity 2024 (GoogleCloudPlatform/region-carbon-info, data/yearly/2024.csv)"
+  static let owid2021 =
+    "Our World in Data / Ember, carbon intensity of electricity, 2021 (as compiled in codecarbon's global_energy_mix.json)"
+  static let gcp2024 =
+    "Google Cloud region carbon data, grid carbon intensity 2024 (GoogleCloudPlatform/region-carbon-info, data/yearly/2024.csv)"
 
   /// Average grid intensities: the world, major countries (ISO 3166 alpha-2 codes) and cloud
   /// regions, plus the figures of the published studies Swiftlet reproduces.
@@ -50,12 +53,15 @@ public struct GridIntensity: Equatable, Codable, Sendable {
       GridIntensity(gramsPerKWh: value, region: code, source: "\(name): \(owid2021)")
     }
     func gcp(_ region: String, _ place: String, _ value: Double) -> GridIntensity {
-      GridIntensity(gramsPerKWh: value, region: "gcp-" + region, source: "Google Cloud \(region) (\(place)): \(gcp2024)")
+      GridIntensity(
+        gramsPerKWh: value, region: "gcp-" + region, source: "Google Cloud \(region) (\(place)): \(gcp2024)")
     }
     return [
       GridIntensity(
         gramsPerKWh: 475, region: "world",
-        source: "world average, IEA Global Energy & CO2 Status Report 2019 (year 2018), the fallback of codecarbon's methodology"),
+        source:
+          "world average, IEA Global Energy & CO2 Status Report 2019 (year 2018), the fallback of codecarbon's methodology"
+      ),
       country("us", "United States", 379.26), country("cn", "China", 544.355),
       country("in", "India", 637.182), country("jp", "Japan", 478.545),
       country("kr", "South Korea", 458.081), country("tw", "Taiwan", 573.275),

@@ -30,12 +30,17 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
   public var total: Double { parameters + gradients + optimizer + activations + workspace }
 
   enum CodingKeys: String, CodingKey {
-    case parameters = "parameters_bytes", gradients = "gradients_bytes"
-    case optimizer = "optimizer_bytes", activations = "activations_bytes"
-    case workspace = "workspace_bytes", total = "total_bytes"
+    case parameters = "parameters_bytes"
+    case gradients = "gradients_bytes"
+    case optimizer = "optimizer_bytes"
+    case activations = "activations_bytes"
+    case workspace = "workspace_bytes"
+    case total = "total_bytes"
   }
 
-  public init(parameters: Double, gradients: Double, optimizer: Double, activations: Double, workspace: Double) {
+  public init(
+    parameters: Double, gradients: Double, optimizer: Double, activations: Double, workspace: Double
+  ) {
     self.parameters = parameters
     self.gradients = gradients
     self.optimizer = optimizer
@@ -76,9 +81,11 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
     case .adamw:
       state = 2 * localCount
     case .adafactor:
-      state = Double(layout.tensors.reduce(0) { sum, t in
-        t.localShape.count >= 2 ? sum + t.localShape[0] + t.localShape.dropFirst().reduce(1, *) : sum + t.count
-      })
+      state = Double(
+        layout.tensors.reduce(0) { sum, t in
+          t.localShape.count >= 2
+            ? sum + t.localShape[0] + t.localShape.dropFirst().reduce(1, *) : sum + t.count
+        })
     }
     if zeroStage1 { state /= Double(max(1, dp)) }
     let b = Double(microBatch)
@@ -99,7 +106,9 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
 
   /// Parameters, gradients and AdamW/Adafactor state for a bare parameter count (no shape known:
   /// no tensor parallelism, and Adafactor counted as AdamW's second moment only, an upper bound).
-  public init(parameterCount: Double, dataParallel dp: Int = 1, optimizer: Optimizer = .adamw, zeroStage1: Bool = false) {
+  public init(
+    parameterCount: Double, dataParallel dp: Int = 1, optimizer: Optimizer = .adamw, zeroStage1: Bool = false
+  ) {
     var state = optimizer == .adamw ? 2 * parameterCount : parameterCount
     if zeroStage1 { state /= Double(max(1, dp)) }
     self.init(

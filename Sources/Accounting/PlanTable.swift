@@ -14,12 +14,16 @@ extension Plan {
     row("MFU", String(format: "%.1f%%", mfu * 100))
     row("wall-clock time", Format.duration(seconds: wallHours * 3600))
     row("device-hours", Format.number(deviceHours))
-    row("energy", "\(Format.energy(kWh: energyKWh)) (\(Format.number(powerWattsPerDevice)) W per device, PUE \(Format.number(pue)))")
+    row(
+      "energy",
+      "\(Format.energy(kWh: energyKWh)) (\(Format.number(powerWattsPerDevice)) W per device, PUE \(Format.number(pue)))"
+    )
     row("CO2e", "\(Format.mass(kg: co2eKg)) (\(region): \(Format.number(gridIntensity)) g/kWh)")
     row("cost", costUSD.map { "$" + Format.number($0) } ?? "— (give --price-per-device-hour)")
     row(
       "memory per device",
-      "\(Format.bytes(memoryPerDeviceBytes)) of \(Format.bytes(deviceMemoryBytes)): \(fitsInMemory ? "fits" : "DOES NOT FIT")")
+      "\(Format.bytes(memoryPerDeviceBytes)) of \(Format.bytes(deviceMemoryBytes)): \(fitsInMemory ? "fits" : "DOES NOT FIT")"
+    )
     row("  parameters (fp32)", Format.bytes(memory.parameters))
     row("  gradients (fp32)", Format.bytes(memory.gradients))
     row("  optimizer state", Format.bytes(memory.optimizer))

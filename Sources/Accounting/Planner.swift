@@ -97,13 +97,27 @@ public struct Plan: Encodable, Equatable, Sendable {
   public var notes: [String]
 
   enum CodingKeys: String, CodingKey {
-    case params, tokens, flops, modelFlops = "model_flops", deviceHours = "device_hours"
-    case wallHours = "wall_hours", energyKWh = "energy_kwh", co2eKg = "co2e_kg"
-    case memoryPerDeviceBytes = "memory_per_device_bytes", costUSD = "cost_usd", peak, mfu, devices
-    case tensorParallel = "tp", dataParallel = "dp", hardware
-    case powerWattsPerDevice = "power_watts_per_device", pue, gridIntensity = "grid_intensity"
-    case region, seqLen = "seq_len", memory, fitsInMemory = "fits_in_memory"
-    case deviceMemoryBytes = "device_memory_bytes", equivalents, notes
+    case params, tokens, flops
+    case modelFlops = "model_flops"
+    case deviceHours = "device_hours"
+    case wallHours = "wall_hours"
+    case energyKWh = "energy_kwh"
+    case co2eKg = "co2e_kg"
+    case memoryPerDeviceBytes = "memory_per_device_bytes"
+    case costUSD = "cost_usd"
+    case peak, mfu, devices
+    case tensorParallel = "tp"
+    case dataParallel = "dp"
+    case hardware
+    case powerWattsPerDevice = "power_watts_per_device"
+    case pue
+    case gridIntensity = "grid_intensity"
+    case region
+    case seqLen = "seq_len"
+    case memory
+    case fitsInMemory = "fits_in_memory"
+    case deviceMemoryBytes = "device_memory_bytes"
+    case equivalents, notes
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -143,7 +157,9 @@ public enum Planner {
     guard r.parameters.isFinite, r.parameters > 0 else {
       throw SwiftletError("the model size must be positive, got \(r.parameters) parameters")
     }
-    guard r.tokens.isFinite, r.tokens > 0 else { throw SwiftletError("tokens must be positive, got \(r.tokens)") }
+    guard r.tokens.isFinite, r.tokens > 0 else {
+      throw SwiftletError("tokens must be positive, got \(r.tokens)")
+    }
     guard r.devices > 0 else { throw SwiftletError("devices must be positive, got \(r.devices)") }
     guard r.tensorParallel > 0, r.devices % r.tensorParallel == 0 else {
       throw SwiftletError("devices (\(r.devices)) must be divisible by tp (\(r.tensorParallel))")
@@ -174,8 +190,9 @@ public enum Planner {
     let modelFlops: Double
     let memory: MemoryEstimate
     if let model = r.model {
-      modelFlops = ModelFlops.perToken(
-        parameters: r.parameters, nLayer: model.nLayer, dModel: model.dModel, seqLen: r.seqLen) * r.tokens
+      modelFlops =
+        ModelFlops.perToken(
+          parameters: r.parameters, nLayer: model.nLayer, dModel: model.dModel, seqLen: r.seqLen) * r.tokens
       memory = try MemoryEstimate(
         config: model, tensorParallel: r.tensorParallel, dataParallel: dp, microBatch: r.microBatch,
         seqLen: r.seqLen, optimizer: r.optimizer, zeroStage1: r.zeroStage1)
@@ -184,7 +201,8 @@ public enum Planner {
       if r.tensorParallel > 1 {
         throw SwiftletError("--tp needs the model's shape: give --model or --config instead of --params")
       }
-      memory = MemoryEstimate(parameterCount: r.parameters, dataParallel: dp, optimizer: r.optimizer, zeroStage1: r.zeroStage1)
+      memory = MemoryEstimate(
+        parameterCount: r.parameters, dataParallel: dp, optimizer: r.optimizer, zeroStage1: r.zeroStage1)
       notes.append("model shape unknown (--params): model_flops omits attention and memory omits activations")
     }
 
@@ -194,7 +212,9 @@ public enum Planner {
     if let hours = r.hours {
       wallSeconds = hours * 3600
       mfu = modelFlops / (peakTotal * wallSeconds)
-      if mfu > 1 { notes.append("the given hours imply an MFU above 100%: check --hours, --devices and --hardware") }
+      if mfu > 1 {
+        notes.append("the given hours imply an MFU above 100%: check --hours, --devices and --hardware")
+      }
     } else {
       mfu = r.mfu
       wallSeconds = modelFlops / (peakTotal * mfu)
@@ -206,7 +226,9 @@ public enum Planner {
     let co2eKg = r.grid.co2eKg(kWh: energyKWh)
     let fits = memory.total <= r.hardware.memoryBytes
     if !fits {
-      notes.append("does not fit: \(Format.bytes(memory.total)) per device > \(Format.bytes(r.hardware.memoryBytes)); raise --tp, use adafactor or --zero1, or lower --batch-size")
+      notes.append(
+        "does not fit: \(Format.bytes(memory.total)) per device > \(Format.bytes(r.hardware.memoryBytes)); raise --tp, use adafactor or --zero1, or lower --batch-size"
+      )
     }
     return Plan(
       params: r.parameters, tokens: r.tokens, flops: flops, modelFlops: modelFlops,

@@ -66,7 +66,10 @@ public struct RunReport: Codable, Equatable, Sendable {
     public var co2eKg: Double
     public var wallHours: Double
     enum CodingKeys: String, CodingKey {
-      case steps, tokens, flops, energyKWh = "energy_kwh", co2eKg = "co2e_kg", wallHours = "wall_hours"
+      case steps, tokens, flops
+      case energyKWh = "energy_kwh"
+      case co2eKg = "co2e_kg"
+      case wallHours = "wall_hours"
     }
   }
 
@@ -83,9 +86,15 @@ public struct RunReport: Codable, Equatable, Sendable {
     public var costUSD: Double?
     public var basis: String
     enum CodingKeys: String, CodingKey {
-      case tokens, steps, flops, modelFlops = "model_flops", deviceHours = "device_hours"
-      case wallHours = "wall_hours", remainingWallHours = "remaining_wall_hours"
-      case energyKWh = "energy_kwh", co2eKg = "co2e_kg", costUSD = "cost_usd", basis
+      case tokens, steps, flops
+      case modelFlops = "model_flops"
+      case deviceHours = "device_hours"
+      case wallHours = "wall_hours"
+      case remainingWallHours = "remaining_wall_hours"
+      case energyKWh = "energy_kwh"
+      case co2eKg = "co2e_kg"
+      case costUSD = "cost_usd"
+      case basis
     }
   }
 
@@ -120,12 +129,25 @@ public struct RunReport: Codable, Equatable, Sendable {
   public var projection: Projection
 
   enum CodingKeys: String, CodingKey {
-    case model, params, tokens, flops, modelFlops = "model_flops", hardwareFlops = "hardware_flops"
-    case deviceHours = "device_hours", wallHours = "wall_hours", energyKWh = "energy_kwh"
-    case co2eKg = "co2e_kg", memoryPerDeviceBytes = "memory_per_device_bytes", costUSD = "cost_usd"
-    case peak, mfu, tokensPerSecond = "tokens_per_second", devices, tensorParallel = "tp"
-    case dataParallel = "dp", hardware, steps, energyMethod = "energy_method", pue
-    case gridIntensity = "grid_intensity", region, lost, equivalents, projection
+    case model, params, tokens, flops
+    case modelFlops = "model_flops"
+    case hardwareFlops = "hardware_flops"
+    case deviceHours = "device_hours"
+    case wallHours = "wall_hours"
+    case energyKWh = "energy_kwh"
+    case co2eKg = "co2e_kg"
+    case memoryPerDeviceBytes = "memory_per_device_bytes"
+    case costUSD = "cost_usd"
+    case peak, mfu
+    case tokensPerSecond = "tokens_per_second"
+    case devices
+    case tensorParallel = "tp"
+    case dataParallel = "dp"
+    case hardware, steps
+    case energyMethod = "energy_method"
+    case pue
+    case gridIntensity = "grid_intensity"
+    case region, lost, equivalents, projection
   }
 
   /// Builds the report from the job's ledger.
@@ -198,24 +220,36 @@ public struct RunReport: Codable, Equatable, Sendable {
 
   /// The human summary printed at the end of a run.
   public var summary: String {
+    let wall = Format.duration(seconds: wallHours * 3600)
+    let method = energyMethod.replacingOccurrences(of: "_", with: " ")
+    let mfuText = String(format: "%.1f%%", mfu * 100)
     var lines = [
-      "swiftlet run: \(model), \(Format.number(params)) parameters, \(devices) × \(hardware) (dp \(dataParallel) × tp \(tensorParallel))",
-      "  done       \(steps) steps, \(Format.number(tokens)) tokens in \(Format.duration(seconds: wallHours * 3600)) (\(Format.number(tokensPerSecond)) tok/s), \(Format.number(deviceHours)) device-hours",
-      "  compute    \(Format.flops(modelFlops)) model FLOPs (PaLM), \(Format.flops(hardwareFlops)) executed; MFU \(String(format: "%.1f", mfu * 100))% of \(Format.rate(peak)) per device",
-      "  energy     \(Format.energy(kWh: energyKWh)) (\(energyMethod.replacingOccurrences(of: "_", with: " ")), PUE \(Format.number(pue)))",
-      "  CO2e       \(Format.mass(kg: co2eKg)) (\(region), \(Format.number(gridIntensity)) g/kWh) — like \(equivalents.sentence)",
+      "swiftlet run: \(model), \(Format.number(params)) parameters, \(devices) × \(hardware) "
+        + "(dp \(dataParallel) × tp \(tensorParallel))",
+      "  done       \(steps) steps, \(Format.number(tokens)) tokens in \(wall) "
+        + "(\(Format.number(tokensPerSecond)) tok/s), \(Format.number(deviceHours)) device-hours",
+      "  compute    \(Format.flops(modelFlops)) model FLOPs (PaLM), \(Format.flops(hardwareFlops)) executed; "
+        + "MFU \(mfuText) of \(Format.rate(peak)) per device",
+      "  energy     \(Format.energy(kWh: energyKWh)) (\(method), PUE \(Format.number(pue)))",
+      "  CO2e       \(Format.mass(kg: co2eKg)) (\(region), \(Format.number(gridIntensity)) g/kWh) "
+        + "— like \(equivalents.sentence)",
     ]
     if lost.steps > 0 || lost.energyKWh > 0 {
       lines.append(
-        "  lost work  \(lost.steps) steps redone after crashes: \(Format.flops(lost.flops)) FLOPs, \(Format.energy(kWh: lost.energyKWh)), \(Format.mass(kg: lost.co2eKg)) CO2e")
+        "  lost work  \(lost.steps) steps redone after crashes: \(Format.flops(lost.flops)) FLOPs, "
+          + "\(Format.energy(kWh: lost.energyKWh)), \(Format.mass(kg: lost.co2eKg)) CO2e")
     } else {
       lines.append("  lost work  none")
     }
     if let costUSD { lines.append("  cost       $\(Format.number(costUSD))") }
     let p = projection
-    var full = "  full run   \(Format.flops(p.tokens)) tokens: \(Format.duration(seconds: p.wallHours * 3600)), \(Format.energy(kWh: p.energyKWh)), \(Format.mass(kg: p.co2eKg)) CO2e"
+    var full =
+      "  full run   \(Format.flops(p.tokens)) tokens: \(Format.duration(seconds: p.wallHours * 3600)), "
+      + "\(Format.energy(kWh: p.energyKWh)), \(Format.mass(kg: p.co2eKg)) CO2e"
     if let cost = p.costUSD { full += ", $\(Format.number(cost))" }
-    if p.remainingWallHours > 0 { full += " (\(Format.duration(seconds: p.remainingWallHours * 3600)) to go)" }
+    if p.remainingWallHours > 0 {
+      full += " (\(Format.duration(seconds: p.remainingWallHours * 3600)) to go)"
+    }
     lines.append(full)
     return lines.joined(separator: "\n")
   }

@@ -25,8 +25,11 @@ public struct SgemmCalibration: Sendable {
     public var measuredAt: String
 
     enum CodingKeys: String, CodingKey {
-      case cpuModel = "cpu_model", threads, flopsPerSecond = "flops_per_second"
-      case matrixSize = "matrix_size", measuredAt = "measured_at"
+      case cpuModel = "cpu_model"
+      case threads
+      case flopsPerSecond = "flops_per_second"
+      case matrixSize = "matrix_size"
+      case measuredAt = "measured_at"
     }
   }
 
@@ -42,7 +45,8 @@ public struct SgemmCalibration: Sendable {
   /// Seconds spent per thread count.
   public let seconds: Double
 
-  public init(cacheURL: URL = SgemmCalibration.defaultCacheURL, matrixSize: Int = 1024, seconds: Double = 0.5) {
+  public init(cacheURL: URL = SgemmCalibration.defaultCacheURL, matrixSize: Int = 1024, seconds: Double = 0.5)
+  {
     self.cacheURL = cacheURL
     self.matrixSize = matrixSize
     self.seconds = seconds
@@ -78,6 +82,15 @@ public struct SgemmCalibration: Sendable {
       matrixSize: matrixSize, measuredAt: ISO8601DateFormatter().string(from: Date()))
     store(measurement)
     return measurement
+  }
+
+  /// Measures (or reads from the cache) this machine with 1 thread and with all its cores:
+  /// about one second the first time. The single-thread figure is the per-core peak.
+  @discardableResult
+  public func calibrateThisMachine(cpu: CPUInfo = .current, remeasure: Bool = false) -> [Measurement] {
+    Array(Set([1, cpu.cores])).sorted().map {
+      peak(threads: $0, cpuModel: cpu.modelName, remeasure: remeasure)
+    }
   }
 
   /// Best FLOP/s of `size`³ `cblas_sgemm` calls with `threads` OpenBLAS threads over about
@@ -170,11 +183,14 @@ extension HardwareProfile {
 
   /// The profile called `name`: an accelerator, or this machine's CPU (measured once, then read
   /// from the sgemm cache) for `cpu`/`auto`.
+  /// `remeasure` ignores the cache (after a measurement on a busy machine).
   public static func resolve(
-    _ name: String, calibration: SgemmCalibration = SgemmCalibration(), coresPerDevice: Int? = nil
+    _ name: String, calibration: SgemmCalibration = SgemmCalibration(), coresPerDevice: Int? = nil,
+    remeasure: Bool = false
   ) throws -> HardwareProfile {
     if isCPU(name) {
-      let perCore = calibration.peak(threads: 1).flopsPerSecond
+      let perCore = calibration.calibrateThisMachine(remeasure: remeasure)
+        .first { $0.threads == 1 }!.flopsPerSecond
       return thisMachine(perCorePeak: perCore, coresPerDevice: coresPerDevice)
     }
     return try accelerator(named: name)

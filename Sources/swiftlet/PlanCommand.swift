@@ -12,12 +12,14 @@ struct Plan: ParsableCommand {
     commandName: "plan",
     abstract: "Estimate the time, energy, CO2e, cost and memory of a training run.",
     discussion: """
-      flops = 6·N·D (GPT-3 Table D.1, Kaplan et al. 2020); model_flops adds attention as PaLM's
-      Appendix B does (6N + 12·n_layer·d_model·seq_len per token). Wall time = model_flops /
-      (devices × peak × MFU) unless --hours gives it. Energy = devices × hours × average power
-      per device × PUE; CO2e = energy × grid intensity. Memory per device is Swiftlet's fp32
-      layout for the given tp, micro-batch (--batch-size) and sequence length.
-      Counts accept scientific notation: --tokens 300e9, --params 1.5e9.
+      flops = 6·N·D (GPT-3 Table D.1, Kaplan et al. 2020); model_flops adds attention as PaLM's \
+      Appendix B does (6N + 12·n_layer·d_model·seq_len per token). Wall time = model_flops / \
+      (devices × peak × MFU) unless --hours gives it. Energy = devices × hours × average power \
+      per device × PUE; CO2e = energy × grid intensity.
+
+      Memory per device is Swiftlet's fp32 layout for the given tp, micro-batch (--batch-size) \
+      and sequence length. Counts accept scientific notation: --tokens 300e9, --params 1.5e9.
+
       Example: swiftlet plan --model gpt3-6.7B --tokens 300e9 --hardware a100-80gb --devices 256
       """)
 
@@ -27,31 +29,43 @@ struct Plan: ParsableCommand {
   @Option(name: .long, help: "Training config (TOML): model, tokens, layout and accounting keys.")
   var config: String?
 
-  @Option(name: .long, parsing: .unconditional, help: "Parameter count N when no shape is known (e.g. 1.5e9).")
+  @Option(
+    name: .long, parsing: .unconditional, help: "Parameter count N when no shape is known (e.g. 1.5e9).")
   var params: String?
 
-  @Option(name: .long, parsing: .unconditional, help: "Training tokens D (e.g. 300e9). Default: from --config.")
+  @Option(
+    name: .long, parsing: .unconditional, help: "Training tokens D (e.g. 300e9). Default: from --config.")
   var tokens: String?
 
-  @Option(name: .long, help: "Hardware profile: auto/cpu (this machine, measured), p100, v100, a100-40gb, a100-80gb, h100, tpu-v2, tpu-v3, tpu-v4.")
+  @Option(
+    name: .long,
+    help:
+      "Hardware profile: auto/cpu (this machine, measured), p100, v100, a100-40gb, a100-80gb, h100, tpu-v2, tpu-v3, tpu-v4."
+  )
   var hardware: String?
 
   @Option(name: .long, parsing: .unconditional, help: "Number of devices (ranks). Default: tp × dp, or 1.")
   var devices: String?
 
-  @Option(name: .long, parsing: .unconditional, help: "Wall-clock hours of the run (instead of deriving them from --mfu).")
+  @Option(
+    name: .long, parsing: .unconditional,
+    help: "Wall-clock hours of the run (instead of deriving them from --mfu).")
   var hours: String?
 
-  @Option(name: .long, parsing: .unconditional, help: "Model FLOPs utilisation to assume, in (0, 1]. Default 0.4.")
+  @Option(
+    name: .long, parsing: .unconditional, help: "Model FLOPs utilisation to assume, in (0, 1]. Default 0.4.")
   var mfu: String?
 
-  @Option(name: .customLong("power-watts"), parsing: .unconditional, help: "Average power per device in watts (instead of the profile's).")
+  @Option(
+    name: .customLong("power-watts"), parsing: .unconditional,
+    help: "Average power per device in watts (instead of the profile's).")
   var powerWatts: String?
 
   @Option(name: .long, parsing: .unconditional, help: "Data-centre PUE (≥ 1). Default 1.0, or the config's.")
   var pue: String?
 
-  @Option(name: .customLong("grid-intensity"), parsing: .unconditional, help: "Grid carbon intensity in gCO2e/kWh.")
+  @Option(
+    name: .customLong("grid-intensity"), parsing: .unconditional, help: "Grid carbon intensity in gCO2e/kWh.")
   var gridIntensity: String?
 
   @Option(name: .long, help: "Region whose grid intensity applies (world, us, fr, gcp-us-central1, …).")
@@ -63,13 +77,19 @@ struct Plan: ParsableCommand {
   @Option(name: .long, parsing: .unconditional, help: "Data-parallel size.")
   var dp: String?
 
-  @Option(name: .customLong("price-per-device-hour"), parsing: .unconditional, help: "USD per device-hour, for a cost estimate.")
+  @Option(
+    name: .customLong("price-per-device-hour"), parsing: .unconditional,
+    help: "USD per device-hour, for a cost estimate.")
   var pricePerDeviceHour: String?
 
-  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Sequences per device per micro-step, for activation memory. Default 1, or from --config.")
+  @Option(
+    name: .customLong("batch-size"), parsing: .unconditional,
+    help: "Sequences per device per micro-step, for activation memory. Default 1, or from --config.")
   var batchSize: String?
 
-  @Option(name: .customLong("seq-len"), parsing: .unconditional, help: "Sequence length T. Default: the model's n_ctx, or the config's.")
+  @Option(
+    name: .customLong("seq-len"), parsing: .unconditional,
+    help: "Sequence length T. Default: the model's n_ctx, or the config's.")
   var seqLen: String?
 
   @Option(name: .long, help: "Optimizer for the memory estimate: adamw or adafactor.")
@@ -78,8 +98,13 @@ struct Plan: ParsableCommand {
   @Flag(name: .long, help: "Shard the optimizer state over data-parallel ranks (ZeRO-1).")
   var zero1 = false
 
-  @Option(name: .customLong("peak-tflops"), parsing: .unconditional, help: "Peak TFLOP/s per device (instead of the profile's).")
+  @Option(
+    name: .customLong("peak-tflops"), parsing: .unconditional,
+    help: "Peak TFLOP/s per device (instead of the profile's).")
   var peakTFLOPS: String?
+
+  @Flag(name: .long, help: "Measure this machine's sgemm peak again instead of using the cache (cpu/auto).")
+  var recalibrate = false
 
   @Flag(name: .long, help: "Print one JSON object instead of a table.")
   var json = false
@@ -123,7 +148,8 @@ struct Plan: ParsableCommand {
     switch (devicesValue, dpValue) {
     case (let d?, let p?):
       guard d == p * tensorParallel else {
-        throw SwiftletError("--devices \(d) contradicts --dp \(p) × --tp \(tensorParallel) = \(p * tensorParallel)")
+        throw SwiftletError(
+          "--devices \(d) contradicts --dp \(p) × --tp \(tensorParallel) = \(p * tensorParallel)")
       }
       deviceCount = d
     case (let d?, nil): deviceCount = d
@@ -162,11 +188,12 @@ struct Plan: ParsableCommand {
 
     // Hardware, power and carbon.
     let hardwareName = hardware ?? runConfig?.string("accounting.hardware") ?? "auto"
-    var profile = try HardwareProfile.resolve(hardwareName)
+    var profile = try HardwareProfile.resolve(hardwareName, remeasure: recalibrate)
     if let peakTFLOPS { profile.peakFlops = try Count.positive(peakTFLOPS, flag: "--peak-tflops") * 1e12 }
     let grid: GridIntensity
     if let gridIntensity {
-      grid = try GridIntensity.resolve(gramsPerKWh: Count.positive(gridIntensity, flag: "--grid-intensity"), region: nil)
+      grid = try GridIntensity.resolve(
+        gramsPerKWh: Count.positive(gridIntensity, flag: "--grid-intensity"), region: nil)
     } else if let region {
       grid = try GridIntensity.named(region)
     } else if let runConfig {
@@ -176,7 +203,9 @@ struct Plan: ParsableCommand {
     } else {
       grid = try GridIntensity.named("world")
     }
-    let configPrice = runConfig.map { $0.double("accounting.price_per_device_hour") }.flatMap { $0 > 0 ? $0 : nil }
+    let configPrice = runConfig.map { $0.double("accounting.price_per_device_hour") }.flatMap {
+      $0 > 0 ? $0 : nil
+    }
 
     let request = PlanRequest(
       model: shape, parameters: parameterCount, tokens: tokenCount, seqLen: seqLenValue,
@@ -186,7 +215,9 @@ struct Plan: ParsableCommand {
       powerWatts: try powerWatts.map { try Count.positive($0, flag: "--power-watts") },
       pue: try pue.map { try Count.positive($0, flag: "--pue") } ?? runConfig?.double("accounting.pue") ?? 1,
       grid: grid,
-      pricePerDeviceHour: try pricePerDeviceHour.map { try Count.nonNegative($0, flag: "--price-per-device-hour") } ?? configPrice,
+      pricePerDeviceHour: try pricePerDeviceHour.map {
+        try Count.nonNegative($0, flag: "--price-per-device-hour")
+      } ?? configPrice,
       microBatch: microBatch, optimizer: optimizerKind, zeroStage1: zero1)
     let plan = try Planner.plan(request)
     if json {

@@ -31,7 +31,8 @@ struct ComputeLedgerTests {
 
   @Test func attributesRoundTripForTheCheckpoint() throws {
     var ledger = Self.ledger(steps: 5)
-    ledger.addLostWork(.init(steps: 2, tokens: 8192, flops: 2e12, energyKWh: 0.004, co2eKg: 0.002, wallSeconds: 4), ranks: 4)
+    ledger.addLostWork(
+      .init(steps: 2, tokens: 8192, flops: 2e12, energyKWh: 0.004, co2eKg: 0.002, wallSeconds: 4), ranks: 4)
     let attributes = ledger.attributes
     #expect(attributes["energy_kwh"] == ledger.energyKWh)
     #expect(attributes["lost_steps"] == 2)
@@ -79,7 +80,8 @@ struct ComputeLedgerTests {
     // Nothing logged after the checkpoint: nothing lost.
     let none = ComputeLedger.LostWork.since(
       checkpoint: atCheckpoint, checkpointStep: 5, loggedStep: 5, loggedTokens: atCheckpoint.tokens,
-      loggedFlops: atCheckpoint.flops, loggedEnergyKWh: atCheckpoint.energyKWh, loggedCO2eKg: atCheckpoint.co2eKg,
+      loggedFlops: atCheckpoint.flops, loggedEnergyKWh: atCheckpoint.energyKWh,
+      loggedCO2eKg: atCheckpoint.co2eKg,
       loggedWallSecondsAfterCheckpoint: 0)
     #expect(none == .init(steps: 0, tokens: 0, flops: 0, energyKWh: 0, co2eKg: 0, wallSeconds: 0))
   }

@@ -25,13 +25,15 @@ struct FakePowercap {
     let dir = root.appendingPathComponent(path)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     try name.write(to: dir.appendingPathComponent("name"), atomically: true, encoding: .utf8)
-    try "\(Int(range))\n".write(to: dir.appendingPathComponent("max_energy_range_uj"), atomically: true, encoding: .utf8)
+    try "\(Int(range))\n".write(
+      to: dir.appendingPathComponent("max_energy_range_uj"), atomically: true, encoding: .utf8)
     try set(path, energy)
   }
 
   func set(_ path: String, _ energy: Double) throws {
     try "\(Int(energy))\n".write(
-      to: root.appendingPathComponent(path).appendingPathComponent("energy_uj"), atomically: true, encoding: .utf8)
+      to: root.appendingPathComponent(path).appendingPathComponent("energy_uj"), atomically: true,
+      encoding: .utf8)
   }
 }
 
@@ -43,9 +45,11 @@ struct EnergyMeterTests {
   @Test func estimateCountsCPUTimePerRankAndMemoryOncePerNode() throws {
     let clock = FakeClock()
     let leader = try EnergyMeter(
-      isNodeLeader: true, pue: 1.5, power: Self.power, memoryBytes: 8 * Self.gib, raplRoot: nil, clock: clock.clock)
+      isNodeLeader: true, pue: 1.5, power: Self.power, memoryBytes: 8 * Self.gib, raplRoot: nil,
+      clock: clock.clock)
     let other = try EnergyMeter(
-      isNodeLeader: false, pue: 1.5, power: Self.power, memoryBytes: 8 * Self.gib, raplRoot: nil, clock: clock.clock)
+      isNodeLeader: false, pue: 1.5, power: Self.power, memoryBytes: 8 * Self.gib, raplRoot: nil,
+      clock: clock.clock)
     #expect(leader.method == .cpuTimeEstimate)
     clock.wall += 10
     clock.cpu += 18  // two threads busy for 9 s each
@@ -71,8 +75,12 @@ struct EnergyMeterTests {
     try fake.zone("intel-rapl:0/intel-rapl:0:0", name: "core", energy: 5_000_000, range: range)
     try fake.zone("intel-rapl:0/intel-rapl:0:1", name: "dram", energy: 2_000_000, range: range)
     let clock = FakeClock()
-    let leader = try EnergyMeter(isNodeLeader: true, pue: 1, power: Self.power, memoryBytes: 8 * Self.gib, raplRoot: fake.root.path, clock: clock.clock)
-    let other = try EnergyMeter(isNodeLeader: false, pue: 1, power: Self.power, memoryBytes: 8 * Self.gib, raplRoot: fake.root.path, clock: clock.clock)
+    let leader = try EnergyMeter(
+      isNodeLeader: true, pue: 1, power: Self.power, memoryBytes: 8 * Self.gib, raplRoot: fake.root.path,
+      clock: clock.clock)
+    let other = try EnergyMeter(
+      isNodeLeader: false, pue: 1, power: Self.power, memoryBytes: 8 * Self.gib, raplRoot: fake.root.path,
+      clock: clock.clock)
     #expect(leader.method == .rapl && other.method == .rapl)
     // Package wraps: 1 J to the top, then 3 J; dram +0.5 J; core +100 J (ignored).
     try fake.set("intel-rapl:0", 3_000_000)
@@ -93,7 +101,9 @@ struct EnergyMeterTests {
     try fake.zone("intel-rapl:0", name: "package-0", energy: 0, range: 1e12)
     try fake.zone("intel-rapl:1", name: "package-1", energy: 0, range: 1e12)
     let clock = FakeClock()
-    let leader = try EnergyMeter(isNodeLeader: true, power: Self.power, memoryBytes: 8 * Self.gib, raplRoot: fake.root.path, clock: clock.clock)
+    let leader = try EnergyMeter(
+      isNodeLeader: true, power: Self.power, memoryBytes: 8 * Self.gib, raplRoot: fake.root.path,
+      clock: clock.clock)
     try fake.set("intel-rapl:0", 7_000_000)
     try fake.set("intel-rapl:1", 3_000_000)
     clock.wall += 10

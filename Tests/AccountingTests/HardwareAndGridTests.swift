@@ -7,7 +7,8 @@ struct HardwareAndGridTests {
   @Test func contractProfilesExistWithPositiveFigures() throws {
     for name in ["p100", "v100", "a100-40gb", "a100-80gb", "h100", "tpu-v3", "tpu-v4"] {
       let profile = try HardwareProfile.accelerator(named: name)
-      #expect(profile.peakFlops > 1e12 && profile.averagePowerWatts > 50 && profile.memoryBytes > 1e10, "\(name)")
+      #expect(
+        profile.peakFlops > 1e12 && profile.averagePowerWatts > 50 && profile.memoryBytes > 1e10, "\(name)")
       #expect(!profile.sources.isEmpty)
     }
     #expect(try HardwareProfile.accelerator(named: "V100").name == "v100")
@@ -17,7 +18,9 @@ struct HardwareAndGridTests {
   }
 
   @Test func cpuProfileIsPerCorePeakTimesCoresPlusTDPAndMemoryPower() {
-    let cpu = CPUInfo(modelName: "AMD EPYC 7763 64-Core Processor", vendor: "AuthenticAMD", family: 25, cores: 64, memoryBytes: 256 * 1_073_741_824)
+    let cpu = CPUInfo(
+      modelName: "AMD EPYC 7763 64-Core Processor", vendor: "AuthenticAMD", family: 25, cores: 64,
+      memoryBytes: 256 * 1_073_741_824)
     let node = HardwareProfile.thisMachine(perCorePeak: 50e9, cpu: cpu)
     #expect(node.peakFlops == 64 * 50e9)
     // 280 W / 64 cores × 64 + 256 GiB × 0.375 W/GiB.
@@ -30,7 +33,9 @@ struct HardwareAndGridTests {
 
   @Test func cpuPowerTableMatchesModelsAndFamilies() {
     func power(_ model: String, _ vendor: String = "AuthenticAMD", family: Int = 25) -> Double {
-      CPUPowerTable.power(for: CPUInfo(modelName: model, vendor: vendor, family: family, cores: 2, memoryBytes: 0)).wattsPerCore
+      CPUPowerTable.power(
+        for: CPUInfo(modelName: model, vendor: vendor, family: family, cores: 2, memoryBytes: 0)
+      ).wattsPerCore
     }
     #expect(power("AMD EPYC 7763 64-Core Processor") == 280.0 / 64)
     #expect(power("AMD EPYC", family: 26) == 500.0 / 128)  // this machine: Zen 5, model hidden
@@ -59,7 +64,8 @@ struct HardwareAndGridTests {
     #expect(throws: SwiftletError.self) { try GridIntensity.resolve(gramsPerKWh: 100, region: "fr") }
     #expect(throws: SwiftletError.self) { try GridIntensity.resolve(gramsPerKWh: -3, region: nil) }
     for region in GridIntensity.regions {
-      #expect(region.gramsPerKWh > 0 && region.gramsPerKWh < 1000 && !region.source.isEmpty, "\(region.region)")
+      #expect(
+        region.gramsPerKWh > 0 && region.gramsPerKWh < 1000 && !region.source.isEmpty, "\(region.region)")
     }
     #expect(Set(GridIntensity.regions.map(\.region)).count == GridIntensity.regions.count)
     #expect(try GridIntensity.named("world").co2eKg(kWh: 2) == 0.95)
@@ -78,7 +84,8 @@ struct HardwareAndGridTests {
   @Test func sgemmCalibrationMeasuresAndCaches() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sgemm-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let calibration = SgemmCalibration(cacheURL: dir.appendingPathComponent("swiftlet/sgemm-peak.json"), matrixSize: 256, seconds: 0.1)
+    let calibration = SgemmCalibration(
+      cacheURL: dir.appendingPathComponent("swiftlet/sgemm-peak.json"), matrixSize: 256, seconds: 0.1)
     #expect(calibration.cached(threads: 1, cpuModel: "Test CPU") == nil)
     let first = calibration.peak(threads: 1, cpuModel: "Test CPU")
     print("sgemm 256³, 1 thread: \(first.flopsPerSecond / 1e9) GFLOP/s")
@@ -97,5 +104,23 @@ struct HardwareAndGridTests {
     if let xdg = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"], !xdg.isEmpty {
       #expect(path.hasPrefix(xdg))
     }
+  }
+}
+
+struct FormatTests {
+  @Test func numbersReadLikeThePapersTables() {
+    #expect(Format.number(1287.4) == "1,287")
+    #expect(Format.number(656_347.28) == "656,347")
+    #expect(Format.number(85.7) == "85.7")
+    #expect(Format.number(0.0123) == "0.0123")
+    #expect(Format.number(124_439_808) == "1.24e8")
+    #expect(Format.number(9.996e6) == "1.00e7")
+    #expect(Format.flops(3.14e23) == "3.14e23")
+    #expect(Format.energy(kWh: 1_287_000) == "1,287 MWh")
+    #expect(Format.energy(kWh: 0.0128) == "12.8 Wh")
+    #expect(Format.mass(kg: 552_100) == "552 t")
+    #expect(Format.bytes(1.5 * 1_073_741_824) == "1.5 GiB")
+    #expect(Format.duration(seconds: 14.8 * 86400) == "14.8 days")
+    #expect(Format.rate(125e12) == "125 TFLOP/s")
   }
 }

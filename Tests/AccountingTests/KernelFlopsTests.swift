@@ -17,7 +17,8 @@ struct KernelFlopsTests {
   @Test func textbookCountIsPalmFormulaOverMatmulParameters() throws {
     let config = try GPTConfig.preset(named: "gpt2-124M")
     let (b, t, tp) = (4, 1024, 2)
-    let flops = KernelFlops(config: config, sequences: b, seqLen: t, tensorParallel: tp, recomputesAttentionScores: false)
+    let flops = KernelFlops(
+      config: config, sequences: b, seqLen: t, tensorParallel: tp, recomputesAttentionScores: false)
     let c = Double(config.dModel)
     let f = Double(config.ffnDim)
     let paddedVocab = 50258.0  // 50257 rounded up to a multiple of tp = 2
@@ -52,7 +53,8 @@ struct KernelFlopsTests {
     // Model FLOPs (PaLM) differ from executed ones only by the non-matmul parameters and the
     // recomputed attention scores: they must be close for a real shape, not for this toy.
     let gpt2 = try GPTConfig.preset(named: "gpt2-124M")
-    let ratio = KernelFlops(config: gpt2, sequences: 4, seqLen: 1024).total
+    let ratio =
+      KernelFlops(config: gpt2, sequences: 4, seqLen: 1024).total
       / ModelFlops.perStep(gpt2, tokensPerStep: 4096, seqLen: 1024)
     #expect(ratio > 1 && ratio < 1.1, "executed / model FLOPs = \(ratio)")
   }
@@ -64,7 +66,8 @@ struct KernelFlopsTests {
     let model = try GPTModel(config: Self.tiny, region: TensorParallelRegion(group: world))
     let (b, t) = (2, 16)
     _ = try model.forward(
-      inputs: [Int32](repeating: 1, count: b * t), targets: [Int32](repeating: 2, count: b * t), batch: b, seqLen: t)
+      inputs: [Int32](repeating: 1, count: b * t), targets: [Int32](repeating: 2, count: b * t), batch: b,
+      seqLen: t)
     let estimate = try MemoryEstimate(config: Self.tiny, microBatch: b, seqLen: t)
     let allocatedParameters = Double(model.layout.count * 4)
     #expect(abs(estimate.parameters - allocatedParameters) / allocatedParameters < 0.05)

@@ -11,9 +11,11 @@ struct PlanCommandTests {
       if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
       directory.deleteLastPathComponent()
     }
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
     let fallback = root.appendingPathComponent(".build/debug/swiftlet")
-    try #require(FileManager.default.isExecutableFile(atPath: fallback.path), "build swiftlet first (swift build)")
+    try #require(
+      FileManager.default.isExecutableFile(atPath: fallback.path), "build swiftlet first (swift build)")
     return fallback
   }
 
@@ -23,7 +25,8 @@ struct PlanCommandTests {
     process.arguments = ["plan"] + arguments
     var environment = ProcessInfo.processInfo.environment
     // Keep the sgemm cache of `--hardware cpu` runs out of the user's cache.
-    environment["XDG_CACHE_HOME"] = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-test-cache").path
+    environment["XDG_CACHE_HOME"] =
+      FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-test-cache").path
     process.environment = environment
     let out = Pipe()
     let err = Pipe()
@@ -33,7 +36,10 @@ struct PlanCommandTests {
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    return (
+      process.terminationStatus, String(decoding: stdout, as: UTF8.self),
+      String(decoding: stderr, as: UTF8.self)
+    )
   }
 
   @Test func jsonHasTheContractFields() throws {
@@ -42,7 +48,8 @@ struct PlanCommandTests {
       "--tp", "8", "--region", "fr", "--price-per-device-hour", "1.5", "--json",
     ])
     #expect(result.status == 0, "\(result.stderr)")
-    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     for key in [
       "params", "tokens", "flops", "model_flops", "device_hours", "wall_hours", "energy_kwh", "co2e_kg",
       "memory_per_device_bytes", "cost_usd", "peak", "mfu", "devices", "hardware", "memory",
@@ -66,7 +73,8 @@ struct PlanCommandTests {
       "--hours", "355.2", "--power-watts", "330", "--pue", "1.10", "--grid-intensity", "429", "--json",
     ])
     #expect(result.status == 0, "\(result.stderr)")
-    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     let mwh = (object["energy_kwh"] as! Double) / 1000
     let tonnes = (object["co2e_kg"] as! Double) / 1000
     #expect(abs(mwh - 1287) / 1287 < 0.005)
@@ -96,7 +104,8 @@ struct PlanCommandTests {
     ["--model", "gpt2-124M", "--tokens", "1e9", "--tp", "5", "--devices", "10"],
   ])
   func badInputIsOneErrorLine(arguments: [String]) throws {
-    let result = try Self.run(arguments + ["--hardware", "v100"].filter { _ in !arguments.contains("--hardware") })
+    let result = try Self.run(
+      arguments + ["--hardware", "v100"].filter { _ in !arguments.contains("--hardware") })
     #expect(result.status != 0)
     let lines = result.stderr.split(separator: "\n")
     #expect(lines.count == 1 && lines[0].hasPrefix("error: "), "\(arguments): \(result.stderr)")

@@ -10,9 +10,10 @@ struct PlannerAndReportTests {
   @Test func timeComesFromModelFlopsOverDevicesPeakAndMFU() throws {
     let config = try GPTConfig.preset(named: "gpt3-6.7B")
     let a100 = try HardwareProfile.accelerator(named: "a100-80gb")
-    let plan = try Planner.plan(PlanRequest(
-      model: config, tokens: 300e9, hardware: a100, devices: 256, mfu: 0.5, pue: 1.1, grid: Self.world,
-      pricePerDeviceHour: 2))
+    let plan = try Planner.plan(
+      PlanRequest(
+        model: config, tokens: 300e9, hardware: a100, devices: 256, mfu: 0.5, pue: 1.1, grid: Self.world,
+        pricePerDeviceHour: 2))
     let modelFlops = ModelFlops.total(config, tokens: 300e9, seqLen: 2048)
     #expect(plan.modelFlops == modelFlops)
     #expect(plan.flops == 6 * Double(config.parameterCount) * 300e9)
@@ -26,9 +27,10 @@ struct PlannerAndReportTests {
 
   @Test func givenHoursImplyTheMFU() throws {
     let v100 = try HardwareProfile.accelerator(named: "v100")
-    let plan = try Planner.plan(PlanRequest(
-      model: nil, parameters: 175e9, tokens: 300e9, hardware: v100, devices: 10_000, hours: 14.8 * 24,
-      grid: Self.world))
+    let plan = try Planner.plan(
+      PlanRequest(
+        model: nil, parameters: 175e9, tokens: 300e9, hardware: v100, devices: 10_000, hours: 14.8 * 24,
+        grid: Self.world))
     #expect(abs(plan.mfu - 3.15e23 / (10_000 * 125e12 * 14.8 * 86400)) < 1e-12)
     #expect(plan.notes.contains { $0.contains("shape unknown") })
   }
@@ -37,7 +39,9 @@ struct PlannerAndReportTests {
   @Test func memoryEstimateAgreesWithTheBriefsLimits() throws {
     let gib = 1_073_741_824.0
     func total(_ preset: String, _ optimizer: MemoryEstimate.Optimizer) throws -> Double {
-      try MemoryEstimate(config: GPTConfig.preset(named: preset), microBatch: 1, seqLen: 1024, optimizer: optimizer).total
+      try MemoryEstimate(
+        config: GPTConfig.preset(named: preset), microBatch: 1, seqLen: 1024, optimizer: optimizer
+      ).total
     }
     #expect(try total("gpt2-774M", .adamw) < 24 * gib)
     #expect(try total("gpt2-1558M", .adamw) > 24 * gib)
@@ -47,9 +51,12 @@ struct PlannerAndReportTests {
     let one = try MemoryEstimate(config: config, microBatch: 1, seqLen: 2048)
     let four = try MemoryEstimate(config: config, tensorParallel: 4, microBatch: 1, seqLen: 2048)
     #expect(four.parameters < one.parameters / 3.9 && four.parameters > one.parameters / 4.1)
-    let zero = try MemoryEstimate(config: config, dataParallel: 8, microBatch: 1, seqLen: 2048, zeroStage1: true)
+    let zero = try MemoryEstimate(
+      config: config, dataParallel: 8, microBatch: 1, seqLen: 2048, zeroStage1: true)
     #expect(zero.optimizer == one.optimizer / 8)
-    #expect(throws: SwiftletError.self) { try MemoryEstimate(config: config, tensorParallel: 5, microBatch: 1, seqLen: 2048) }
+    #expect(throws: SwiftletError.self) {
+      try MemoryEstimate(config: config, tensorParallel: 5, microBatch: 1, seqLen: 2048)
+    }
   }
 
   @Test func badRequestsAreOneLineErrors() throws {
@@ -64,7 +71,10 @@ struct PlannerAndReportTests {
     for change: (inout PlanRequest) -> Void in [
       { $0.tokens = 0 }, { $0.tokens = -1 }, { $0.devices = 0 }, { $0.mfu = 0 }, { $0.mfu = 1.2 },
       { $0.pue = 0.9 }, { $0.hours = 0 }, { $0.powerWatts = -5 }, { $0.seqLen = 2048 },
-      { $0.devices = 3; $0.tensorParallel = 2 }, { $0.microBatch = 0 }, { $0.parameters = 0 },
+      {
+        $0.devices = 3
+        $0.tensorParallel = 2
+      }, { $0.microBatch = 0 }, { $0.parameters = 0 },
     ] {
       #expect(throws: SwiftletError.self) { try plan(change) }
     }
@@ -106,6 +116,7 @@ struct PlannerAndReportTests {
       #expect(object[key] != nil, "report.json lacks \(key)")
     }
     let summary = report.summary
+    print(summary)
     #expect(summary.contains("MFU") && summary.contains("full run") && summary.contains("lost work  none"))
     #expect(summary.split(separator: "\n").count >= 6)
   }
@@ -118,11 +129,30 @@ struct PlannerAndReportTests {
         modelFlops: 1, hardwareFlops: 1, tokens: run.tokensPerStep, energyKWh: 1, gridIntensity: run.grid,
         wallSeconds: 1, ranks: 2)
     }
-    ledger.addLostWork(.init(steps: 5, tokens: 5 * 8192, flops: 5, energyKWh: 5, co2eKg: 1, wallSeconds: 5), ranks: 2)
+    ledger.addLostWork(
+      .init(steps: 5, tokens: 5 * 8192, flops: 5, energyKWh: 5, co2eKg: 1, wallSeconds: 5), ranks: 2)
     let report = RunReport(ledger: ledger, run: run)
     // 10 useful steps of 100: 90 remain, at 15 kWh per 15 steps' tokens.
     #expect(abs(report.projection.energyKWh - (15 + 90)) < 1e-9)
     #expect(report.lost.steps == 5)
     #expect(report.summary.contains("5 steps redone"))
+  }
+}
+
+struct TrainingAccountantTests {
+  @Test func recordsStepsIntoTheLedgerWithLiveMFU() throws {
+    let run = try PlannerAndReportTests.run()
+    let accountant = TrainingAccountant(run: run)
+    let live = accountant.record(stepSeconds: 2, energyKWh: 0.001)
+    let perStep = ModelFlops.perStep(run.model, tokensPerStep: 8192, seqLen: 1024)
+    #expect(accountant.modelFlopsPerStep == perStep)
+    #expect(
+      accountant.hardwareFlopsPerStep == KernelFlops(config: run.model, sequences: 8, seqLen: 1024).total)
+    #expect(abs(live.mfu - perStep / 2 / (2 * 88e9)) < 1e-12)
+    #expect(live.tokensPerSecond == 4096)
+    accountant.record(stepSeconds: 4, energyKWh: 0.001)
+    #expect(accountant.ledger.steps == 2 && accountant.ledger.rankSeconds == 12)
+    #expect(abs(accountant.report().mfu - 2 * perStep / 12 / 88e9) < 1e-12)
+    #expect(abs(accountant.ledger.co2eKg - 0.002 * 0.475) < 1e-15)
   }
 }

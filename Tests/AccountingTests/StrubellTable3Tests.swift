@@ -28,10 +28,11 @@ struct StrubellTable3Tests {
   /// The planner with one "device" drawing the row's total power for its hours, PUE 1.58 and
   /// the grid Strubell used (0.954 lb/kWh).
   static func plan(_ row: Row) throws -> Accounting.Plan {
-    try Planner.plan(PlanRequest(
-      model: nil, parameters: 1, tokens: 1, hardware: try HardwareProfile.accelerator(named: "p100"),
-      devices: 1, hours: row.hours, powerWatts: row.watts, pue: 1.58,
-      grid: try GridIntensity.named("us-epa-2018")))
+    try Planner.plan(
+      PlanRequest(
+        model: nil, parameters: 1, tokens: 1, hardware: try HardwareProfile.accelerator(named: "p100"),
+        devices: 1, hours: row.hours, powerWatts: row.watts, pue: 1.58,
+        grid: try GridIntensity.named("us-epa-2018")))
   }
 
   @Test(arguments: rows.map(\.name))
@@ -39,7 +40,9 @@ struct StrubellTable3Tests {
     let row = Self.rows.first { $0.name == name }!
     let plan = try Self.plan(row)
     let pounds = plan.co2eKg / CarbonEquivalents.kgPerPound
-    print("\(row.name): \(plan.energyKWh) kWh·PUE (published \(row.kWhPUE)), \(pounds) lbs (published \(row.co2eLbs))")
+    print(
+      "\(row.name): \(plan.energyKWh) kWh·PUE (published \(row.kWhPUE)), \(pounds) lbs (published \(row.co2eLbs))"
+    )
     #expect(plan.energyKWh.rounded() == row.kWhPUE)
     #expect(pounds.rounded() == row.co2eLbs)
   }
