@@ -45,9 +45,9 @@ public final class EnergyMeter {
     public var kWh: Double
     /// Energy at the plug of the hardware (before PUE), kWh.
     public var itKWh: Double
-    /// The CPU (or RAPL package) part of `itKWh`.
+    /// The CPU part of `itKWh` (with RAPL: every domain read, DRAM included when present).
     public var cpuKWh: Double
-    /// The memory (RAPL dram or estimate) part of `itKWh`.
+    /// The memory estimate part of `itKWh` (0 when RAPL measures DRAM, or off the node leader).
     public var memoryKWh: Double
     public var wallSeconds: Double
     public var cpuSeconds: Double
