@@ -37,7 +37,7 @@ let package = Package(
     .target(
       name: "Checkpointing",
       dependencies: ["HDF5Bindings", "GPT", "Parallel", "Optimizers", "SwiftletCore"]),
-    .target(name: "Accounting", dependencies: ["GPT", "Parallel", "SwiftletCore"]),
+    .target(name: "Accounting", dependencies: ["GPT", "Parallel", "CBLAS", "SwiftletCore"]),
     .target(name: "Reporting", dependencies: ["SwiftletCore"]),
     .target(
       name: "Training",
@@ -58,7 +58,9 @@ let package = Package(
       name: "GPTTests", dependencies: ["GPT", "Optimizers", "Kernels", "Parallel"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "DatasetTests", dependencies: ["Dataset"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "AccountingTests", dependencies: ["Accounting", "GPT"]),
+    .testTarget(
+      name: "AccountingTests",
+      dependencies: ["Accounting", "GPT", "Kernels", "MPIBindings", "Parallel", "SwiftletCore"]),
     .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "HDF5Bindings"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training"]),
     .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),

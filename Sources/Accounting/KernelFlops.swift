@@ -1,0 +1,71 @@
+import GPT
+
+/// The matrix-multiply FLOPs Swiftlet's kernels actually execute in one training step: the
+/// "hardware FLOPs" that the kernels' own `FlopCounter` also counts, for comparison with the
+/// analytic model FLOPs of `ModelFlops`.
+///
+/// Every GEMM costs `2·M·N·K`. For B sequences of T tokens (n = B·T), width C, MLP width F,
+/// H heads of `hd = C/H`, and the vocabulary padded to a multiple of the tensor-parallel size:
+///
+/// | matmul                    | forward            | backward                          |
+/// |---------------------------|--------------------|-----------------------------------|
+/// | QKV projection            | 2·n·C·3C           | 2× (∂input and ∂weight)           |
+/// | attention scores `QKᵀ`    | 2·B·H·T·T·hd       | dQ, dK, plus the recomputed `QKᵀ`  |
+/// | attention values `PV`     | 2·B·H·T·T·hd       | dV, dP                            |
+/// | output projection         | 2·n·C·C            | 2×                                |
+/// | MLP up and down           | 2·n·C·F each       | 2×                                |
+/// | LM head (tied `wte`)      | 2·n·C·V_padded     | 2×                                |
+///
+/// The attention matrices are full `T×T` (the kernels compute every score and mask afterwards,
+/// as PaLM's count assumes). Linear layers cost 3× their forward pass in total; attention costs
+/// 3× too unless the backward recomputes the scores instead of storing them — Swiftlet's kernel
+/// does (FlashAttention-style, no `B·H·T·T` activations), which adds one `QKᵀ` per head: 3.5×.
+public struct KernelFlops: Equatable, Codable, Sendable {
+  public var qkv: Double
+  public var attentionScores: Double
+  public var attentionValues: Double
+  public var outputProjection: Double
+  public var mlp: Double
+  public var lmHead: Double
+
+  /// All GEMM FLOPs of the step.
+  public var total: Double {
+    qkv + attentionScores + attentionValues + outputProjection + mlp + lmHead
+  }
+
+  /// GEMM FLOPs of one optimizer step over the whole job (all ranks together).
+  ///
+  /// - Parameters:
+  ///   - sequences: global sequences in the step (`batch_size`; micro-steps add up to it).
+  ///   - seqLen: T.
+  ///   - tensorParallel: tp; only pads the vocabulary (each rank does 1/tp of every matmul).
+  ///   - recomputesAttentionScores: the attention backward recomputes `QKᵀ` (true for
+  ///     Swiftlet's `CausalAttention`); false gives the textbook 3× count.
+  public init(
+    config: GPTConfig, sequences: Int, seqLen: Int, tensorParallel: Int = 1,
+    recomputesAttentionScores: Bool = true
+  ) {
+    let n = Double(sequences) * Double(seqLen)
+    let c = Double(config.dModel)
+    let f = Double(config.ffnDim)
+    let layers = Double(config.nLayer)
+    let tp = max(1, tensorParallel)
+    let paddedVocab = Double((config.vocabSize + tp - 1) / tp * tp)
+    // One T×T matmul over all heads and sequences: B·H·(2·T·T·hd) = 2·B·T²·C.
+    let attentionUnit = 2 * Double(sequences) * Double(seqLen) * Double(seqLen) * c
+    let linear = 3.0  // forward + ∂input + ∂weight
+    qkv = linear * layers * 2 * n * c * 3 * c
+    outputProjection = linear * layers * 2 * n * c * c
+    mlp = linear * layers * 2 * (2 * n * c * f)
+    lmHead = linear * 2 * n * c * paddedVocab
+    // Scores: forward QKᵀ, backward dQ and dK (+ the recomputed QKᵀ).
+    attentionScores = layers * attentionUnit * (recomputesAttentionScores ? 4 : 3)
+    // Values: forward PV, backward dV and dP.
+    attentionValues = layers * attentionUnit * 3
+  }
+
+  /// The share of one rank when the step runs on `ranks` ranks (every matmul splits evenly).
+  public func perRank(_ ranks: Int) -> Double {
+    total / Double(max(1, ranks))
+  }
+}

@@ -1,0 +1,118 @@
+import GPT
+
+/// Bytes one rank needs to train with Swiftlet's layout, all float32 (no mixed precision, hence
+/// no separate fp32 master copy: the parameters are the master weights).
+///
+/// - parameters, gradients: this rank's shard (`ParameterLayout`): matrices and the vocabulary
+///   split over tp, LayerNorms, positions and row-parallel biases replicated.
+/// - optimizer: AdamW keeps two fp32 moments per parameter; Adafactor (Shazeer & Stern 2018,
+///   β₁ = 0) keeps a row and a column accumulator per matrix and a full one per vector. ZeRO-1
+///   divides the optimizer state by the data-parallel size.
+/// - activations: what the forward pass keeps for the backward (GPT's `Activations`), per
+///   micro-batch of B sequences of T tokens: per layer and token `4·C + 4·C/tp + F/tp + H/tp + 4`
+///   floats (block input, two LayerNorm outputs and their statistics, QKV, attention output, the
+///   residual after attention, the MLP pre-activation, the attention log-sum-exp), roughly 12·C
+///   at tp = 1; no `B·H·T·T` attention matrices. Once per model: the logits over this rank's
+///   vocabulary shard `B·T·V/tp`, the final LayerNorm, loss statistics, and scratch for the
+///   backward (`dResidual`, `dNorm`, the wide MLP gradient, two `T×T` attention tiles).
+public struct MemoryEstimate: Equatable, Codable, Sendable {
+  public enum Optimizer: String, Codable, Sendable, CaseIterable {
+    case adamw, adafactor
+  }
+
+  public var parameters: Double
+  public var gradients: Double
+  public var optimizer: Double
+  public var activations: Double
+  /// Per-step scratch shared by all layers.
+  public var workspace: Double
+
+  public var total: Double { parameters + gradients + optimizer + activations + workspace }
+
+  enum CodingKeys: String, CodingKey {
+    case parameters = "parameters_bytes"
+    case gradients = "gradients_bytes"
+    case optimizer = "optimizer_bytes"
+    case activations = "activations_bytes"
+    case workspace = "workspace_bytes"
+    case total = "total_bytes"
+  }
+
+  public init(
+    parameters: Double, gradients: Double, optimizer: Double, activations: Double, workspace: Double
+  ) {
+    self.parameters = parameters
+    self.gradients = gradients
+    self.optimizer = optimizer
+    self.activations = activations
+    self.workspace = workspace
+  }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    parameters = try c.decode(Double.self, forKey: .parameters)
+    gradients = try c.decode(Double.self, forKey: .gradients)
+    optimizer = try c.decode(Double.self, forKey: .optimizer)
+    activations = try c.decode(Double.self, forKey: .activations)
+    workspace = try c.decode(Double.self, forKey: .workspace)
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(parameters, forKey: .parameters)
+    try c.encode(gradients, forKey: .gradients)
+    try c.encode(optimizer, forKey: .optimizer)
+    try c.encode(activations, forKey: .activations)
+    try c.encode(workspace, forKey: .workspace)
+    try c.encode(total, forKey: .total)
+  }
+
+  /// The estimate for one rank of a dp × tp layout with micro-batches of `microBatch` sequences.
+  /// Throws when tp does not divide the model (contract section 2).
+  public init(
+    config: GPTConfig, tensorParallel tp: Int = 1, dataParallel dp: Int = 1, microBatch: Int,
+    seqLen: Int, optimizer: Optimizer = .adamw, zeroStage1: Bool = false
+  ) throws {
+    let layout = try ParameterLayout(config: config, tpRank: 0, tpSize: tp)
+    let float = 4.0
+    let localCount = Double(layout.tensors.reduce(0) { $0 + $1.count })
+    var state: Double
+    switch optimizer {
+    case .adamw:
+      state = 2 * localCount
+    case .adafactor:
+      state = Double(
+        layout.tensors.reduce(0) { sum, t in
+          t.localShape.count >= 2
+            ? sum + t.localShape[0] + t.localShape.dropFirst().reduce(1, *) : sum + t.count
+        })
+    }
+    if zeroStage1 { state /= Double(max(1, dp)) }
+    let b = Double(microBatch)
+    let t = Double(seqLen)
+    let n = b * t
+    let c = Double(config.dModel)
+    let cl = c / Double(tp)
+    let fl = Double(config.ffnDim) / Double(tp)
+    let hl = Double(config.nHead) / Double(tp)
+    let vl = Double(layout.paddedVocab) / Double(tp)
+    let perLayer = n * (4 * c + 4 * cl + fl + 4) + b * hl * t
+    let head = n * (2 * c + 2 + vl + 1 + 3)
+    let scratch = n * (c + fl + c + c + max(3 * cl, fl) + cl) + 2 * t * t
+    self.init(
+      parameters: localCount * float, gradients: localCount * float, optimizer: state * float,
+      activations: (Double(config.nLayer) * perLayer + head) * float, workspace: scratch * float)
+  }
+
+  /// Parameters, gradients and AdamW/Adafactor state for a bare parameter count (no shape known:
+  /// no tensor parallelism, and Adafactor counted as AdamW's second moment only, an upper bound).
+  public init(
+    parameterCount: Double, dataParallel dp: Int = 1, optimizer: Optimizer = .adamw, zeroStage1: Bool = false
+  ) {
+    var state = optimizer == .adamw ? 2 * parameterCount : parameterCount
+    if zeroStage1 { state /= Double(max(1, dp)) }
+    self.init(
+      parameters: parameterCount * 4, gradients: parameterCount * 4, optimizer: state * 4,
+      activations: 0, workspace: 0)
+  }
+}

@@ -1,0 +1,67 @@
+/// The training loop's accounting in one place: per-step FLOPs, the ledger, live MFU and the
+/// final report. MPI stays out (BRIEF: the loop owns collectives): each step the loop sums
+/// `meter.takeDelta().kWh` over all ranks and passes the sum to `record`.
+///
+///     let accountant = TrainingAccountant(run: run, ledger: checkpointLedger ?? ComputeLedger())
+///     // every rank, every step:
+///     let mine = meter.takeDelta().kWh
+///     let all = try world.allreduce(mine)           // sum over ranks
+///     let live = accountant.record(stepSeconds: seconds, energyKWh: all)
+///     // rank 0: metrics.jsonl gets live.mfu, live.ledger.flops, .energyKWh, .co2eKg, .tokens
+///
+/// Every rank can call `record` (the inputs are global), so every rank holds the same ledger
+/// for the checkpoint.
+public final class TrainingAccountant {
+  public let run: RunDescription
+  /// PaLM model FLOPs of one step (global tokens).
+  public let modelFlopsPerStep: Double
+  /// GEMM FLOPs the kernels execute in one step, all ranks.
+  public let hardwareFlopsPerStep: Double
+  public private(set) var ledger: ComputeLedger
+
+  /// What one recorded step looked like.
+  public struct Live: Sendable {
+    /// MFU of this step: model FLOPs / (seconds × devices × peak).
+    public var mfu: Double
+    /// MFU over everything recorded so far (ledger flops / rank-seconds / peak).
+    public var averageMFU: Double
+    public var tokensPerSecond: Double
+    public var ledger: ComputeLedger
+  }
+
+  public init(run: RunDescription, ledger: ComputeLedger = ComputeLedger()) {
+    self.run = run
+    self.ledger = ledger
+    modelFlopsPerStep = ModelFlops.perStep(run.model, tokensPerStep: run.tokensPerStep, seqLen: run.seqLen)
+    hardwareFlopsPerStep =
+      KernelFlops(
+        config: run.model, sequences: run.tokensPerStep / max(1, run.seqLen), seqLen: run.seqLen,
+        tensorParallel: run.tensorParallel
+      ).total
+  }
+
+  /// Adds one optimizer step that took `stepSeconds` of wall time and `energyKWh` of facility
+  /// energy summed over all ranks.
+  @discardableResult
+  public func record(stepSeconds: Double, energyKWh: Double) -> Live {
+    ledger.addStep(
+      modelFlops: modelFlopsPerStep, hardwareFlops: hardwareFlopsPerStep, tokens: run.tokensPerStep,
+      energyKWh: energyKWh, gridIntensity: run.grid, wallSeconds: stepSeconds, ranks: run.devices)
+    let peak = run.hardware.peakFlops
+    return Live(
+      mfu: MFU.utilisation(
+        modelFlops: modelFlopsPerStep, seconds: stepSeconds, devices: run.devices, peakPerDevice: peak),
+      averageMFU: ledger.rankSeconds > 0 && peak > 0 ? ledger.flops / (ledger.rankSeconds * peak) : 0,
+      tokensPerSecond: stepSeconds > 0 ? Double(run.tokensPerStep) / stepSeconds : 0, ledger: ledger)
+  }
+
+  /// Books work lost to a crash (see `ComputeLedger.LostWork.since`), once, after a resume.
+  public func addLostWork(_ lost: ComputeLedger.LostWork) {
+    ledger.addLostWork(lost, ranks: run.devices)
+  }
+
+  /// The report of the run so far (`report.json` and the summary).
+  public func report(tokensPerSecond: Double? = nil) -> RunReport {
+    RunReport(ledger: ledger, run: run, tokensPerSecond: tokensPerSecond)
+  }
+}

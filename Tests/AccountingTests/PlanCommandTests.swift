@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// Runs the built `swiftlet plan` executable (contract sections 1 and 7).
+struct PlanCommandTests {
+  /// `.build/<configuration>/swiftlet` next to the test bundle, else from the package root.
+  static func executable() throws -> URL {
+    var directory = Bundle.main.bundleURL
+    for _ in 0..<6 {
+      let candidate = directory.appendingPathComponent("swiftlet")
+      if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+      directory.deleteLastPathComponent()
+    }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    let fallback = root.appendingPathComponent(".build/debug/swiftlet")
+    try #require(
+      FileManager.default.isExecutableFile(atPath: fallback.path), "build swiftlet first (swift build)")
+    return fallback
+  }
+
+  static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = try executable()
+    process.arguments = ["plan"] + arguments
+    var environment = ProcessInfo.processInfo.environment
+    // Keep the sgemm cache of `--hardware cpu` runs out of the user's cache.
+    environment["XDG_CACHE_HOME"] =
+      FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-test-cache").path
+    process.environment = environment
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (
+      process.terminationStatus, String(decoding: stdout, as: UTF8.self),
+      String(decoding: stderr, as: UTF8.self)
+    )
+  }
+
+  @Test func jsonHasTheContractFields() throws {
+    let result = try Self.run([
+      "--model", "gpt3-6.7B", "--tokens", "300e9", "--hardware", "a100-80gb", "--devices", "256",
+      "--tp", "8", "--region", "fr", "--price-per-device-hour", "1.5", "--json",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    for key in [
+      "params", "tokens", "flops", "model_flops", "device_hours", "wall_hours", "energy_kwh", "co2e_kg",
+      "memory_per_device_bytes", "cost_usd", "peak", "mfu", "devices", "hardware", "memory",
+    ] {
+      #expect(object[key] != nil, "missing \(key)")
+    }
+    let params = try #require(object["params"] as? Double)
+    let tokens = try #require(object["tokens"] as? Double)
+    #expect(tokens == 300e9)
+    #expect(object["flops"] as? Double == 6 * params * tokens)
+    #expect((object["model_flops"] as! Double) > (object["flops"] as! Double))
+    #expect(object["devices"] as? Int == 256 && object["tp"] as? Int == 8 && object["dp"] as? Int == 32)
+    #expect(abs((object["cost_usd"] as! Double) - 1.5 * (object["device_hours"] as! Double)) < 1e-6)
+    #expect(abs((object["co2e_kg"] as! Double) - (object["energy_kwh"] as! Double) * 0.06739) < 1e-6)
+  }
+
+  /// Patterson et al. 2021, Table 4, GPT-3 row, through the command line.
+  @Test func reproducesGPT3EnergyFromTheCommandLine() throws {
+    let result = try Self.run([
+      "--params", "175e9", "--tokens", "300e9", "--hardware", "v100", "--devices", "1e4",
+      "--hours", "355.2", "--power-watts", "330", "--pue", "1.10", "--grid-intensity", "429", "--json",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    let mwh = (object["energy_kwh"] as! Double) / 1000
+    let tonnes = (object["co2e_kg"] as! Double) / 1000
+    #expect(abs(mwh - 1287) / 1287 < 0.005)
+    #expect(abs(tonnes - 552.1) / 552.1 < 0.005)
+  }
+
+  @Test func humanOutputIsATable() throws {
+    let result = try Self.run(["--model", "gpt2-124M", "--tokens", "1e9", "--hardware", "h100"])
+    #expect(result.status == 0)
+    #expect(result.stdout.contains("wall-clock time") && result.stdout.contains("memory per device"))
+  }
+
+  @Test(arguments: [
+    ["--model", "gpt9", "--tokens", "1e9"],
+    ["--model", "gpt2-124M", "--tokens", "0"],
+    ["--model", "gpt2-124M", "--tokens=-5"],
+    ["--model", "gpt2-124M", "--tokens", "lots"],
+    ["--tokens", "1e9"],
+    ["--model", "gpt2-124M", "--params", "1e8", "--tokens", "1e9"],
+    ["--model", "gpt2-124M", "--tokens", "1e9", "--hardware", "abacus"],
+    ["--model", "gpt2-124M", "--tokens", "1e9", "--region", "atlantis"],
+    ["--model", "gpt2-124M", "--tokens", "1e9", "--region", "fr", "--grid-intensity", "50"],
+    ["--model", "gpt2-124M", "--tokens", "1e9", "--devices", "8", "--tp", "2", "--dp", "3"],
+    ["--model", "gpt2-124M", "--tokens", "1e9", "--hours", "5", "--mfu", "0.5"],
+    ["--model", "gpt2-124M", "--tokens", "1e9", "--devices", "2.5"],
+    ["--model", "gpt2-124M", "--tokens", "1e9", "--pue", "0.8"],
+    ["--model", "gpt2-124M", "--tokens", "1e9", "--tp", "5", "--devices", "10"],
+  ])
+  func badInputIsOneErrorLine(arguments: [String]) throws {
+    let result = try Self.run(
+      arguments + ["--hardware", "v100"].filter { _ in !arguments.contains("--hardware") })
+    #expect(result.status != 0)
+    let lines = result.stderr.split(separator: "\n")
+    #expect(lines.count == 1 && lines[0].hasPrefix("error: "), "\(arguments): \(result.stderr)")
+    #expect(result.stdout.isEmpty)
+  }
+}
