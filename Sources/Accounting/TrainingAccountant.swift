@@ -55,6 +55,11 @@ public final class TrainingAccountant {
       tokensPerSecond: stepSeconds > 0 ? Double(run.tokensPerStep) / stepSeconds : 0, ledger: ledger)
   }
 
+  /// Continues from a ledger read back from a checkpoint.
+  public func replaceLedger(_ ledger: ComputeLedger) {
+    self.ledger = ledger
+  }
+
   /// Books work lost to a crash (see `ComputeLedger.LostWork.since`), once, after a resume.
   public func addLostWork(_ lost: ComputeLedger.LostWork) {
     ledger.addLostWork(lost, ranks: run.devices)

@@ -1,7 +1,14 @@
-import GPT
+import Accounting
+import Foundation
+import MPIBindings
 import Parallel
+import SwiftletCore
 
-/// The training loop's view of compute accounting: one call per step, cumulative figures back.
+/// The training loop's view of compute accounting (issue 6): one call per step, cumulative
+/// figures back, the ledger in and out of checkpoints, the report at the end.
+///
+/// Energy is measured per rank (CPU time × watts per core) or per node (RAPL, on the node
+/// leader only) and summed over the world every step, so every rank holds the same ledger.
 final class AccountingSession {
   struct StepEntry {
     var mfu: Double
@@ -11,43 +18,84 @@ final class AccountingSession {
     var smoothedStepSeconds: Double
   }
 
-  let config: RunConfig
   let grid: ProcessGrid
-  private var flops: Double = 0
+  let accountant: TrainingAccountant
+  let meter: EnergyMeter
+  let hardware: HardwareProfile
   private var smoothed: Double = 0
   private var stepsSeen = 0
 
-  init(config: RunConfig, grid: ProcessGrid) throws {
-    self.config = config
+  init(config: RunConfig, grid: ProcessGrid, threadsPerRank: Int) throws {
     self.grid = grid
-  }
-
-  /// Model FLOPs of one step by PaLM Appendix B: (6N + 12·L·C·T) per token.
-  var modelFlopsPerStep: Double {
-    let m = config.model
-    let perToken = 6 * Double(m.parameterCount) + 12 * Double(m.nLayer * m.dModel * config.seqLen)
-    return perToken * Double(config.tokensPerStep)
+    let name = config.string("accounting.hardware")
+    // One rank per node measures the sgemm peak (concurrent calibrations would share the cores
+    // and under-measure); the others read the cached figure after the barrier.
+    if grid.isNodeLeader {
+      hardware = try HardwareProfile.resolve(name, coresPerDevice: threadsPerRank)
+      try grid.node.barrier()
+    } else {
+      try grid.node.barrier()
+      hardware = try HardwareProfile.resolve(name, coresPerDevice: threadsPerRank)
+    }
+    let intensity = config.double("accounting.grid_intensity")
+    let gridIntensity = try GridIntensity.resolve(
+      gramsPerKWh: intensity > 0 ? intensity : nil, region: config.string("accounting.region"))
+    meter = try EnergyMeter(isNodeLeader: grid.isNodeLeader, pue: config.double("accounting.pue"))
+    let price = config.double("accounting.price_per_device_hour")
+    let target = config.double("accounting.target_tokens")
+    let run = RunDescription(
+      modelName: config.string("model.preset").isEmpty ? "custom" : config.string("model.preset"),
+      model: config.model, seqLen: config.seqLen, tokensPerStep: config.tokensPerStep,
+      maxSteps: config.maxSteps, targetTokens: target > 0 ? target : nil, devices: grid.worldSize,
+      tensorParallel: grid.tpSize, microBatch: config.batchSize / (grid.dpSize * config.gradAccum),
+      optimizer: .adamw, hardware: hardware, grid: gridIntensity, pue: config.double("accounting.pue"),
+      pricePerDeviceHour: price > 0 ? price : nil, energyMethod: meter.method)
+    accountant = TrainingAccountant(run: run)
   }
 
   /// The cumulative ledger as stored in checkpoints (`/accounting` attributes).
-  var ledger: [String: Double] {
-    ["flops": flops]
+  var ledger: [String: Double] { accountant.ledger.attributes }
+
+  /// Continues the totals of a resumed run; on rank 0 also books the work the previous run did
+  /// after this checkpoint and lost (read from its `metrics.jsonl` before it is cut back).
+  func restore(ledger attributes: [String: Double], resumedStep: Int, metricsPath: String?) throws {
+    let checkpointLedger = try ComputeLedger(attributes: attributes)
+    accountant.replaceLedger(checkpointLedger)
+    guard let metricsPath, let text = try? String(contentsOfFile: metricsPath, encoding: .utf8) else { return }
+    var last: [String: Any]?
+    var lostSeconds = 0.0
+    for line in text.split(separator: "\n") {
+      guard let record = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+        record["kind"] as? String == "train", let step = (record["step"] as? NSNumber)?.intValue, step > resumedStep
+      else { continue }
+      last = record
+      lostSeconds += ((record["step_ms"] as? NSNumber)?.doubleValue ?? 0) / 1000
+    }
+    guard let last else { return }
+    func number(_ key: String) -> Double { (last[key] as? NSNumber)?.doubleValue ?? 0 }
+    accountant.addLostWork(
+      ComputeLedger.LostWork.since(
+        checkpoint: checkpointLedger, checkpointStep: resumedStep, loggedStep: (last["step"] as! NSNumber).intValue,
+        loggedTokens: number("tokens"), loggedFlops: number("flops"), loggedEnergyKWh: number("energy_kwh"),
+        loggedCO2eKg: number("co2e_kg"), loggedWallSecondsAfterCheckpoint: lostSeconds))
   }
 
-  /// Continues the totals of a resumed run.
-  func restore(ledger: [String: Double], resumedStep: Int) {
-    flops = ledger["flops"] ?? modelFlopsPerStep * Double(resumedStep)
-  }
-
-  func recordStep(tokens: Int, seconds: Double, cpuSeconds: Double) throws -> StepEntry {
-    flops += modelFlopsPerStep
+  /// Books one step on every rank (the energy allreduce is a collective).
+  func recordStep(seconds: Double) throws -> StepEntry {
+    let energy = try grid.world.allreduce(meter.takeDelta().kWh)
+    let live = accountant.record(stepSeconds: seconds, energyKWh: energy)
     stepsSeen += 1
-    // Bias-corrected EMA of the step time (llm.c): step 1 includes warm-up and is left out.
+    // Bias-corrected EMA of the step time (llm.c): the first step includes warm-up, left out.
     if stepsSeen > 1 {
       smoothed = smoothed == 0 ? seconds : 0.9 * smoothed + 0.1 * seconds
     }
     return StepEntry(
-      mfu: 0, cumulativeFlops: flops, cumulativeEnergyKWh: 0, cumulativeCO2eKg: 0,
-      smoothedStepSeconds: smoothed == 0 ? seconds : smoothed)
+      mfu: live.mfu, cumulativeFlops: live.ledger.flops, cumulativeEnergyKWh: live.ledger.energyKWh,
+      cumulativeCO2eKg: live.ledger.co2eKg, smoothedStepSeconds: smoothed == 0 ? seconds : smoothed)
+  }
+
+  /// The end-of-run report: `report.json` content and the human summary.
+  func report() -> RunReport {
+    accountant.report(tokensPerSecond: smoothed > 0 ? Double(accountant.run.tokensPerStep) / smoothed : nil)
   }
 }

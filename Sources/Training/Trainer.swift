@@ -76,7 +76,7 @@ public final class Trainer {
       peak: config.double("train.lr"), minimum: config.double("train.min_lr"),
       warmupSteps: config.int("train.warmup_steps"), totalSteps: config.maxSteps)
     progress = ProgressPrinter(every: config.int("train.log_every"))
-    accounting = try AccountingSession(config: config, grid: grid)
+    accounting = try AccountingSession(config: config, grid: grid, threadsPerRank: max(1, blasThreads))
     try resumeIfRequested()
   }
 
@@ -97,7 +97,9 @@ public final class Trainer {
     tokensSeen = Int(reader.tokensSeen)
     let state = try reader.state()
     skippedSteps = Int(state.integers["skipped_steps"] ?? 0)
-    accounting.restore(ledger: try reader.accounting(), resumedStep: step)
+    try accounting.restore(
+      ledger: try reader.accounting(), resumedStep: step,
+      metricsPath: grid.isCoordinator ? config.runDirectory + "/metrics.jsonl" : nil)
     resumedFrom = reader.path
     if grid.isCoordinator {
       progress.event("resuming from \(reader.path) at step \(step) (\(tokensSeen) tokens; written by \(state.strings["written_by_layout"] ?? "?"))")
@@ -157,12 +159,30 @@ public final class Trainer {
               : "stopping at step \(step) as asked (--stop-at-step): checkpoint saved")
         }
         interrupted = true
+        try writeReport(printSummary: false)
         return
       }
     }
     if let evaluator { try evaluate(evaluator) }
     if lastSavedStep != step { try saveCheckpoint() }
     progress.finish()
+    try writeReport(printSummary: true)
+  }
+
+  /// Rank 0 writes `RUN_DIR/report.json` (contract sections 5 and 7) and prints the summary.
+  private func writeReport(printSummary: Bool) throws {
+    guard grid.isCoordinator else { return }
+    let report = accounting.report()
+    let path = config.runDirectory + "/report.json"
+    do {
+      try report.json().write(toFile: path, atomically: true, encoding: .utf8)
+    } catch {
+      throw SwiftletError("cannot write \(path): \(error.localizedDescription)")
+    }
+    if printSummary {
+      progress.event(report.summary)
+      progress.event("report: \(path)")
+    }
   }
 
   /// Whether `run()` stopped early (preemption signal or `stopAtStep`).
@@ -234,7 +254,7 @@ public final class Trainer {
 
   /// Records a step in the ledger, `metrics.jsonl` and the progress display.
   private func report(_ stats: StepStats) throws {
-    let entry = try accounting.recordStep(tokens: stats.tokens, seconds: stats.seconds, cpuSeconds: stats.cpuSeconds)
+    let entry = try accounting.recordStep(seconds: stats.seconds)
     guard grid.isCoordinator else { return }
     let tokensPerSecond = Double(stats.tokens) / stats.seconds
     try metrics?.write([

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Accounting
 import Dataset
 import Foundation
 import GPT
@@ -62,7 +63,7 @@ struct Bench: ParsableCommand {
       "train.max_steps": .int(steps + warmup), "train.lr": .double(1e-4), "train.min_lr": .double(1e-4),
       "parallel.tp": .int(tp), "run.dir": .string(directory),
     ])
-    let peak = SgemmPeak.measure(threads: threadCount)
+    let peak = SgemmCalibration.measure(threads: threadCount, seconds: 1.0)
     let trainer = try Trainer(config: config, grid: grid)
     for _ in 0..<warmup { try trainer.trainStep() }
     var times: [Double] = []
