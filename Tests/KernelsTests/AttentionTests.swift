@@ -95,7 +95,8 @@ struct AttentionTests {
     }
   }
 
-  @Test("backward's dqkv equals double finite differences through the whole forward", arguments: [1, 7, 8, 13])
+  @Test(
+    "backward's dqkv equals double finite differences through the whole forward", arguments: [1, 7, 8, 13])
   func backwardMatchesFiniteDifferences(seqLen: Int) {
     var random = SeededRandom(seed: 60 + UInt64(seqLen))
     let qkv = random.floats(batch * seqLen * 3 * width, in: -2...2)

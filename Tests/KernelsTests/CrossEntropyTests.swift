@@ -46,18 +46,21 @@ struct CrossEntropyTests {
     let sumExp = memory.buffer(repeating: Float.nan, count: rows)
     let targetLogit = memory.buffer(repeating: Float.nan, count: rows)
     let losses = memory.buffer(repeating: Float.nan, count: rows)
-    crossEntropyRowMax(rowMax.pointer, logits: logitsBuffer.pointer, rows: rows, columns: vocabulary, validColumns: vocabulary)
+    crossEntropyRowMax(
+      rowMax.pointer, logits: logitsBuffer.pointer, rows: rows, columns: vocabulary, validColumns: vocabulary)
     crossEntropyRowSums(
       sumExp: sumExp.pointer, targetLogit: targetLogit.pointer, logits: logitsBuffer.pointer,
       rowMax: rowMax.pointer, targets: targetBuffer.pointer, firstColumn: 0,
       rows: rows, columns: vocabulary, validColumns: vocabulary)
     crossEntropyLosses(
-      losses.pointer, rowMax: rowMax.pointer, sumExp: sumExp.pointer, targetLogit: targetLogit.pointer, rows: rows)
+      losses.pointer, rowMax: rowMax.pointer, sumExp: sumExp.pointer, targetLogit: targetLogit.pointer,
+      rows: rows)
 
     let logitsD = logits.map(Double.init)
     let statistics = CrossEntropyReference.rowStatistics(logitsD, rows: rows, vocabulary: vocabulary)
     let expectedTargets = (0..<rows).map { logitsD[$0 * vocabulary + Int(targets[$0])] }
-    let expectedLosses = CrossEntropyReference.losses(logitsD, targets: targets, rows: rows, vocabulary: vocabulary)
+    let expectedLosses = CrossEntropyReference.losses(
+      logitsD, targets: targets, rows: rows, vocabulary: vocabulary)
     let checks: [(String, [Float], [Double], Double)] = [
       ("rowMax", rowMax.array, statistics.max, 0),
       ("sumExp", sumExp.array, statistics.sumExp, 1e-5),
@@ -80,7 +83,8 @@ struct CrossEntropyTests {
     let rowMax = memory.buffer(repeating: Float(0), count: rows)
     let sumExp = memory.buffer(repeating: Float(0), count: rows)
     let targetLogit = memory.buffer(repeating: Float(0), count: rows)
-    crossEntropyRowMax(rowMax.pointer, logits: gradient.pointer, rows: rows, columns: vocabulary, validColumns: vocabulary)
+    crossEntropyRowMax(
+      rowMax.pointer, logits: gradient.pointer, rows: rows, columns: vocabulary, validColumns: vocabulary)
     crossEntropyRowSums(
       sumExp: sumExp.pointer, targetLogit: targetLogit.pointer, logits: gradient.pointer,
       rowMax: rowMax.pointer, targets: targetBuffer.pointer, firstColumn: 0,
@@ -90,16 +94,17 @@ struct CrossEntropyTests {
       firstColumn: 0, rows: rows, columns: vocabulary, validColumns: vocabulary, gradScale: gradScale)
 
     let expected = numericalGradient(at: logits.map(Double.init)) {
-      Double(gradScale) * CrossEntropyReference.losses($0, targets: targets, rows: rows, vocabulary: vocabulary).reduce(0, +)
+      Double(gradScale)
+        * CrossEntropyReference.losses($0, targets: targets, rows: rows, vocabulary: vocabulary).reduce(0, +)
     }
     let error = measureError(gradient.array, expected)
     report("cross-entropy backward (unsharded)", error)
     #expect(error.relative < 1e-6, "\(error)")
   }
 
-  /// This shard owns vocabulary columns [16, 29) of 29, stored 16 wide: three padding columns
-  /// hold NaN, so any read of them poisons the result. Rows 0, 2 and 4 have targets owned by the
-  /// other shard.
+  /// This shard owns vocabulary columns [16, 29) of 29, stored 16 wide: the three padding
+  /// columns hold poison (1000 and NaN), so any read of them shows. Rows 0, 2 and 4 have
+  /// targets owned by the other shard.
   @Test("a padded shard with foreign targets: statistics and gradient of its own columns")
   func paddedShardMatchesFiniteDifferences() {
     let (vocabulary, first, valid, width) = (29, 16, 13, 16)
@@ -113,16 +118,21 @@ struct CrossEntropyTests {
     let sumExp = memory.buffer(statistics.sumExp.map { Float($0) })
 
     let shard = memory.buffer(
-      CrossEntropyReference.shard(full, rows: rows, vocabulary: vocabulary, first: first, valid: valid, width: width, pad: .nan))
+      CrossEntropyReference.shard(
+        full, rows: rows, vocabulary: vocabulary, first: first, valid: valid, width: width,
+        padding: CrossEntropyReference.poison))
     let targetBuffer = memory.buffer(targets)
     let localMax = memory.buffer(repeating: Float.nan, count: rows)
     let localSum = memory.buffer(repeating: Float.nan, count: rows)
     let localTarget = memory.buffer(repeating: Float.nan, count: rows)
-    crossEntropyRowMax(localMax.pointer, logits: shard.pointer, rows: rows, columns: width, validColumns: valid)
+    crossEntropyRowMax(
+      localMax.pointer, logits: shard.pointer, rows: rows, columns: width, validColumns: valid)
     crossEntropyRowSums(
-      sumExp: localSum.pointer, targetLogit: localTarget.pointer, logits: shard.pointer, rowMax: rowMax.pointer,
+      sumExp: localSum.pointer, targetLogit: localTarget.pointer, logits: shard.pointer,
+      rowMax: rowMax.pointer,
       targets: targetBuffer.pointer, firstColumn: first, rows: rows, columns: width, validColumns: valid)
-    let shardD = CrossEntropyReference.shard(fullD, rows: rows, vocabulary: vocabulary, first: first, valid: valid, width: valid, pad: 0)
+    let shardD = CrossEntropyReference.shard(
+      fullD, rows: rows, vocabulary: vocabulary, first: first, valid: valid, width: valid, padding: [])
     let expectedMax = (0..<rows).map { n in shardD[(n * valid)..<((n + 1) * valid)].max()! }
     let expectedSum = (0..<rows).map { n in
       shardD[(n * valid)..<((n + 1) * valid)].reduce(0) { $0 + exp($1 - Double(rowMax[n])) }
@@ -147,7 +157,9 @@ struct CrossEntropyTests {
     let expected = numericalGradient(at: indices.map { fullD[$0] }) { values in
       var point = fullD
       for (index, value) in zip(indices, values) { point[index] = value }
-      return Double(gradScale) * CrossEntropyReference.losses(point, targets: targets, rows: rows, vocabulary: vocabulary).reduce(0, +)
+      return Double(gradScale)
+        * CrossEntropyReference.losses(point, targets: targets, rows: rows, vocabulary: vocabulary).reduce(
+          0, +)
     }
     let result = shard.array
     let ownColumns = (0..<rows).flatMap { n in result[(n * width)..<(n * width + valid)] }

@@ -57,7 +57,8 @@ struct EmbeddingTests {
       firstRow: firstRow, rows: shardRows, count: batch * seqLen, channels: channels)
     positionEmbeddingForward(
       x: out.pointer, table: memory.buffer(wpe).pointer, batch: batch, seqLen: seqLen, channels: channels)
-    let error = measureError(out.array, reference(tokens: tokens, wte: wte.map(Double.init), wpe: wpe.map(Double.init)))
+    let error = measureError(
+      out.array, reference(tokens: tokens, wte: wte.map(Double.init), wpe: wpe.map(Double.init)))
     report("embedding forward", error)
     #expect(error.relative < 1e-6, "\(error)")
   }
@@ -80,10 +81,15 @@ struct EmbeddingTests {
       dtable: dwpe.pointer, dout: doutBuffer.pointer, batch: batch, seqLen: seqLen, channels: channels)
 
     let (wteD, wpeD) = (wte.map(Double.init), wpe.map(Double.init))
-    let gradWte = numericalGradient(at: wteD) { weightedSum(reference(tokens: tokens, wte: $0, wpe: wpeD), dout) }
-    let gradWpe = numericalGradient(at: wpeD) { weightedSum(reference(tokens: tokens, wte: wteD, wpe: $0), dout) }
+    let gradWte = numericalGradient(at: wteD) {
+      weightedSum(reference(tokens: tokens, wte: $0, wpe: wpeD), dout)
+    }
+    let gradWpe = numericalGradient(at: wpeD) {
+      weightedSum(reference(tokens: tokens, wte: wteD, wpe: $0), dout)
+    }
     for (name, actual, expected) in [
-      ("dwte", difference(dwte.array, starts.0), gradWte), ("dwpe", difference(dwpe.array, starts.1), gradWpe),
+      ("dwte", difference(dwte.array, starts.0), gradWte),
+      ("dwpe", difference(dwpe.array, starts.1), gradWpe),
     ] {
       let error = measureError(actual, expected)
       report("embedding backward \(name)", error)

@@ -21,7 +21,9 @@ struct FastMathTests {
     over range: ClosedRange<Float>, count: Int, seed: UInt64, _ function: (FastMath.Vector) -> FastMath.Vector
   ) -> [(x: Float, y: Float)] {
     var random = SeededRandom(seed: seed)
-    let grid = (0..<count).map { range.lowerBound + (range.upperBound - range.lowerBound) * Float($0) / Float(count - 1) }
+    let grid = (0..<count).map {
+      range.lowerBound + (range.upperBound - range.lowerBound) * Float($0) / Float(count - 1)
+    }
     let points = grid + random.floats(8 * 128, in: range)
     var result: [(x: Float, y: Float)] = []
     var start = 0
@@ -83,7 +85,9 @@ struct FastMathTests {
     let mixed = FastMath.Vector(-.infinity, -1, 0, 1, 2, 3, .infinity, 0.5)
     let e = FastMath.exp(mixed)
     for lane in [1, 2, 3, 4, 5, 7] {
-      #expect(abs(Double(e[lane]) - Foundation.exp(Double(mixed[lane]))) <= 2.4e-7 * Foundation.exp(Double(mixed[lane])))
+      #expect(
+        abs(Double(e[lane]) - Foundation.exp(Double(mixed[lane]))) <= 2.4e-7
+          * Foundation.exp(Double(mixed[lane])))
     }
     #expect(e[0] <= 1.3e-38 && e[6].isFinite)
   }

@@ -49,10 +49,12 @@ struct GemmTests {
     var random = SeededRandom(seed: 11 + (transposeA ? 2 : 0) + (transposeB ? 1 : 0) + UInt64(padding) * 4)
     let (m, n, k) = (5, 7, 13)
     // Aᵀ is stored [K, M]; Bᵀ is stored [N, K] (the kernel's documented layouts).
-    let a = transposeA
+    let a =
+      transposeA
       ? Operand(rows: k, columns: m, leading: m + padding, random: &random, memory: memory)
       : Operand(rows: m, columns: k, leading: k + padding, random: &random, memory: memory)
-    let b = transposeB
+    let b =
+      transposeB
       ? Operand(rows: n, columns: k, leading: k + padding, random: &random, memory: memory)
       : Operand(rows: k, columns: n, leading: n + padding, random: &random, memory: memory)
     let c = Operand(rows: m, columns: n, leading: n + padding, random: &random, memory: memory)
@@ -63,7 +65,9 @@ struct GemmTests {
       for j in 0..<n {
         var dot = 0.0
         for p in 0..<k {
-          dot += (transposeA ? a.element(p, i) : a.element(i, p)) * (transposeB ? b.element(j, p) : b.element(p, j))
+          dot +=
+            (transposeA ? a.element(p, i) : a.element(i, p))
+            * (transposeB ? b.element(j, p) : b.element(p, j))
         }
         expected[i * n + j] = Double(alpha) * dot + Double(beta) * c.element(i, j)
       }

@@ -101,12 +101,18 @@ struct LayerNormTests {
 
     let (xd, wd, bd) = (x.map(Double.init), w.map(Double.init), b.map(Double.init))
     let gradients = [
-      ("dinp", difference(dinp.array, starts.0),
-       numericalGradient(at: xd) { weightedSum(reference($0, wd, bd).out, dout) }),
-      ("dweight", difference(dweight.array, starts.1),
-       numericalGradient(at: wd) { weightedSum(reference(xd, $0, bd).out, dout) }),
-      ("dbias", difference(dbias.array, starts.2),
-       numericalGradient(at: bd) { weightedSum(reference(xd, wd, $0).out, dout) }),
+      (
+        "dinp", difference(dinp.array, starts.0),
+        numericalGradient(at: xd) { weightedSum(reference($0, wd, bd).out, dout) }
+      ),
+      (
+        "dweight", difference(dweight.array, starts.1),
+        numericalGradient(at: wd) { weightedSum(reference(xd, $0, bd).out, dout) }
+      ),
+      (
+        "dbias", difference(dbias.array, starts.2),
+        numericalGradient(at: bd) { weightedSum(reference(xd, wd, $0).out, dout) }
+      ),
     ]
     for (name, actual, expected) in gradients {
       // dinp row by row, as its rows scale with rstd; the parameter gradients are one vector.

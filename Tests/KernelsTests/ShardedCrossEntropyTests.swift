@@ -29,14 +29,16 @@ struct ShardedCrossEntropyTests {
       let first = s * width
       let valid = min(width, vocabulary - first)
       let values = CrossEntropyReference.shard(
-        logits, rows: rows, vocabulary: vocabulary, first: first, valid: valid, width: width, pad: .nan)
+        logits, rows: rows, vocabulary: vocabulary, first: first, valid: valid, width: width,
+        padding: CrossEntropyReference.poison)
       return (first: first, valid: valid, logits: memory.buffer(values))
     }
     // Pass 1, then "allreduce max".
     var globalMax = [Float](repeating: -.infinity, count: rows)
     for shard in shards {
       let local = memory.buffer(repeating: Float.nan, count: rows)
-      crossEntropyRowMax(local.pointer, logits: shard.logits.pointer, rows: rows, columns: width, validColumns: shard.valid)
+      crossEntropyRowMax(
+        local.pointer, logits: shard.logits.pointer, rows: rows, columns: width, validColumns: shard.valid)
       for n in 0..<rows { globalMax[n] = max(globalMax[n], local[n]) }
     }
     let rowMax = memory.buffer(globalMax)
@@ -58,11 +60,14 @@ struct ShardedCrossEntropyTests {
     // Pass 3: losses from the global statistics; each shard's gradient in place.
     let losses = memory.buffer(repeating: Float.nan, count: rows)
     crossEntropyLosses(
-      losses.pointer, rowMax: rowMax.pointer, sumExp: sumExp.pointer, targetLogit: targetLogit.pointer, rows: rows)
-    var outcome = Outcome(losses: losses.array, gradient: [Float](repeating: .nan, count: rows * vocabulary), padding: [])
+      losses.pointer, rowMax: rowMax.pointer, sumExp: sumExp.pointer, targetLogit: targetLogit.pointer,
+      rows: rows)
+    var outcome = Outcome(
+      losses: losses.array, gradient: [Float](repeating: .nan, count: rows * vocabulary), padding: [])
     for shard in shards {
       crossEntropyBackwardInPlace(
-        logits: shard.logits.pointer, rowMax: rowMax.pointer, sumExp: sumExp.pointer, targets: targetBuffer.pointer,
+        logits: shard.logits.pointer, rowMax: rowMax.pointer, sumExp: sumExp.pointer,
+        targets: targetBuffer.pointer,
         firstColumn: shard.first, rows: rows, columns: width, validColumns: shard.valid, gradScale: gradScale)
       for n in 0..<rows {
         for j in 0..<width {
@@ -89,7 +94,8 @@ struct ShardedCrossEntropyTests {
     let sharded = runSharded(logits, targets: targets, shardCount: shardCount)
 
     let logitsD = logits.map(Double.init)
-    let referenceLosses = CrossEntropyReference.losses(logitsD, targets: targets, rows: rows, vocabulary: vocabulary)
+    let referenceLosses = CrossEntropyReference.losses(
+      logitsD, targets: targets, rows: rows, vocabulary: vocabulary)
     let lossError = measureError(sharded.losses, unsharded.losses)
     let gradientError = measureError(sharded.gradient, unsharded.gradient)
     let referenceError = measureError(sharded.losses, referenceLosses)

@@ -15,7 +15,9 @@ enum CrossEntropyReference {
 
   /// Row maxima and Σ exp(x − max) over the whole vocabulary (the global statistics a shard's
   /// backward receives after the allreduces).
-  static func rowStatistics(_ logits: [Double], rows: Int, vocabulary: Int) -> (max: [Double], sumExp: [Double]) {
+  static func rowStatistics(_ logits: [Double], rows: Int, vocabulary: Int) -> (
+    max: [Double], sumExp: [Double]
+  ) {
     var maxima: [Double] = []
     var sums: [Double] = []
     for n in 0..<rows {
@@ -27,15 +29,22 @@ enum CrossEntropyReference {
     return (maxima, sums)
   }
 
-  /// Columns `[first, first + valid)` of every row, each row padded with `pad` to `width`.
-  static func shard<T>(_ logits: [T], rows: Int, vocabulary: Int, first: Int, valid: Int, width: Int, pad: T) -> [T] {
+  /// Columns `[first, first + valid)` of every row, each row padded to `width` with `padding`
+  /// repeated (poison values: a kernel that reads them gives a visibly wrong answer).
+  static func shard<T>(
+    _ logits: [T], rows: Int, vocabulary: Int, first: Int, valid: Int, width: Int, padding: [T]
+  ) -> [T] {
     var result: [T] = []
     result.reserveCapacity(rows * width)
     for n in 0..<rows {
       let start = n * vocabulary + first
       result.append(contentsOf: logits[start..<(start + valid)])
-      result.append(contentsOf: repeatElement(pad, count: width - valid))
+      for k in 0..<(width - valid) { result.append(padding[k % padding.count]) }
     }
     return result
   }
+
+  /// Padding poison: a huge logit would win any row maximum that looked at it, and NaN would
+  /// poison any sum (NaN alone is not enough: Swift's `max` skips it).
+  static let poison: [Float] = [1000, .nan]
 }
