@@ -130,7 +130,7 @@ public struct CausalAttention {
 @inline(__always)
 func softmaxCausalRow(_ row: FloatPointer, length: Int, rowWidth: Int) -> Float {
   var maximum = -Float.infinity
-  for j in 0..<length { maximum = max(maximum, row[j]) }
+  for j in 0..<length where !maximum.isNaN && !(row[j] <= maximum) { maximum = row[j] }  // keeps NaN
   let sum = exponentiateRow(row, length: length, rowWidth: rowWidth, shift: maximum)
   let inverse = 1 / sum
   for j in 0..<length { row[j] *= inverse }

@@ -12,7 +12,8 @@ public func crossEntropyRowMax(
   for n in 0..<rows {
     let row = logits + n * columns
     var m = -Float.infinity
-    for j in 0..<validColumns { m = max(m, row[j]) }
+    // Not `max`, which skips NaN: a NaN logit must make the loss NaN so divergence is seen.
+    for j in 0..<validColumns where !m.isNaN && !(row[j] <= m) { m = row[j] }
     rowMax[n] = m
   }
 }

@@ -5,6 +5,8 @@ extension Communicator {
   /// In-place allreduce of `count` elements at `buffer`.
   public func allreduce<T: MPIElement>(_ buffer: UnsafeMutablePointer<T>, count: Int, op: ReduceOp = .sum) throws {
     guard size > 1, count > 0 else { return }
+    CollectiveWatchdog.begin("MPI_Allreduce")
+    defer { CollectiveWatchdog.end() }
     try check(
       MPI_Allreduce(swiftlet_mpi_in_place(), buffer, Int32(count), T.mpiType, op.handle, handle),
       "Allreduce")
@@ -30,6 +32,8 @@ extension Communicator {
   /// Broadcasts `count` elements from `root` into every member's `buffer`.
   public func broadcast<T: MPIElement>(_ buffer: UnsafeMutablePointer<T>, count: Int, root: Int = 0) throws {
     guard size > 1, count > 0 else { return }
+    CollectiveWatchdog.begin("MPI_Bcast")
+    defer { CollectiveWatchdog.end() }
     try check(MPI_Bcast(buffer, Int32(count), T.mpiType, Int32(root), handle), "Bcast")
   }
 
@@ -52,6 +56,8 @@ extension Communicator {
   public func allgather<T: MPIElement>(
     _ input: UnsafePointer<T>, count: Int, into output: UnsafeMutablePointer<T>
   ) throws {
+    CollectiveWatchdog.begin("MPI_Allgather")
+    defer { CollectiveWatchdog.end() }
     try check(
       MPI_Allgather(input, Int32(count), T.mpiType, output, Int32(count), T.mpiType, handle),
       "Allgather")
@@ -61,6 +67,8 @@ extension Communicator {
   public func gather<T: MPIElement>(
     _ input: UnsafePointer<T>, count: Int, into output: UnsafeMutablePointer<T>?, root: Int = 0
   ) throws {
+    CollectiveWatchdog.begin("MPI_Gather")
+    defer { CollectiveWatchdog.end() }
     try check(
       MPI_Gather(input, Int32(count), T.mpiType, output, Int32(count), T.mpiType, Int32(root), handle),
       "Gather")
@@ -70,6 +78,8 @@ extension Communicator {
   public func reduceScatter<T: MPIElement>(
     _ input: UnsafePointer<T>, into output: UnsafeMutablePointer<T>, count: Int, op: ReduceOp = .sum
   ) throws {
+    CollectiveWatchdog.begin("MPI_Reduce_scatter_block")
+    defer { CollectiveWatchdog.end() }
     try check(
       MPI_Reduce_scatter_block(input, output, Int32(count), T.mpiType, op.handle, handle),
       "Reduce_scatter_block")
@@ -110,6 +120,8 @@ public final class PendingRequest {
 
   /// Blocks until the operation completes.
   public func wait() throws {
+    CollectiveWatchdog.begin("MPI_Wait (gradient allreduce)")
+    defer { CollectiveWatchdog.end() }
     try communicator.check(MPI_Wait(&request, swiftlet_mpi_status_ignore()), "Wait")
   }
 }

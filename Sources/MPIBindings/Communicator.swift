@@ -72,6 +72,8 @@ public final class Communicator: @unchecked Sendable {
 
   /// Blocks until every member has called it.
   public func barrier() throws {
+    CollectiveWatchdog.begin("MPI_Barrier")
+    defer { CollectiveWatchdog.end() }
     try check(MPI_Barrier(handle), "Barrier")
   }
 }

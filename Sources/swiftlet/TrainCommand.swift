@@ -50,6 +50,7 @@ struct Train: ParsableCommand {
       // The same error on every rank: print it once.
       throw RankError(error, printed: world.rank == 0)
     }
+    CollectiveWatchdog.start(timeoutSeconds: config.double("parallel.collective_timeout"), rank: world.rank)
     _ = Coordinator.configureThreads(requested: config.int("train.threads"), ranksOnNode: grid.node.size)
     do {
       let trainer = try Trainer(config: config, grid: grid)

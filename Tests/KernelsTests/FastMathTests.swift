@@ -92,3 +92,26 @@ struct FastMathTests {
     #expect(e[0] <= 1.3e-38 && e[6].isFinite)
   }
 }
+
+@Suite struct NaNPropagationTests {
+  @Test func expAndTanhPropagateNaNAndUnderflowToZero() {
+    #expect(FastMath.exp(Float.nan).isNaN)
+    #expect(FastMath.tanh(Float.nan).isNaN)
+    #expect(FastMath.exp(-Float.infinity) == 0)
+    #expect(FastMath.exp(-100) == 0)
+  }
+
+  @Test func aNaNLogitMakesTheCrossEntropyLossNaN() {
+    var logits: [Float] = [0.5, .nan, 1.0, -2.0, 0.1, 0.2, 0.3, 0.4, 0.9]
+    var rowMax: [Float] = [0]
+    var sumExp: [Float] = [0]
+    var target: [Float] = [0]
+    let targets: [Int32] = [0]
+    var losses: [Float] = [0]
+    crossEntropyRowMax(&rowMax, logits: &logits, rows: 1, columns: 9, validColumns: 9)
+    crossEntropyRowSums(sumExp: &sumExp, targetLogit: &target, logits: &logits, rowMax: &rowMax, targets: targets, firstColumn: 0, rows: 1, columns: 9, validColumns: 9)
+    crossEntropyLosses(&losses, rowMax: &rowMax, sumExp: &sumExp, targetLogit: &target, rows: 1)
+    #expect(rowMax[0].isNaN)
+    #expect(losses[0].isNaN)
+  }
+}
