@@ -25,6 +25,11 @@ public protocol Optimizer: AnyObject {
   var step: Int { get set }
   /// Applies one update with learning rate `learningRate`.
   func update(parameters: FloatPointer, gradients: UnsafePointer<Float>, learningRate: Double)
-  /// Named state arenas laid out like the parameters (for checkpoints), e.g. `exp_avg`.
+  /// The arenas holding the optimizer state, by kind (e.g. `exp_avg`): for zeroing and memory
+  /// figures. AdamW's are laid out like the parameters; Adafactor's factored kinds are smaller
+  /// and have their own offsets, so checkpoints should address state through `stateTensors`.
   var stateArenas: [(kind: String, arena: FloatArena)] { get }
+  /// Every state tensor with its own shape, one per (kind, segment) that has that state: what a
+  /// checkpoint stores under `/optimizer/<kind>/<segmentName>` (CONTRACTS.md section 6).
+  var stateTensors: [OptimizerStateTensor] { get }
 }
