@@ -59,22 +59,31 @@ public enum ShardedCheckpoint {
       let layouts = try (0..<grid.tpSize).map {
         try ParameterLayout(config: model.config, tpRank: $0, tpSize: grid.tpSize)
       }
-      let sources: [(prefix: (String) -> String, arena: FloatArena)] =
-        [({ CheckpointLayout.modelTensor($0) }, model.parameters)]
-        + optimizer.stateArenas.map { state in
-          ({ CheckpointLayout.optimizerTensor(kind: state.kind, name: $0) }, state.arena)
+      // Parameters first, then each optimizer state tensor; the same order on every rank.
+      var items: [(path: String, pointer: FloatPointer, shape: [Int], parameterIndex: Int?)] = []
+      for (index, tensor) in model.layout.tensors.enumerated() {
+        items.append((CheckpointLayout.modelTensor(tensor.name), model.parameters.base + tensor.offset, tensor.fullShape, index))
+      }
+      for state in optimizer.stateTensors {
+        let (index, tensor) = try parameter(named: state.segmentName, in: model.layout)
+        let path = CheckpointLayout.optimizerTensor(kind: state.kind, name: state.segmentName)
+        if state.shape == tensor.localShape {
+          items.append((path, state.pointer, tensor.fullShape, index))  // sharded like the parameter
+        } else {
+          items.append((path, state.pointer, state.shape, nil))  // factored state (tp = 1 only)
         }
-      for source in sources {
-        for (index, tensor) in model.layout.tensors.enumerated() {
-          let full = try gatherFullTensor(
-            index: index, arena: source.arena, layouts: layouts, group: grid.tensorParallel,
-            isRoot: grid.isCoordinator)
-          if let full, grid.isCoordinator {
-            attempt {
-              try full.withUnsafeBufferPointer {
-                try writer!.writeTensor(source.prefix(tensor.name), shape: tensor.fullShape, values: $0)
-              }
-            }
+      }
+      for item in items {
+        let full: [Float]?
+        if let index = item.parameterIndex {
+          full = try gatherFullTensor(
+            index: index, local: item.pointer, layouts: layouts, group: grid.tensorParallel, isRoot: grid.isCoordinator)
+        } else {
+          full = grid.isCoordinator ? Array(UnsafeBufferPointer(start: item.pointer, count: item.shape.reduce(1, *))) : nil
+        }
+        if let full, grid.isCoordinator {
+          attempt {
+            try full.withUnsafeBufferPointer { try writer!.writeTensor(item.path, shape: item.shape, values: $0) }
           }
         }
       }
@@ -99,10 +108,10 @@ public enum ShardedCheckpoint {
   /// Gathers tensor `index` of `arena` from the tensor-parallel group to its rank 0 and returns
   /// the full tensor there (nil elsewhere). Local shard sizes are equal on all tp ranks.
   static func gatherFullTensor(
-    index: Int, arena: FloatArena, layouts: [ParameterLayout], group: Communicator, isRoot: Bool
+    index: Int, local: FloatPointer, layouts: [ParameterLayout], group: Communicator, isRoot: Bool
   ) throws -> [Float]? {
     let mine = layouts[group.rank].tensors[index]
-    let local = UnsafePointer(arena.base + mine.offset)
+    let local = UnsafePointer(local)
     var full = isRoot ? [Float](repeating: 0, count: mine.fullCount) : []
     if group.size == 1 {
       full.withUnsafeMutableBufferPointer { out in
@@ -133,17 +142,31 @@ public enum ShardedCheckpoint {
   /// Checks first that the file holds a model of the same shape.
   public static func load(reader: CheckpointReader, model: GPTModel, optimizer: Optimizer) throws {
     try loadParameters(reader: reader, model: model)
-    for tensor in model.layout.tensors {
-      for state in optimizer.stateArenas {
-        let path = CheckpointLayout.optimizerTensor(kind: state.kind, name: tensor.name)
-        guard try reader.contains(path) else {
-          throw SwiftletError("\(reader.path) has no optimizer state \(path) (checkpoint of another optimizer?)")
+    for state in optimizer.stateTensors {
+      let path = CheckpointLayout.optimizerTensor(kind: state.kind, name: state.segmentName)
+      guard try reader.contains(path) else {
+        throw SwiftletError("\(reader.path) has no optimizer state \(path) (checkpoint of another optimizer?)")
+      }
+      let (_, tensor) = try parameter(named: state.segmentName, in: model.layout)
+      if state.shape == tensor.localShape {
+        try readShard(reader, path, tensor, into: state.pointer)
+      } else {
+        let stored = try reader.shape(of: path)
+        guard stored == state.shape else {
+          throw SwiftletError("\(reader.path): optimizer state \(path) is \(stored), this run needs \(state.shape)")
         }
-        try readShard(reader, path, tensor, into: state.arena.base + tensor.offset)
+        try reader.read(path, into: UnsafeMutableBufferPointer(start: state.pointer, count: state.count))
       }
     }
     let state = try reader.state()
     optimizer.step = Int(state.integers["optimizer_step"] ?? Int64(reader.step))
+  }
+
+  static func parameter(named name: String, in layout: ParameterLayout) throws -> (Int, ParameterTensor) {
+    guard let index = layout.tensors.firstIndex(where: { $0.name == name }) else {
+      throw SwiftletError("optimizer state names unknown parameter \(name)")
+    }
+    return (index, layout.tensors[index])
   }
 
   /// Reads this rank's slices of the model tensors only (evaluation, sampling).

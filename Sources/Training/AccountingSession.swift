@@ -48,7 +48,7 @@ final class AccountingSession {
       model: config.model, seqLen: config.seqLen, tokensPerStep: config.tokensPerStep,
       maxSteps: config.maxSteps, targetTokens: target > 0 ? target : nil, devices: grid.worldSize,
       tensorParallel: grid.tpSize, microBatch: config.batchSize / (grid.dpSize * config.gradAccum),
-      optimizer: .adamw, hardware: hardware, grid: gridIntensity, pue: config.double("accounting.pue"),
+      optimizer: config.string("train.optimizer") == "adafactor" ? .adafactor : .adamw, hardware: hardware, grid: gridIntensity, pue: config.double("accounting.pue"),
       pricePerDeviceHour: price > 0 ? price : nil, energyMethod: meter.method)
     accountant = TrainingAccountant(run: run)
   }

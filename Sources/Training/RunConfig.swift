@@ -159,8 +159,11 @@ public struct RunConfig: Sendable {
     if !(double("accounting.pue") >= 1) {
       throw SwiftletError("accounting.pue must be at least 1.0, got \(double("accounting.pue"))")
     }
-    if string("train.optimizer") != "adamw" {
-      throw SwiftletError("train.optimizer '\(string("train.optimizer"))' is not supported (use adamw)")
+    if !["adamw", "adafactor"].contains(string("train.optimizer")) {
+      throw SwiftletError("train.optimizer '\(string("train.optimizer"))' is not supported (use adamw or adafactor)")
+    }
+    if !(0..<1).contains(double("train.adafactor_beta1")) {
+      throw SwiftletError("train.adafactor_beta1 must be in [0, 1), got \(double("train.adafactor_beta1"))")
     }
     if !["halt", "skip"].contains(string("train.on_nonfinite")) {
       throw SwiftletError("train.on_nonfinite must be halt or skip, got '\(string("train.on_nonfinite"))'")

@@ -18,7 +18,7 @@ public final class Trainer {
   public let config: RunConfig
   public let grid: ProcessGrid
   public let model: GPTModel
-  public let optimizer: AdamW
+  public let optimizer: Optimizer
   let buckets: GradientBuckets
   let sampler: BatchSampler
   let evaluator: Evaluator?
@@ -53,10 +53,7 @@ public final class Trainer {
     try config.validateLayout(dataParallel: grid.dpSize)
     model = try GPTModel(config: config.model, region: TensorParallelRegion(group: grid.tensorParallel))
     GPT2Initializer.initialize(model.parameters, layout: model.layout, seed: config.seed)
-    optimizer = AdamW(
-      segments: model.optimizerSegments, arenaCount: model.layout.count,
-      beta1: config.double("train.beta1"), beta2: config.double("train.beta2"),
-      epsilon: config.double("train.eps"), weightDecay: config.double("train.weight_decay"))
+    optimizer = try Trainer.makeOptimizer(config: config, model: model, tensorParallel: grid.tpSize)
     buckets = GradientBuckets(group: grid.dataParallel, gradients: model.gradients.base)
     partition = BatchPartition(
       globalBatch: config.batchSize, gradAccum: config.gradAccum, dpRank: grid.dpRank, dpSize: grid.dpSize)
@@ -78,6 +75,26 @@ public final class Trainer {
     progress = ProgressPrinter(every: config.int("train.log_every"))
     accounting = try AccountingSession(config: config, grid: grid, threadsPerRank: max(1, blasThreads))
     try resumeIfRequested()
+  }
+
+  static func makeOptimizer(config: RunConfig, model: GPTModel, tensorParallel: Int) throws -> Optimizer {
+    switch config.string("train.optimizer") {
+    case "adafactor":
+      // Factored moments of a shard are not slices of the full tensor's factors: exact
+      // equivalence across tp layouts would need extra reductions (docs/architecture.md).
+      guard tensorParallel == 1 else {
+        throw SwiftletError("train.optimizer = adafactor does not support tensor parallelism yet; use parallel.tp = 1 (data parallelism is fine)")
+      }
+      let beta1 = config.double("train.adafactor_beta1")
+      return try Adafactor(
+        segments: model.optimizerSegments, arenaCount: model.layout.count, beta1: beta1 > 0 ? beta1 : nil,
+        weightDecay: config.double("train.weight_decay"))
+    default:
+      return AdamW(
+        segments: model.optimizerSegments, arenaCount: model.layout.count,
+        beta1: config.double("train.beta1"), beta2: config.double("train.beta2"),
+        epsilon: config.double("train.eps"), weightDecay: config.double("train.weight_decay"))
+    }
   }
 
   private func resumeIfRequested() throws {

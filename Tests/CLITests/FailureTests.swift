@@ -20,7 +20,7 @@ struct FailureTests {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["mpirun", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)", Harness.executable] + arguments
-    var environment = ProcessInfo.processInfo.environment
+    var environment = Harness.cleanEnvironment
     environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
     environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
     process.environment = environment

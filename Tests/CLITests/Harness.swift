@@ -18,6 +18,16 @@ enum Harness {
 
   static var executable: String { buildDirectory.appendingPathComponent("swiftlet").path }
 
+  /// This process's environment without Open MPI's own variables: another test target in the
+  /// same process may have initialised MPI as a singleton, and a child `mpirun` that inherits
+  /// its `OMPI_*`/`PMIX_*` variables tries to join that job and hangs.
+  static var cleanEnvironment: [String: String] {
+    ProcessInfo.processInfo.environment.filter { key, _ in
+      !(key.hasPrefix("OMPI_") || key.hasPrefix("PMIX_") || key.hasPrefix("ORTE_") || key.hasPrefix("OPAL_"))
+        || key == "OMPI_ALLOW_RUN_AS_ROOT" || key == "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"
+    }
+  }
+
   struct Result {
     var status: Int32
     var stdout: String
@@ -28,7 +38,7 @@ enum Harness {
   @discardableResult
   static func run(_ arguments: [String], ranks: Int? = nil, environment extra: [String: String] = [:]) throws -> Result {
     let process = Process()
-    var environment = ProcessInfo.processInfo.environment
+    var environment = Harness.cleanEnvironment
     environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
     environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
     environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
