@@ -7,7 +7,8 @@ public struct PrepareOptions: Sendable {
   public var inputs: [String]
   /// Folder receiving `train_000000.bin`, `val_000000.bin`, … (created if needed).
   public var outputDirectory: String
-  /// F: the last ⌊F·N⌋-ish share of each file's N tokens goes to validation (see `splitPoint`).
+  /// F: of each file's N tokens, the first `splitPoint(N, F)` ≈ (1 − F)·N go to train and the
+  /// rest to validation. Default 0.1 (contract section 4).
   public var validationFraction: Double = 0.1
   /// Tokens per shard before the next one starts.
   public var shardTokens: Int = 100_000_000

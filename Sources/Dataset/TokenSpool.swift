@@ -28,8 +28,9 @@ final class TokenSpool {
   deinit { close() }
 
   func append(_ tokens: [Int32]) throws {
+    // Spill before the array would outgrow the limit (its capacity doubles, so it never reaches 2×).
+    if memory.count + tokens.count > memoryLimit && !memory.isEmpty { try spillMemory() }
     for token in tokens { memory.append(UInt16(truncatingIfNeeded: token)) }  // ids < 50257 fit
-    if memory.count >= memoryLimit { try spillMemory() }
   }
 
   /// Replays every token in order, in blocks, to `body`.

@@ -111,7 +111,7 @@ struct Prepare: ParsableCommand {
 /// (a redrawn line in a log file is `^M` soup; see ../shared/BRIEF.md).
 private final class ProgressDisplay {
   private let enabled = isatty(STDERR_FILENO) != 0
-  private var lastDraw = -1.0
+  private var lastDraw = 0.0  // first line after half a second, when the rate means something
   private var drew = false
   private static let largeInput = 32 << 20
 

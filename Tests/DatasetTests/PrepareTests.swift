@@ -60,7 +60,11 @@ import Testing
 
   @Test func splitPointTakesTheDecimalFractionAtItsWord() {
     #expect(DatasetPreparer.splitPoint(tokens: 338_025, validationFraction: 0.1) == 304_222)
-    #expect(DatasetPreparer.splitPoint(tokens: 10, validationFraction: 0.3) == 7)  // 10 × 0.7 is 6.999… in binary
+    #expect(DatasetPreparer.splitPoint(tokens: 10, validationFraction: 0.3) == 7)
+    // In binary floating point 90 × (1 − 0.3) is 62.99999999999999 and 10 × (1 − 0.9) is 0.9999999999999998.
+    #expect(DatasetPreparer.splitPoint(tokens: 90, validationFraction: 0.3) == 63)
+    #expect(DatasetPreparer.splitPoint(tokens: 10, validationFraction: 0.9) == 1)
+    #expect(DatasetPreparer.splitPoint(tokens: 60, validationFraction: 0.55) == 27)
     #expect(DatasetPreparer.splitPoint(tokens: 10, validationFraction: 0) == 10)
     #expect(DatasetPreparer.splitPoint(tokens: 1, validationFraction: 0.5) == 0)
     #expect(DatasetPreparer.splitPoint(tokens: 100, validationFraction: 0.01) == 99)
