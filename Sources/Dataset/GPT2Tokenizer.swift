@@ -11,7 +11,7 @@ import SwiftletCore
 /// - Invalid UTF-8 (only through `encode(bytes:)`): each byte that is not part of a well-formed
 ///   UTF-8 sequence becomes its own piece and so its own single-byte token, and the well-formed
 ///   stretches around it are encoded as separate texts. `decodeBytes(encode(bytes: x)) == x` holds
-///   for every byte sequence, and `decode(encode(s)) == s` for every `String`.
+///   for every byte sequence, and `decode(encode(s)) == s`, byte for byte, for every `String`.
 /// - `<|endoftext|>` (id 50256) is produced only when asked (`allowingEndOfText`); by default the
 ///   literal text is ordinary characters, as contract section 4 requires for `prepare`.
 ///
