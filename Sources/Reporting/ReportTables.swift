@@ -66,14 +66,15 @@ enum ReportTables {
     case .string(let text):
       return .text(text)
     case .number(let number, let text):
-      // The exact figure as written is the cell's tooltip; integers also show it grouped.
+      // The exact figure as written is the cell's tooltip; integers the SI form abbreviates
+      // (1000 and up) also show it in full, grouped.
       let shown = HTMLEscaping.escape(ReportFields.format(key: key, number: number))
-      let grouped = NumberFormatting.grouped(number).map {
-        $0 == shown ? "" : " <span class=\"exact\">\($0)</span>"
+      var exact = ""
+      if abs(number) >= 1000, let grouped = NumberFormatting.grouped(number) {
+        exact = " <span class=\"exact\">\(grouped)</span>"
       }
       return .markup(
-        "<span title=\"\(HTMLEscaping.escape(text))\">\(shown)</span>\(grouped ?? "")",
-        numeric: true)
+        "<span title=\"\(HTMLEscaping.escape(text))\">\(shown)</span>\(exact)", numeric: true)
     case .array(let elements) where elements.allSatisfy(\.isScalar):
       let items = elements.map { element -> String in
         switch element {
