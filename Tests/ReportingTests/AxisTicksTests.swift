@@ -6,7 +6,7 @@ import Testing
 @Suite struct AxisTicksTests {
   /// Ranges of very different sizes and signs, from a fixed generator.
   static let ranges: [(Double, Double)] = {
-    var generator = SystemRandomNumberGenerator.Seeded(seed: 7)
+    var generator = SeededGenerator(seed: 7)
     return (0..<300).map { _ in
       let magnitude = pow(10, Double.random(in: -8...12, using: &generator))
       let lower = Double.random(in: -1...1, using: &generator) * magnitude
@@ -79,20 +79,5 @@ import Testing
     #expect(abs(log.fraction(20)! - 0.5) < 1e-9)  // 20 is the geometric middle of 2 and 200
     let single = AxisScale(kind: .linear, covering: [5], niceBounds: true)
     #expect(single.lower < 5 && single.upper > 5)
-  }
-}
-
-extension SystemRandomNumberGenerator {
-  /// A small deterministic generator (SplitMix64) so property tests see the same inputs each run.
-  struct Seeded: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
   }
 }
