@@ -1,0 +1,157 @@
+import Foundation
+import SwiftletCore
+
+/// One `{"kind":"train",…}` line of `metrics.jsonl` (contract section 5).
+///
+/// Every value but `step` may be missing or `null` (the writer turns non-finite values into
+/// `null`); `tokens`, `flops`, `energyKWh` and `co2eKg` are cumulative for the whole job.
+struct TrainRecord: Equatable {
+  var step: Int
+  var loss: Double?
+  var learningRate: Double?
+  var gradientNorm: Double?
+  var tokens: Double?
+  var stepMilliseconds: Double?
+  var tokensPerSecond: Double?
+  var mfu: Double?
+  var flops: Double?
+  var energyKWh: Double?
+  var co2eKg: Double?
+}
+
+/// One `{"kind":"eval","step":S,"val_loss":L}` line, with the tokens seen at that step.
+struct EvalRecord: Equatable {
+  var step: Int
+  var validationLoss: Double?
+  /// Not in the line: mapped from the train lines (`MetricsLog.tokens(atStep:)`).
+  var tokens: Double?
+}
+
+/// The parsed `RUN_DIR/metrics.jsonl`.
+///
+/// Train lines are sorted by step and a repeated step keeps its last line, so a log appended
+/// to across resumes still draws as one curve. Lines that are not JSON objects are skipped
+/// and counted; a torn last line (a writer killed mid-line) is expected and skipped too.
+struct MetricsLog {
+  static let fileName = "metrics.jsonl"
+
+  var train: [TrainRecord]
+  var eval: [EvalRecord]
+  /// Lines that could not be read (not JSON, not an object, no integer `step`).
+  var skippedLines: Int
+  /// Whether the last line was cut off (no newline and not valid JSON).
+  var tornLastLine: Bool
+  /// Train lines that carry `tokens`, as (step, tokens) sorted by step: the step → tokens map.
+  private var tokensByStep: [(step: Int, tokens: Double)]
+
+  /// Reads `runDirectory/metrics.jsonl`.
+  ///
+  /// - Throws: `SwiftletError("no metrics in RUN_DIR: …")` when the file is missing, cannot be
+  ///   read, or holds no train line.
+  static func load(runDirectory: String) throws -> MetricsLog {
+    let path = (runDirectory as NSString).appendingPathComponent(fileName)
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: runDirectory, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    else { throw SwiftletError("no metrics in \(runDirectory): no such directory") }
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw SwiftletError("no metrics in \(runDirectory): \(fileName) does not exist")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw SwiftletError("no metrics in \(runDirectory): cannot read \(fileName)")
+    }
+    let log = MetricsLog(parsing: [UInt8](data))
+    guard !log.train.isEmpty else {
+      throw SwiftletError("no metrics in \(runDirectory): \(fileName) has no train lines")
+    }
+    return log
+  }
+
+  /// Parses the bytes of a metrics file (no error: unreadable lines are counted, not fatal).
+  init(parsing bytes: [UInt8]) {
+    var trainByStep: [Int: TrainRecord] = [:]
+    var evals: [EvalRecord] = []
+    var skipped = 0
+    var torn = false
+    let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+    let endsWithNewline = bytes.last == UInt8(ascii: "\n")
+    for (number, rawLine) in lines.enumerated() {
+      var line = rawLine
+      if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+      if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+      let isLast = number == lines.count - 1
+      guard let object = try? JSONParser.parse(Array(line)), object.members != nil,
+        let step = Self.integer(object["step"])
+      else {
+        if isLast && !endsWithNewline { torn = true } else { skipped += 1 }
+        continue
+      }
+      switch object["kind"]?.stringValue {
+      case "train": trainByStep[step] = Self.trainRecord(object, step: step)
+      case "eval":
+        evals.append(EvalRecord(step: step, validationLoss: object["val_loss"]?.finiteNumber))
+      default: continue  // other kinds are for other readers
+      }
+    }
+    train = trainByStep.values.sorted { $0.step < $1.step }
+    skippedLines = skipped
+    tornLastLine = torn
+    tokensByStep = train.compactMap { record in record.tokens.map { (record.step, $0) } }
+    eval = []
+    eval = evals.sorted { $0.step < $1.step }.map { record in
+      var mapped = record
+      mapped.tokens = tokens(atStep: record.step)
+      return mapped
+    }
+  }
+
+  private static func integer(_ value: JSONValue?) -> Int? {
+    guard let number = value?.finiteNumber, number == number.rounded(),
+      abs(number) < 9e15
+    else { return nil }
+    return Int(number)
+  }
+
+  private static func trainRecord(_ object: JSONValue, step: Int) -> TrainRecord {
+    func number(_ key: String) -> Double? { object[key]?.finiteNumber }
+    return TrainRecord(
+      step: step, loss: number("loss"), learningRate: number("lr"),
+      gradientNorm: number("grad_norm"), tokens: number("tokens"),
+      stepMilliseconds: number("step_ms"), tokensPerSecond: number("tokens_per_s"),
+      mfu: number("mfu"), flops: number("flops"), energyKWh: number("energy_kwh"),
+      co2eKg: number("co2e_kg"))
+  }
+
+  /// Cumulative tokens after `step`, from the train lines.
+  ///
+  /// The train line of that step if it has `tokens`; otherwise linear interpolation between
+  /// the nearest train lines around it, or extrapolation at the last observed tokens per step
+  /// beyond either end. Nil when no train line has `tokens`.
+  func tokens(atStep step: Int) -> Double? {
+    let known = tokensByStep
+    guard let first = known.first, let last = known.last else { return nil }
+    // First known index whose step is >= `step` (binary search; `known` is sorted by step).
+    var low = 0
+    var high = known.count
+    while low < high {
+      let middle = (low + high) / 2
+      if known[middle].step < step { low = middle + 1 } else { high = middle }
+    }
+    if low < known.count && known[low].step == step { return known[low].tokens }
+    if low > 0 && low < known.count {
+      let before = known[low - 1]
+      let after = known[low]
+      let fraction = Double(step - before.step) / Double(after.step - before.step)
+      return before.tokens + fraction * (after.tokens - before.tokens)
+    }
+    let perStep: Double
+    if known.count >= 2 {
+      let (a, b) = low == 0 ? (known[0], known[1]) : (known[known.count - 2], last)
+      perStep = (b.tokens - a.tokens) / Double(b.step - a.step)
+    } else {
+      perStep = first.step > 0 ? first.tokens / Double(first.step) : 0
+    }
+    let anchor = low == 0 ? first : last
+    return max(0, anchor.tokens + Double(step - anchor.step) * perStep)
+  }
+}
