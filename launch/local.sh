@@ -6,7 +6,8 @@
 #
 # NP (default: the cores this process may use) is the number of ranks. The script picks:
 #   - OpenBLAS threads per rank: cores / NP (at least 1), so one thread per rank when
-#     ranks = cores; an OPENBLAS_NUM_THREADS already in the environment wins.
+#     ranks = cores; an OPENBLAS_NUM_THREADS already in the environment wins. Passed both as
+#     OPENBLAS_NUM_THREADS and as train.threads (which overrides a config file's value).
 #   - binding: Open MPI binds each of 1 or 2 ranks to ONE core, so a rank meant to own several
 #     cores gets `--bind-to none`; more ranks than cores need `--oversubscribe` (and no binding).
 #   - root: Open MPI refuses to run as root without OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM).
@@ -79,7 +80,11 @@ flags+=(-x OPENBLAS_NUM_THREADS -x SWIFTLET_PROGRESS)
 
 # shellcheck disable=SC2206  # MPIRUN_ARGS is a space-separated list by design.
 extra=(${MPIRUN_ARGS:-})
-command=("$mpirun_cmd" "${flags[@]}" "${extra[@]}" "$binary" train "${train_args[@]}")
+# train.threads as well: swiftlet otherwise divides the machine's online CPUs by its ranks on
+# the node, ignoring a narrower CPU set (taskset, cgroups) that nproc respects. Given first, so a
+# --set train.threads=… among the train arguments still wins.
+command=("$mpirun_cmd" "${flags[@]}" "${extra[@]}" "$binary" train --set "train.threads=$threads"
+  "${train_args[@]}")
 if [ "${SWIFTLET_DRY_RUN:-0}" = 1 ]; then
   echo "OPENBLAS_NUM_THREADS=$threads SWIFTLET_PROGRESS=$SWIFTLET_PROGRESS ${command[*]}"
   exit 0
