@@ -15,9 +15,12 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 demo: setup build data
 	bash launch/demo.sh
 
-## The whole test suite (release build: the numerical tests train real models).
-test: setup setup-python build
-	$(SWIFT) test -c release 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
+## The whole test suite. Release build (the numerical tests train real models) with testing
+## enabled, so one build serves the unit tests and the executable the CLI tests launch.
+test: setup setup-python
+	bash launch/setup-tokenizer.sh
+	$(SWIFT) build -c release -Xswiftc -enable-testing --build-tests
+	$(SWIFT) test -c release -Xswiftc -enable-testing --skip-build
 
 ## System packages (Open MPI, OpenBLAS, HDF5) — skipped when already installed.
 setup:

@@ -48,7 +48,7 @@ let package = Package(
     .executableTarget(
       name: "swiftlet",
       dependencies: [
-        "Training", "GPT", "Dataset", "Checkpointing", "Accounting", "Parallel", "SwiftletCore",
+        "Training", "GPT", "Dataset", "Checkpointing", "Accounting", "Reporting", "Parallel", "SwiftletCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

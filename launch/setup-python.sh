@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Python packages for the reference scripts and the tests that compare against PyTorch,
+# Test tools: Python packages for the reference scripts and the tests that compare against PyTorch,
 # Hugging Face transformers, h5py and tiktoken. The CPU build of torch is pinned so pip does not
 # pull the CUDA wheels (gigabytes). Skipped when all are importable.
 set -euo pipefail
@@ -13,3 +13,12 @@ $PYTHON -m pip install -q 'torch==2.13.0+cpu' transformers h5py tiktoken safeten
   | grep -v -i "warning: running pip as" || true
 $PYTHON -c "import torch, transformers, h5py, tiktoken" \
   || { echo "warning: python reference packages unavailable; tests that need them will be skipped" >&2; }
+
+# Headless Chromium renders report.html for the screenshot test (Debian package `chromium`).
+if ! command -v chromium >/dev/null 2>&1; then
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  echo "setup: installing chromium (report screenshot test)"
+  { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null; } \
+    || echo "warning: chromium unavailable; the report screenshot test will be skipped" >&2
+fi
