@@ -2,6 +2,7 @@ import Checkpointing
 import Dataset
 import Foundation
 import GPT
+import Reporting
 import Kernels
 import MPIBindings
 import Optimizers
@@ -153,7 +154,6 @@ public final class Trainer {
           + "(dp \(grid.dpSize) × tp \(grid.tpSize)), batch \(config.batchSize)×\(config.seqLen), "
           + "steps \(step)→\(config.maxSteps)")
     }
-    PreemptionSignal.install()
     let evalEvery = config.int("train.eval_every")
     let saveEvery = config.int("checkpoint.every")
     while step < config.maxSteps {
@@ -196,9 +196,10 @@ public final class Trainer {
     } catch {
       throw SwiftletError("cannot write \(path): \(error.localizedDescription)")
     }
+    let page = try RunReportPage.write(runDirectory: config.runDirectory)
     if printSummary {
       progress.event(report.summary)
-      progress.event("report: \(path)")
+      progress.event("report: \(path), \(page)")
     }
   }
 

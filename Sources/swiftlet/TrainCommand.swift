@@ -31,6 +31,8 @@ struct Train: ParsableCommand {
   var stopAtStep: Int?
 
   func run() throws {
+    // Installed first so that a preemption notice during start-up is honoured too.
+    PreemptionSignal.install()
     let world = try MPIRuntime.initialise()
     var overrides = self.overrides
     if let tp { overrides.append("parallel.tp=\(tp)") }
