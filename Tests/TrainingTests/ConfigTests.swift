@@ -98,3 +98,13 @@ struct ShippedConfigTests {
     }
   }
 }
+
+struct ConfigurationDocTests {
+  @Test func everyKeyIsDocumentedWithItsDefault() throws {
+    let doc = try String(
+      contentsOf: ShippedConfigTests.root.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+    for key in ConfigSchema.keys {
+      #expect(doc.contains("| `\(key.name)` |"), "docs/configuration.md lacks \(key.name)")
+    }
+  }
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Speed figures for docs/performance.md, each a ratio against a baseline measured in the same run
+# (release build, idle machine please). Prints JSON lines and a summary.
+#   1. GPT-2 124M, B=4, T=64, one rank with one thread, vs PyTorch with the same settings
+#   2. MFU at T=1024 (B=4), one rank, one thread (slow: ~45 s per step)
+#   3. weak scaling: 2 data-parallel ranks at twice the global batch vs 1 rank
+#   4. tensor parallelism: tp=2 at the same batch vs 1 rank
+# SKIP_T1024=1 leaves out (2).
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bin=$repo/.build/release/swiftlet
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
+steps=${STEPS:-5}
+out=$(mktemp -d)
+run() { local name=$1; shift; "$@" --json | tail -1 | tee "$out/$name.json"; }
+
+run single "$bin" bench --model gpt2-124M --batch 4 --seq 64 --steps "$steps" --warmup 1 --threads 1 --compare-pytorch
+[ "${SKIP_T1024:-0}" = 1 ] || run long "$bin" bench --model gpt2-124M --batch 4 --seq 1024 --steps 2 --warmup 1 --threads 1
+run dp2 mpirun --bind-to core -np 2 "$bin" bench --model gpt2-124M --batch 4 --seq 64 --steps "$steps" --warmup 1 --threads 1
+run tp2 mpirun --bind-to core -np 2 "$bin" bench --model gpt2-124M --batch 4 --seq 64 --steps "$steps" --warmup 1 --threads 1 --tp 2
+
+python3 - "$out" <<'PY'
+import json, sys, os
+d = sys.argv[1]
+r = {n: json.load(open(os.path.join(d, n + ".json"))) for n in ["single", "dp2", "tp2", "long"] if os.path.exists(os.path.join(d, n + ".json"))}
+s = r["single"]
+print(f"\n1. GPT-2 124M B=4 T=64, 1 thread: swiftlet {s['step_ms_median']:.0f} ms/step, PyTorch {s['pytorch_step_ms_median']:.0f} ms/step → {s['speedup_vs_pytorch']:.2f}× faster (bar 1.5×); MFU {100*s['mfu']:.1f}% of sgemm peak {s['sgemm_peak_gflops']:.1f} GFLOP/s")
+if "long" in r:
+    l = r["long"]
+    print(f"2. T=1024 B=4: {l['step_ms_median']/1000:.1f} s/step, MFU {100*l['mfu']:.1f}% of measured sgemm peak (bar 50%), peak RSS {l['peak_rss_bytes_max_rank']/2**30:.2f} GiB (bar 6 GiB)")
+dp = r["dp2"]; tp = r["tp2"]
+print(f"3. 2 dp ranks at 2× global batch: {dp['tokens_per_s']:.0f} tok/s vs {s['tokens_per_s']:.0f} → {dp['tokens_per_s']/s['tokens_per_s']:.2f}× (bar 1.8×); exposed allreduce {dp['exposed_allreduce_ms_median']:.0f} ms/step of {dp['step_ms_median']:.0f} ms")
+print(f"4. tp=2 same batch: {tp['step_ms_median']:.0f} ms/step vs {s['step_ms_median']:.0f} → {s['step_ms_median']/tp['step_ms_median']:.2f}× (bar 1.5×)")
+PY
