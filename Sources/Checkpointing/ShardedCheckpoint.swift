@@ -101,7 +101,9 @@ public enum ShardedCheckpoint {
     }
     let outcome = try grid.world.broadcast(string: failure.map { "error\n" + $0 } ?? "ok\n" + path)
     let parts = outcome.split(separator: "\n", maxSplits: 1).map(String.init)
-    if parts.first == "error" { throw SwiftletError(parts.count > 1 ? parts[1] : "checkpoint save failed") }
+    if parts.first == "error" {
+      throw SwiftletError(parts.count > 1 ? parts[1] : "checkpoint save failed", raisedByAllRanks: true)
+    }
     return parts.count > 1 ? parts[1] : ""
   }
 

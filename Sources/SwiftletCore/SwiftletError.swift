@@ -8,8 +8,14 @@ public struct SwiftletError: Error, CustomStringConvertible, Equatable, Sendable
   /// what to do about it.
   public let message: String
 
-  public init(_ message: String) {
+  /// True when every rank of a distributed job raises this same error at the same point (a
+  /// decision reached through a collective), so the job can stop in order with one message
+  /// instead of aborting.
+  public var raisedByAllRanks = false
+
+  public init(_ message: String, raisedByAllRanks: Bool = false) {
     self.message = message
+    self.raisedByAllRanks = raisedByAllRanks
   }
 
   public var description: String { message }

@@ -58,6 +58,9 @@ public enum ConfigSchema {
     Key(name: "accounting.region", kind: .string, defaultValue: .string("world"), help: "Region whose grid intensity applies when grid_intensity is 0."),
     Key(name: "accounting.price_per_device_hour", kind: .double, defaultValue: .double(0), help: "USD per device-hour for a cost estimate (0 = none)."),
     Key(name: "accounting.target_tokens", kind: .double, defaultValue: .double(0), help: "Tokens of the full run to project (0 = max_steps × tokens per step)."),
+    // [debug] — fault injection for the reliability tests
+    Key(name: "debug.inject_nan_step", kind: .int, defaultValue: .int(0), help: "Test hook: put a NaN into one rank's gradient at this step (0 = never)."),
+    Key(name: "debug.inject_nan_rank", kind: .int, defaultValue: .int(0), help: "Test hook: the world rank that gets the NaN."),
     // [run]
     Key(name: "run.dir", kind: .string, defaultValue: .string("runs/default"), help: "Run directory for metrics, checkpoints and reports (--run-dir overrides)."),
   ]

@@ -244,14 +244,18 @@ public final class Trainer {
       sampler.fill(inputs: &inputs, targets: &targets, firstSequence: first, count: partition.localBatch)
       lossSum += try model.forward(inputs: inputs, targets: targets, batch: partition.localBatch, seqLen: t)
       let last = micro == partition.gradAccum - 1
+      if last { injectFaultIfRequested() }
       try model.backward(lossScale: 1 / Float(globalTokens), buckets: last ? buckets : nil)
     }
     try buckets.finish()
     let loss = try grid.dataParallel.allreduce(lossSum) / Double(globalTokens)
     let norm = try globalGradientNorm(model: model)
     let learningRate = schedule.rate(atStep: step)
+    // One flag for the whole world, so every rank takes the same branch even if a non-finite
+    // value sits in a replicated tensor of one rank only.
+    let finite = try grid.world.allreduce(Int64(loss.isFinite && norm.isFinite ? 0 : 1), op: .max) == 0
 
-    if loss.isFinite && norm.isFinite {
+    if finite {
       nonfiniteStreak = 0
       if config.double("train.grad_clip") > 0 {
         GradientClipping.clip(
@@ -291,10 +295,21 @@ public final class Trainer {
         entry.mfu * 100, entry.cumulativeEnergyKWh, entry.cumulativeCO2eKg, formatDuration(remaining)))
   }
 
+  /// Test hook (`debug.inject_nan_step`, `debug.inject_nan_rank`): puts a NaN into this rank's
+  /// local token-embedding gradient before the last backward of that step, as a numerical
+  /// fault on one rank would; the data-parallel allreduce then carries it to every replica.
+  private func injectFaultIfRequested() {
+    guard config.int("debug.inject_nan_step") == step + 1, config.int("debug.inject_nan_rank") == grid.worldRank
+    else { return }
+    model.gradients.base[model.layout["transformer.wte.weight"].offset] = .nan
+  }
+
   private func handleNonFinite(loss: Double, norm: Double) throws {
-    let what = "non-finite \(loss.isFinite ? "gradient norm" : "loss") at step \(step + 1) (loss \(loss), grad_norm \(norm))"
+    let what = "non-finite loss or gradients at step \(step + 1) (loss \(loss), grad_norm \(norm) on rank 0)"
     if config.string("train.on_nonfinite") == "halt" {
-      throw SwiftletError("\(what); stopping (train.on_nonfinite = halt). Lower train.lr or resume from an earlier checkpoint")
+      throw SwiftletError(
+        "\(what); stopping (train.on_nonfinite = halt). Lower train.lr or resume from an earlier checkpoint",
+        raisedByAllRanks: true)
     }
     skippedSteps += 1
     nonfiniteStreak += 1
@@ -302,7 +317,7 @@ public final class Trainer {
       progress.event("warning: \(what): update skipped (\(skippedSteps) so far)")
     }
     if nonfiniteStreak >= config.int("train.max_nonfinite") {
-      throw SwiftletError("\(what): \(nonfiniteStreak) consecutive non-finite steps, stopping")
+      throw SwiftletError("\(what): \(nonfiniteStreak) consecutive non-finite steps, stopping", raisedByAllRanks: true)
     }
   }
 }

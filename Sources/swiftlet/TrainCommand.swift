@@ -58,6 +58,8 @@ struct Train: ParsableCommand {
       let trainer = try Trainer(config: config, grid: grid)
       trainer.stopAtStep = stopAtStep
       try trainer.run()
+    } catch let error as SwiftletError where error.raisedByAllRanks {
+      throw RankError(error, printed: world.rank == 0)  // an orderly stop, one message
     } catch {
       if world.size > 1 {
         // Only this rank may have failed: take the whole job down instead of leaving the others

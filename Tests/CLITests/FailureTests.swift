@@ -112,3 +112,41 @@ struct FailureTests {
     #expect(weights.identical, "final weights bit-identical (max diff \(weights.maxDifference))")
   }
 }
+
+extension FailureTests {
+  @Test(arguments: [(2, 1), (2, 2)])
+  func anInjectedNaNOnOneRankIsSkippedOnEveryRank(ranks: Int, tp: Int) throws {
+    let run = try Harness.temporaryDirectory("nan-skip")
+    let result = try Harness.run(
+      ["train", "--config", configPath, "--run-dir", run, "--tp", "\(tp)", "--set", "train.on_nonfinite=skip",
+       "--set", "debug.inject_nan_step=3", "--set", "debug.inject_nan_rank=1", "--set", "checkpoint.every=1",
+       "--set", "checkpoint.keep=20"], ranks: ranks)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.contains("update skipped (1 so far)"), "\(result.stdout)")
+    let records = try Harness.trainRecords(run)
+    #expect(records.count == 10)
+    #expect(records[2]["grad_norm"] is NSNull, "step 3's norm is NaN (written as null)")
+    // Skipped means no update: the weights after step 3 equal those after step 2, on every rank
+    // (the checkpoint gathers every tensor-parallel shard).
+    let same = try CheckpointComparison.compare(
+      CheckpointComparison.finalCheckpoint(run, step: 2), CheckpointComparison.finalCheckpoint(run, step: 3),
+      includeOptimizer: false)
+    #expect(same.identical, "step 3 must not change the weights (max diff \(same.maxDifference))")
+    let later = try CheckpointComparison.compare(
+      CheckpointComparison.finalCheckpoint(run, step: 3), CheckpointComparison.finalCheckpoint(run, step: 4),
+      includeOptimizer: false)
+    #expect(!later.identical, "training continues after the skipped step")
+  }
+
+  @Test func anInjectedNaNHaltsTheJobWithOneMessageByDefault() throws {
+    let run = try Harness.temporaryDirectory("nan-halt")
+    let result = try Harness.run(
+      ["train", "--config", configPath, "--run-dir", run, "--set", "debug.inject_nan_step=3",
+       "--set", "debug.inject_nan_rank=1"], ranks: 2)
+    #expect(result.status != 0)
+    let errors = result.stderr.split(separator: "\n").filter { $0.hasPrefix("error: ") }
+    #expect(errors.count == 1, "one error line: \(result.stderr)")
+    #expect(errors.first?.contains("non-finite loss or gradients at step 3") == true)
+    #expect(try Harness.trainRecords(run).count == 2, "steps 1-2 logged, step 3 not")
+  }
+}
