@@ -9,8 +9,11 @@ public enum FastMath {
 
   @inline(__always)
   public static func exp(_ x: Vector) -> Vector {
-    let clamped = x.clamped(lowerBound: Vector(repeating: -87.3), upperBound: Vector(repeating: 88.3))
-    let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+    var clamped = x
+    clamped.replace(with: -87.3, where: x .< -87.3)
+    clamped.replace(with: 88.3, where: x .> 88.3)
+    // Round to the nearest integer by adding and subtracting 1.5·2²³ (inlined, unlike rint).
+    let n = (clamped * 1.442_695_04 + 12_582_912) - 12_582_912
     var r = clamped - n * 0.693_359_375
     r = r + n * 2.121_944_4e-4
     var p = Vector(repeating: 1.987_569_15e-4)

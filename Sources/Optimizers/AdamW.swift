@@ -38,6 +38,15 @@ public final class AdamW: Optimizer {
   }
 
   public func update(parameters: FloatPointer, gradients: UnsafePointer<Float>, learningRate: Double) {
+    update(parameters: parameters, gradients: UnsafeMutablePointer(mutating: gradients), learningRate: learningRate, gradientScale: 1, count: 0)
+  }
+
+  /// The update with the clipping factor folded in: `g = fl(g · gradientScale)` is rounded once,
+  /// as `clip_grad_norm_`'s in-place multiply does, so results are bit-identical to clipping
+  /// first, and the gradients are read once instead of read, written and read again.
+  public func update(
+    parameters: FloatPointer, gradients: FloatPointer, learningRate: Double, gradientScale: Float, count: Int
+  ) {
     step += 1
     // Bias corrections in double, as Python computes them, then rounded once.
     let t = Double(step)
@@ -56,8 +65,9 @@ public final class AdamW: Optimizer {
       let decay: Float = segment.decays ? Float(1 - lr * weightDecay) : 1
       update(
         parameters + segment.offset, gradients + segment.offset, m + segment.offset, v + segment.offset,
-        count: segment.count, decay: decay, stepSize: stepSize, correction2Root: correction2Root,
-        oneMinusBeta1: oneMinusBeta1, beta2: beta2, oneMinusBeta2: oneMinusBeta2, epsilon: epsilon)
+        count: segment.count, gradientScale: gradientScale, decay: decay, stepSize: stepSize,
+        correction2Root: correction2Root, oneMinusBeta1: oneMinusBeta1, beta2: beta2,
+        oneMinusBeta2: oneMinusBeta2, epsilon: epsilon)
     }
     FlopCounter.addElementwise(12 * Double(segments.reduce(0) { $0 + $1.count }))
   }
@@ -69,13 +79,13 @@ extension AdamW {
   @inline(__always)
   private func update(
     _ p: FloatPointer, _ g: UnsafePointer<Float>, _ m: FloatPointer, _ v: FloatPointer, count: Int,
-    decay: Float, stepSize: Float, correction2Root: Float, oneMinusBeta1: Float, beta2: Float,
+    gradientScale: Float, decay: Float, stepSize: Float, correction2Root: Float, oneMinusBeta1: Float, beta2: Float,
     oneMinusBeta2: Float, epsilon: Float
   ) {
     typealias V8 = SIMD8<Float>
     var i = 0
     while i + 8 <= count {
-      let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V8.self)
+      let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V8.self) * gradientScale
       let mOld = UnsafeRawPointer(m + i).loadUnaligned(as: V8.self)
       let vOld = UnsafeRawPointer(v + i).loadUnaligned(as: V8.self)
       let pOld = UnsafeRawPointer(p + i).loadUnaligned(as: V8.self)
@@ -88,7 +98,7 @@ extension AdamW {
       i += 8
     }
     while i < count {
-      let gi = g[i]
+      let gi = g[i] * gradientScale
       let mi = m[i] + oneMinusBeta1 * (gi - m[i])
       let vi = v[i] * beta2 + oneMinusBeta2 * gi * gi
       p[i] = p[i] * decay - stepSize * (mi / (vi.squareRoot() / correction2Root + epsilon))

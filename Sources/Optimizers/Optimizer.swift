@@ -25,6 +25,11 @@ public protocol Optimizer: AnyObject {
   var step: Int { get set }
   /// Applies one update with learning rate `learningRate`.
   func update(parameters: FloatPointer, gradients: UnsafePointer<Float>, learningRate: Double)
+  /// Applies one update to the gradients multiplied by `gradientScale` (the clipping factor),
+  /// exactly as scaling them first would, but without a separate pass over memory where the
+  /// optimizer supports it.
+  func update(
+    parameters: FloatPointer, gradients: FloatPointer, learningRate: Double, gradientScale: Float, count: Int)
   /// The arenas holding the optimizer state, by kind (e.g. `exp_avg`): for zeroing and memory
   /// figures. AdamW's are laid out like the parameters; Adafactor's factored kinds are smaller
   /// and have their own offsets, so checkpoints should address state through `stateTensors`.
@@ -32,4 +37,14 @@ public protocol Optimizer: AnyObject {
   /// Every state tensor with its own shape, one per (kind, segment) that has that state: what a
   /// checkpoint stores under `/optimizer/<kind>/<segmentName>` (CONTRACTS.md section 6).
   var stateTensors: [OptimizerStateTensor] { get }
+}
+
+extension Optimizer {
+  /// Default: scale the gradients in place, then update.
+  public func update(
+    parameters: FloatPointer, gradients: FloatPointer, learningRate: Double, gradientScale: Float, count: Int
+  ) {
+    if gradientScale != 1 { scaleInPlace(gradients, by: gradientScale, count: count) }
+    update(parameters: parameters, gradients: gradients, learningRate: learningRate)
+  }
 }

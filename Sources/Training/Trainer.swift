@@ -257,11 +257,11 @@ public final class Trainer {
 
     if finite {
       nonfiniteStreak = 0
-      if config.double("train.grad_clip") > 0 {
-        GradientClipping.clip(
-          model.gradients.base, count: model.layout.count, norm: norm, maxNorm: config.double("train.grad_clip"))
-      }
-      optimizer.update(parameters: model.parameters.base, gradients: model.gradients.base, learningRate: learningRate)
+      let clip = config.double("train.grad_clip")
+      let factor = clip > 0 ? GradientClipping.factor(norm: norm, maxNorm: clip) : 1
+      optimizer.update(
+        parameters: model.parameters.base, gradients: model.gradients.base, learningRate: learningRate,
+        gradientScale: factor, count: model.layout.count)
     } else {
       try handleNonFinite(loss: loss, norm: norm)
     }
