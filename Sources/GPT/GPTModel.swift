@@ -146,6 +146,11 @@ public final class GPTModel {
         gradScale: lossScale)
     }
     gemm(g + wte.offset, a.logits, a.lnf, m: shard.count, n: c, k: n, transposeA: true, beta: 1)
+    // The tied head's part of ∂wte is now complete. When the data-parallel ranks' embedding
+    // lookups touch few rows, send the big table now (it then overlaps all the blocks' backward)
+    // and exchange the lookup gradient later as sparse rows; otherwise send wte with wpe at the end.
+    let deferLookup = buckets.map { $0.isActive && $0.groupSize * n < shard.count } ?? false
+    if deferLookup { try buckets?.bucketReady(.init(offset: wte.offset, count: wte.count)) }
     gemm(a.dNorm, a.logits, w + wte.offset, m: n, n: c, k: shard.count)
     try region.copyToRegionBackward(a.dNorm, count: n * c)
     a.dResidual.update(repeating: 0, count: n * c)
@@ -165,11 +170,38 @@ public final class GPTModel {
     region.reduceFromRegionBackward(a.dResidual, count: n * c)
     positionEmbeddingBackward(
       dtable: g + wpeOffset, dout: a.dResidual, batch: a.batch, seqLen: a.seqLen, channels: c)
-    tokens.withUnsafeBufferPointer {
-      tokenEmbeddingBackward(
-        dtable: g + wte.offset, dout: a.dResidual, tokens: $0.baseAddress!, firstRow: shard.first,
-        rows: shard.count, count: n, channels: c)
+    let embeddingsEnd = blocks.first?.span.offset ?? lnfWeight
+    if deferLookup {
+      pendingLookupGradient = true
+      try buckets?.bucketReady(.init(offset: wpeOffset, count: embeddingsEnd - wpeOffset))
+    } else {
+      tokens.withUnsafeBufferPointer {
+        tokenEmbeddingBackward(
+          dtable: g + wte.offset, dout: a.dResidual, tokens: $0.baseAddress!, firstRow: shard.first,
+          rows: shard.count, count: n, channels: c)
+      }
+      try buckets?.bucketReady(.init(offset: 0, count: embeddingsEnd))
     }
-    try buckets?.bucketReady(.init(offset: 0, count: blocks.first?.span.offset ?? lnfWeight))
+  }
+
+  /// Whether `backward` left the token-embedding lookup gradient to `finishBackward`.
+  private var pendingLookupGradient = false
+
+  /// Completes the gradients after `buckets.finish()`: adds every data-parallel rank's
+  /// token-embedding lookup gradient rows (deferred by `backward`) to the summed table.
+  public func finishBackward(buckets: GradientBuckets) throws {
+    guard pendingLookupGradient, let a = activations else { return }
+    pendingLookupGradient = false
+    let c = config.dModel
+    let shard = vocabShard
+    let gathered = try buckets.gatherRows(tokens: tokens, rows: a.dResidual, width: c)
+    let tokens32 = gathered.tokens.map { Int32($0) }
+    tokens32.withUnsafeBufferPointer { ids in
+      gathered.rows.withUnsafeBufferPointer { rows in
+        tokenEmbeddingBackward(
+          dtable: gradients.base + wte.offset, dout: rows.baseAddress!, tokens: ids.baseAddress!,
+          firstRow: shard.first, rows: shard.count, count: ids.count, channels: c)
+      }
+    }
   }
 }

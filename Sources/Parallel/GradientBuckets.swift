@@ -31,6 +31,30 @@ public final class GradientBuckets {
 
   public var isActive: Bool { group.size > 1 }
 
+  /// Data-parallel ranks taking part.
+  public var groupSize: Int { group.size }
+
+  /// Gathers every data-parallel rank's `(token, gradient row)` pairs, in rank order: the
+  /// sparse part of the token-embedding gradient, exchanged as rows instead of summing the whole
+  /// `V × C` table (see `GPTModel.backward`).
+  public func gatherRows(
+    tokens: [Int32], rows: UnsafePointer<Float>, width: Int
+  ) throws -> (tokens: [Int64], rows: [Float]) {
+    let n = tokens.count
+    var allTokens = [Int64](repeating: 0, count: n * group.size)
+    var allRows = [Float](repeating: 0, count: n * width * group.size)
+    let mine = tokens.map(Int64.init)
+    try mine.withUnsafeBufferPointer { source in
+      try allTokens.withUnsafeMutableBufferPointer {
+        try group.allgather(source.baseAddress!, count: n, into: $0.baseAddress!)
+      }
+    }
+    try allRows.withUnsafeMutableBufferPointer {
+      try group.allgather(rows, count: n * width, into: $0.baseAddress!)
+    }
+    return (allTokens, allRows)
+  }
+
   /// Starts summing one bucket across the data-parallel ranks.
   public func bucketReady(_ bucket: Bucket) throws {
     guard isActive else { return }

@@ -248,6 +248,7 @@ public final class Trainer {
       try model.backward(lossScale: 1 / Float(globalTokens), buckets: last ? buckets : nil)
     }
     try buckets.finish()
+    try model.finishBackward(buckets: buckets)
     let loss = try grid.dataParallel.allreduce(lossSum) / Double(globalTokens)
     let norm = try globalGradientNorm(model: model)
     let learningRate = schedule.rate(atStep: step)
