@@ -150,3 +150,32 @@ extension FailureTests {
     #expect(try Harness.trainRecords(run).count == 2, "steps 1-2 logged, step 3 not")
   }
 }
+
+extension FailureTests {
+  @Test func badDataOnOneRankBringsTheJobDownNamingTheRank() throws {
+    // Only the second data-parallel rank's sequences contain an id ≥ 60 early: shard tokens are
+    // below 67, so with vocab_size = 60 some rank meets a bad id, and the job must stop at once.
+    let run = try Harness.temporaryDirectory("bad-rank")
+    let result = try Harness.run(
+      ["train", "--config", configPath, "--run-dir", run, "--set", "model.vocab_size=60"], ranks: 2)
+    #expect(result.status != 0)
+    #expect(result.stderr.contains("error: rank "), "the message names the failing rank: \(result.stderr)")
+    #expect(result.stderr.contains("outside the vocabulary"))
+  }
+
+  @Test func sigusr1ToMpirunCheckpointsAndExitsCleanly() throws {
+    let run = try Harness.temporaryDirectory("sigusr1")
+    let process = try launch(
+      ["train", "--config", configPath, "--run-dir", run, "--set", "train.max_steps=100000",
+       "--set", "checkpoint.every=0", "--set", "train.eval_every=0"], ranks: 2)
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline, ((try? Harness.trainRecords(run).count) ?? 0) < 3 { usleep(100_000) }
+    kill(process.processIdentifier, SIGUSR1)  // what Slurm's --signal=B:USR1 forwards
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "a preempted job exits 0")
+    let steps = try Harness.trainRecords(run).count
+    let checkpoint = CheckpointComparison.finalCheckpoint(run, step: steps)
+    #expect(FileManager.default.fileExists(atPath: checkpoint), "checkpoint of the last step \(steps)")
+    #expect(try CheckpointReader(path: checkpoint).step == steps)
+  }
+}
