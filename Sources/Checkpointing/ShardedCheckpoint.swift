@@ -74,6 +74,15 @@ public enum ShardedCheckpoint {
         }
       }
       for item in items {
+        if grid.tpSize == 1 {
+          // No tensor parallelism: the local tensor is the full tensor; write it in place.
+          attempt {
+            try writer!.writeTensor(
+              item.path, shape: item.shape,
+              values: UnsafeBufferPointer(start: item.pointer, count: item.shape.reduce(1, *)))
+          }
+          continue
+        }
         let full: [Float]?
         if let index = item.parameterIndex {
           full = try gatherFullTensor(
