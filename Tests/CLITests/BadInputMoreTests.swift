@@ -26,7 +26,7 @@ extension BadInputTests {
   @Test func prepareInputsThatCannotBeUsed() throws {
     expectUserError(try Harness.run(["prepare", "--input", data + "/none.txt", "--output", data + "/out"]), mentioning: "none.txt", "prepare missing input")
     let empty = data + "/empty.txt"
-    FileManager.default.createFile(atPath: empty, contents: Data())
+    _ = FileManager.default.createFile(atPath: empty, contents: Data())
     expectUserError(try Harness.run(["prepare", "--input", empty, "--output", data + "/out"]), mentioning: "empty", "prepare empty input")
     let text = data + "/text.txt"
     try "To be, or not to be".write(toFile: text, atomically: true, encoding: .utf8)
