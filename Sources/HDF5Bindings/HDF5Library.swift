@@ -9,6 +9,10 @@ import SwiftletCore
 enum HDF5Library {
   /// Runs once, before the first HDF5 call made through these bindings.
   static let initialized: Bool = {
+    // No library shutdown at exit: every file Swiftlet keeps is closed explicitly, and after a
+    // failed write (disk full) HDF5 1.10's exit-time cleanup retries the flush of the abandoned
+    // file and can crash. Must precede the first HDF5 call.
+    _ = H5dont_atexit()
     _ = H5open()
     return true
   }()

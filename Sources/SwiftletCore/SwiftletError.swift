@@ -14,9 +14,19 @@ public struct SwiftletError: Error, CustomStringConvertible, Equatable, Sendable
   public var raisedByAllRanks = false
 
   public init(_ message: String, raisedByAllRanks: Bool = false) {
-    self.message = message
+    // One line, always: messages from C libraries (HDF5, MPI) may carry their own newlines.
+    self.message = message.split(whereSeparator: \.isNewline).map { $0.trimmingSpaces }.joined(separator: " ")
     self.raisedByAllRanks = raisedByAllRanks
   }
 
   public var description: String { message }
+}
+
+extension Substring {
+  fileprivate var trimmingSpaces: Substring {
+    var slice = self
+    while slice.first == " " || slice.first == "\t" { slice = slice.dropFirst() }
+    while slice.last == " " || slice.last == "\t" { slice = slice.dropLast() }
+    return slice
+  }
 }

@@ -50,6 +50,7 @@ public enum ConfigSchema {
     // [checkpoint]
     Key(name: "checkpoint.every", kind: .int, defaultValue: .int(0), help: "Save every N steps (0 = only at the end)."),
     Key(name: "checkpoint.keep", kind: .int, defaultValue: .int(3), help: "How many newest checkpoints to keep."),
+    Key(name: "checkpoint.on_error", kind: .string, defaultValue: .string("stop"), help: "When a save fails (disk full, read-only folder): stop the job with an error, or continue training without that checkpoint (a warning is printed)."),
     Key(name: "checkpoint.resume", kind: .string, defaultValue: .string("auto"), help: "auto (newest valid checkpoint in the run directory), never, or a checkpoint path."),
     // [accounting]
     Key(name: "accounting.hardware", kind: .string, defaultValue: .string("auto"), help: "Hardware profile for peak FLOP/s and power (auto = this CPU, measured)."),

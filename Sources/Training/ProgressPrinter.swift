@@ -51,6 +51,17 @@ public final class ProgressPrinter {
     fflush(stdout)
   }
 
+  /// Prints a warning on stderr (issue 7: warnings and errors go to stderr), without breaking
+  /// the live line.
+  public func warning(_ line: String) {
+    if live {
+      print("\r\u{1B}[2K", terminator: "")
+      fflush(stdout)
+      live = false
+    }
+    FileHandle.standardError.write(Data((line.hasPrefix("warning: ") ? line : "warning: " + line).utf8 + [10]))
+  }
+
   /// Ends the live line.
   public func finish() {
     if live {

@@ -168,6 +168,9 @@ public struct RunConfig: Sendable {
     if !["halt", "skip"].contains(string("train.on_nonfinite")) {
       throw SwiftletError("train.on_nonfinite must be halt or skip, got '\(string("train.on_nonfinite"))'")
     }
+    if !["stop", "continue"].contains(string("checkpoint.on_error")) {
+      throw SwiftletError("checkpoint.on_error must be stop or continue, got '\(string("checkpoint.on_error"))'")
+    }
     let resume = string("checkpoint.resume")
     if resume.isEmpty { throw SwiftletError("checkpoint.resume must be auto, never or a checkpoint path") }
     if string("data.train").isEmpty { throw SwiftletError("data.train is not set: give the training token shards (run `swiftlet prepare` to make them)") }

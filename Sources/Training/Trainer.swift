@@ -101,7 +101,7 @@ public final class Trainer {
   private func resumeIfRequested() throws {
     let progress = self.progress
     let isCoordinator = grid.isCoordinator
-    guard let reader = try ResumeSource.resolve(config: config, grid: grid, warn: { if isCoordinator { progress.event($0) } })
+    guard let reader = try ResumeSource.resolve(config: config, grid: grid, warn: { if isCoordinator { progress.warning($0) } })
     else { return }
     let stored = try RunConfig.fromJSON(reader.config)
     guard stored.model == config.model else {
@@ -128,11 +128,20 @@ public final class Trainer {
   public func saveCheckpoint() throws {
     let start = MonotonicClock.now()
     let directory = config.runDirectory + "/checkpoints"
-    let path = try ShardedCheckpoint.save(
-      model: model, optimizer: optimizer, grid: grid, directory: directory,
-      metadata: .init(
-        step: step, tokensSeen: tokensSeen, configJSON: config.json, ledger: accounting.ledger,
-        state: CheckpointState(integers: ["skipped_steps": Int64(skippedSteps)])))
+    let path: String
+    do {
+      path = try ShardedCheckpoint.save(
+        model: model, optimizer: optimizer, grid: grid, directory: directory,
+        metadata: .init(
+          step: step, tokensSeen: tokensSeen, configJSON: config.json, ledger: accounting.ledger,
+          state: CheckpointState(integers: ["skipped_steps": Int64(skippedSteps)])))
+    } catch let error as SwiftletError where error.raisedByAllRanks && config.string("checkpoint.on_error") == "continue" {
+      // Every rank got the same outcome from rank 0, so all continue together.
+      if grid.isCoordinator {
+        progress.warning("\(error.message); continuing without it (checkpoint.on_error = continue)")
+      }
+      return
+    }
     if grid.isCoordinator {
       let removed = (try? CheckpointDirectory(path: directory).prune(keep: config.int("checkpoint.keep"))) ?? []
       progress.event(
@@ -315,7 +324,7 @@ public final class Trainer {
     skippedSteps += 1
     nonfiniteStreak += 1
     if grid.isCoordinator {
-      progress.event("warning: \(what): update skipped (\(skippedSteps) so far)")
+      progress.warning("\(what): update skipped (\(skippedSteps) so far)")
     }
     if nonfiniteStreak >= config.int("train.max_nonfinite") {
       throw SwiftletError("\(what): \(nonfiniteStreak) consecutive non-finite steps, stopping", raisedByAllRanks: true)
