@@ -54,6 +54,7 @@ public struct RunConfig: Sendable {
   /// Parses a TOML document into flat `section.key` values; rejects unknown keys and nested
   /// tables Swiftlet does not define.
   static func parseTOML(_ text: String, source: String) throws -> [String: ConfigValue] {
+    try TOMLPreflight.check(text, source: source)
     let table: TOMLTable
     do {
       table = try TOMLTable(string: text)
