@@ -9,6 +9,7 @@ static inline hid_t swiftlet_h5t_native_int64(void) { return H5T_NATIVE_INT64; }
 static inline hid_t swiftlet_h5t_native_uint32(void) { return H5T_NATIVE_UINT32; }
 static inline hid_t swiftlet_h5t_c_s1(void) { return H5T_C_S1; }
 static inline hid_t swiftlet_h5p_file_access(void) { return H5P_FILE_ACCESS; }
+static inline hid_t swiftlet_h5p_file_create(void) { return H5P_FILE_CREATE; }
 static inline hid_t swiftlet_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t swiftlet_h5p_dataset_xfer(void) { return H5P_DATASET_XFER; }
 static inline unsigned swiftlet_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
@@ -25,7 +26,6 @@ static inline hid_t swiftlet_h5t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
 static inline hid_t swiftlet_h5t_std_i64le(void) { return H5T_STD_I64LE; }
 static inline hid_t swiftlet_h5t_std_i32le(void) { return H5T_STD_I32LE; }
 static inline hid_t swiftlet_h5t_std_u8le(void) { return H5T_STD_U8LE; }
-static inline hid_t swiftlet_h5p_file_create(void) { return H5P_FILE_CREATE; }
 static inline hid_t swiftlet_h5p_link_create(void) { return H5P_LINK_CREATE; }
 static inline size_t swiftlet_h5t_variable(void) { return H5T_VARIABLE; }
 

@@ -68,7 +68,7 @@ public struct CheckpointDirectory: Sendable {
     var skipped: [SkippedCheckpoint] = []
     for entry in try entries().reversed() {
       do {
-        let reader = try CheckpointReader(path: entry.path)
+        let reader = try CheckpointReader(path: entry.path, verifyFileChecksum: verifyChecksums)
         if verifyChecksums { try reader.verify() }
         if reader.step != entry.step {
           throw SwiftletError("its name says step \(entry.step) but it holds step \(reader.step)")

@@ -54,8 +54,11 @@ public final class CheckpointReader {
   private let file: HDF5File
 
   /// Opens `path` read-only and checks that it is a Swiftlet checkpoint this build reads.
-  public init(path: String) throws {
+  /// - Parameter verifyFileChecksum: check the whole-file CRC before HDF5 parses the file (a
+  ///   full read). Ranks opening a file that rank 0 has just verified may skip it.
+  public init(path: String, verifyFileChecksum: Bool = true) throws {
     self.path = path
+    if verifyFileChecksum { try FileChecksum.verify(path) }
     let file = try HDF5File.open(path: path)
     self.file = file
     guard try file.hasAttribute("format"), case .string = try file.attributeKind("format") else {

@@ -65,7 +65,7 @@ public final class CheckpointWriter {
       // Creating the file ourselves first turns "permission denied" or "read-only file system"
       // into a plain one-line reason instead of HDF5's error stack.
       try DurableFiles.createEmptyFile(temporaryPath)
-      let file = try HDF5File.create(path: temporaryPath)
+      let file = try HDF5File.create(path: temporaryPath, userBlockBytes: FileChecksum.userBlockBytes)
       self.file = file
       try file.setAttribute("format", CheckpointLayout.format)
       try file.setAttribute("format_version", CheckpointLayout.formatVersion)
@@ -175,6 +175,7 @@ public final class CheckpointWriter {
       try file.flush()
       try file.close()
       self.file = nil
+      try FileChecksum.seal(temporaryPath)
       try DurableFiles.synchronizeFile(temporaryPath)
       try DurableFiles.rename(temporaryPath, to: finalPath)
       phase = .committed

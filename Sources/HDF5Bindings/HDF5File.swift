@@ -17,10 +17,18 @@ public final class HDF5File: HDF5Group {
   ///
   /// Files are written with the HDF5 1.8 object format or newer (compact groups, dense
   /// attributes), which every HDF5 ≥ 1.8 and h5py reads.
-  public static func create(path: String) throws -> HDF5File {
+  /// - Parameter userBlockBytes: bytes reserved at the start of the file that HDF5 leaves alone
+  ///   (a power of two ≥ 512, or 0 for none).
+  public static func create(path: String, userBlockBytes: Int = 0) throws -> HDF5File {
     HDF5Library.ensureInitialized()
     let access = try writableAccessProperties(path: path)
-    let fileID = H5Fcreate(path, swiftlet_h5f_acc_trunc(), hid_t(H5P_DEFAULT), access.id)
+    var creation = hid_t(H5P_DEFAULT)
+    if userBlockBytes > 0 {
+      creation = H5Pcreate(swiftlet_h5p_file_create())
+      _ = H5Pset_userblock(creation, hsize_t(userBlockBytes))
+    }
+    defer { if userBlockBytes > 0 { _ = H5Pclose(creation) } }
+    let fileID = H5Fcreate(path, swiftlet_h5f_acc_trunc(), creation, access.id)
     return HDF5File(
       id: try HDF5Library.checkID(fileID, "create file", object: "/", file: path), path: path)
   }

@@ -44,7 +44,9 @@ enum ResumeSource {
     let parts = message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
     switch parts[0] {
     case "error": throw SwiftletError(parts[1])
-    case "path": return try CheckpointReader(path: parts[1])
+    case "path":
+      // Rank 0 verified the file (whole-file and per-tensor checksums); the others just open it.
+      return try CheckpointReader(path: parts[1], verifyFileChecksum: grid.isCoordinator)
     default: return nil
     }
   }

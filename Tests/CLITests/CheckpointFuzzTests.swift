@@ -7,12 +7,9 @@ import Testing
 /// kilobytes, where HDF5 keeps the superblock and metadata) as well as the data.
 struct CheckpointFuzzTests {
   // Found by this test: HDF5 1.10.8 aborts ("free(): invalid pointer") or segfaults inside
-  // H5Fopen/H5Dopen on checkpoints whose metadata (superblock, object headers) is corrupted —
-  // about 1 in 4 mutations of a tiny file. Data corruption is caught by the per-dataset CRC-32.
-  // The fix (a whole-file checksum in an HDF5 user block, checked before HDF5 parses anything)
-  // is planned; until then this test documents the problem instead of failing CI.
-  @Test(.disabled("HDF5 1.10.8 crashes on corrupted checkpoint metadata; fix planned (issue 8)"))
-  func mutatedCheckpointsNeverCrashTheReader() throws {
+  // H5Fopen on checkpoints whose metadata is corrupted (about 1 in 4 mutations of a tiny file).
+  // Fixed by the whole-file checksum in the user block (Checkpointing/FileChecksum.swift).
+  @Test func mutatedCheckpointsNeverCrashTheReader() throws {
     let trials = Int(ProcessInfo.processInfo.environment["SWIFTLET_FUZZ_CHECKPOINTS"] ?? "") ?? 40
     let data = try Harness.temporaryDirectory("ckfuzz")
     try Harness.makeShards(in: data)

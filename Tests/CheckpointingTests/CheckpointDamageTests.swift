@@ -1,4 +1,4 @@
-import Checkpointing
+@testable import Checkpointing
 import Foundation
 import HDF5Bindings
 import SwiftletCore
@@ -72,6 +72,7 @@ struct CheckpointDamageTests {
     try writeTinyCheckpoint(directory: folder.path, step: 1)
     let path = folder.file("step_00000001.h5")
     try HDF5File.open(path: path, mode: .readWrite).setAttribute("format_version", Int64(2))
+    try FileChecksum.seal(path)  // a well-formed file of a newer format, not a damaged one
     let error = #expect(throws: SwiftletError.self) { try CheckpointReader(path: path) }
     #expect(error?.message.contains("format_version 2") == true)
   }
@@ -122,4 +123,23 @@ private func setFileSystemUserID(_ id: UInt32) {
   typealias SetFSUID = @convention(c) (UInt32) -> Int32
   guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setfsuid") else { return }
   _ = unsafeBitCast(symbol, to: SetFSUID.self)(id)
+}
+
+@Suite struct WholeFileChecksumTests {
+  @Test func damageAnywhereIsCaughtBeforeHDF5ParsesTheFile() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wfc-\(UUID())").path
+    let writer = try CheckpointWriter(directory: directory, step: 1, tokensSeen: 1, config: "{}")
+    try writer.writeTensor(CheckpointLayout.modelTensor("w"), shape: [4, 4], values: [Float](repeating: 1, count: 16))
+    let path = try writer.commit()
+    #expect(throws: Never.self) { try CheckpointReader(path: path).verify() }
+    // Superblock (just after the 512-byte user block), and the last byte (metadata).
+    let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+    for offset in [520, size - 1] {
+      try flipByteLeavingFileChecksum(at: offset, in: path)
+      #expect {
+        _ = try CheckpointReader(path: path)
+      } throws: { ($0 as? SwiftletError)?.message.contains("whole-file checksum mismatch") == true }
+      try flipByteLeavingFileChecksum(at: offset, in: path)  // undo
+    }
+  }
 }

@@ -1,4 +1,5 @@
 import Foundation
+@testable import Checkpointing
 
 /// A fresh folder under the system temporary folder, removed when the value is released.
 final class TemporaryFolder {
@@ -32,8 +33,18 @@ func testValues(count: Int, seed: UInt64) -> [Float] {
   }
 }
 
-/// Flips every bit of the byte at `offset` of the file at `path`.
+/// Flips every bit of the byte at `offset` of the file at `path`, then re-seals the whole-file
+/// checksum (as if the damage happened before the file was sealed), so that the per-dataset
+/// CRC-32 checks these tests are about are the ones that must catch it.
 func flipByte(at offset: Int, in path: String) throws {
+  try flipByteLeavingFileChecksum(at: offset, in: path)
+  if (try? Data(contentsOf: URL(fileURLWithPath: path)).prefix(8)) == Data(FileChecksum.magic.utf8.prefix(8)) {
+    try FileChecksum.seal(path)
+  }
+}
+
+/// Flips every bit of the byte at `offset`, leaving the whole-file checksum stale.
+func flipByteLeavingFileChecksum(at offset: Int, in path: String) throws {
   let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
   defer { try? handle.close() }
   try handle.seek(toOffset: UInt64(offset))
