@@ -72,7 +72,8 @@ struct FailureTests {
 
   @Test func randomSigkillsAlwaysRecoverToTheUninterruptedResult() throws {
     let trials = Int(ProcessInfo.processInfo.environment["SWIFTLET_KILL_TRIALS"] ?? "4") ?? 4
-    let steps = 40
+    // Enough steps that every trial still has work left when it is killed (each resumes).
+    let steps = 400 * trials + 100
     let common = ["--config", configPath, "--set", "train.max_steps=\(steps)", "--set", "checkpoint.every=2",
                   "--set", "train.eval_every=0", "--set", "checkpoint.keep=2"]
     let straight = try Harness.temporaryDirectory("kill-straight")
@@ -84,8 +85,15 @@ struct FailureTests {
     var recoveries = 0
     for trial in 0..<trials {
       let process = try launch(["train", "--run-dir", run] + common, ranks: 2)
-      usleep(UInt32.random(in: 300_000...1_500_000, using: &rng))
-      let pids = rankPIDs(run)
+      // Wait until both ranks exist, then kill one at a random moment of start-up, training
+      // or a checkpoint save.
+      var pids: [Int32] = []
+      let deadline = Date().addingTimeInterval(30)
+      while pids.count < 2, Date() < deadline, process.isRunning {
+        usleep(50_000)
+        pids = rankPIDs(run)
+      }
+      usleep(UInt32.random(in: 0...2_000_000, using: &rng))
       if let victim = pids.randomElement(using: &rng) { kill(victim, SIGKILL) }
       process.waitUntilExit()
       // Whatever moment the kill hit, every checkpoint under a final name must verify.
@@ -103,6 +111,7 @@ struct FailureTests {
     let final = try Harness.run(["train", "--run-dir", run] + common, ranks: 2)
     #expect(final.status == 0, "\(final.stderr)")
     print("random SIGKILL: \(recoveries) of \(trials) trials killed a running job; all recovered")
+    #expect(recoveries == trials, "every trial should kill a job that is still training")
     let a = try Harness.trainRecords(straight).map { $0["loss"] as! Double }
     let records = try Harness.trainRecords(run)
     #expect(records.map { $0["step"] as! Int } == Array(1...steps), "each step logged exactly once")
