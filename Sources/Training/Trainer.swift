@@ -201,13 +201,18 @@ public final class Trainer {
     let report = accounting.report()
     let path = config.runDirectory + "/report.json"
     do {
-      try report.json().write(toFile: path, atomically: true, encoding: .utf8)
+      // The accounting report plus the non-finite steps skipped (issue 8: counted in the report).
+      var object = try JSONSerialization.jsonObject(with: Data(try report.json().utf8)) as? [String: Any] ?? [:]
+      object["skipped_nonfinite_steps"] = skippedSteps
+      let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+      try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
       throw SwiftletError("cannot write \(path): \(error.localizedDescription)")
     }
     let page = try RunReportPage.write(runDirectory: config.runDirectory)
     if printSummary {
       progress.event(report.summary)
+      if skippedSteps > 0 { progress.event("  skipped    \(skippedSteps) steps with non-finite loss or gradients") }
       progress.event("report: \(path), \(page)")
     }
   }

@@ -43,6 +43,16 @@ struct BadInputTests {
     expectUserError(try Harness.run(["train", "--config", path]), mentioning: "invalid TOML", "malformed TOML")
   }
 
+  @Test func tableHeadersThatCrashedTheTomlParser() throws {
+    // Regression inputs from the config fuzz test: toml++ aborted on these instead of erring.
+    for header in ["[.data]", "[data", "[da ta]", "[[data]]"] {
+      let path = data + "/header-\(UUID().uuidString.prefix(6)).toml"
+      try Harness.tinyConfig(data: data, runDirectory: run).replacingOccurrences(of: "[data]", with: header)
+        .write(toFile: path, atomically: true, encoding: .utf8)
+      expectUserError(try Harness.run(["train", "--config", path]), mentioning: "invalid TOML", "header \(header)")
+    }
+  }
+
   @Test func unknownKeyInFileAndOverride() throws {
     expectUserError(try Harness.run(["train", "--config", try config("[extra]\nfoo = 1")]), mentioning: "unknown config key", "unknown key in file")
     expectUserError(try Harness.run(["train", "--config", try config(), "--set", "train.learning_rate=1"]), mentioning: "unknown config key", "unknown --set key")

@@ -145,6 +145,8 @@ extension FailureTests {
       CheckpointComparison.finalCheckpoint(run, step: 3), CheckpointComparison.finalCheckpoint(run, step: 4),
       includeOptimizer: false)
     #expect(!later.identical, "training continues after the skipped step")
+    let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/report.json"))) as! [String: Any]
+    #expect(report["skipped_nonfinite_steps"] as? Int == 1, "the report counts the skipped step")
   }
 
   @Test func anInjectedNaNHaltsTheJobWithOneMessageByDefault() throws {
