@@ -66,7 +66,7 @@ public final class TokenStream: @unchecked Sendable {
     var position = ((offset % count) + count) % count
     var written = 0
     while written < out.count {
-      // Find the shard holding `position` (few shards: linear scan from a binary search).
+      // Find the shard holding `position` (binary search over the shards' first offsets).
       var shard = 0
       var lo = 0
       var hi = starts.count - 1

@@ -1,3 +1,5 @@
+import SwiftletCore
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -42,7 +44,7 @@ public final class CollectiveWatchdog: @unchecked Sendable {
     pthread_mutex_lock(&watchdog.mutex)
     if watchdog.depth == 0 {
       watchdog.operation = name.description
-      watchdog.startedAt = now()
+      watchdog.startedAt = MonotonicClock.now()
     }
     watchdog.depth += 1
     pthread_mutex_unlock(&watchdog.mutex)
@@ -74,7 +76,7 @@ public final class CollectiveWatchdog: @unchecked Sendable {
     while true {
       usleep(100_000)  // 0.1 s: aborts within the timeout + 10% for timeouts ≥ 1 s
       pthread_mutex_lock(&mutex)
-      let stuck = depth > 0 ? CollectiveWatchdog.now() - startedAt : 0
+      let stuck = depth > 0 ? MonotonicClock.now() - startedAt : 0
       let name = operation
       pthread_mutex_unlock(&mutex)
       if stuck > timeoutSeconds {
@@ -86,11 +88,5 @@ public final class CollectiveWatchdog: @unchecked Sendable {
         _exit(3)
       }
     }
-  }
-
-  private static func now() -> Double {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
   }
 }

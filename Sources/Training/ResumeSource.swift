@@ -45,8 +45,9 @@ enum ResumeSource {
     switch parts[0] {
     case "error": throw SwiftletError(parts[1])
     case "path":
-      // Rank 0 verified the file (whole-file and per-tensor checksums); the others just open it.
-      return try CheckpointReader(path: parts[1], verifyFileChecksum: grid.isCoordinator)
+      // Rank 0 has just verified the file (whole-file and per-tensor checksums) in both
+      // branches above; reading it again on any rank would only repeat that work.
+      return try CheckpointReader(path: parts[1], verifyFileChecksum: false)
     default: return nil
     }
   }
