@@ -1,6 +1,4 @@
 import Dataset
-import GPT
-import Optimizers
 import Parallel
 
 /// Which sequences of a step this rank processes, and in how many micro-batches.
@@ -29,14 +27,5 @@ public struct BatchPartition: Sendable {
   /// Global index (within the step) of this rank's first sequence in micro-step `micro`.
   public func firstSequence(micro: Int) -> Int {
     micro * microBatchGlobal + dpRank * localBatch
-  }
-}
-
-extension GPTModel {
-  /// Optimizer segments: one per parameter tensor.
-  public var optimizerSegments: [ParameterSegment] {
-    layout.tensors.map {
-      ParameterSegment(name: $0.name, offset: $0.offset, count: $0.count, shape: $0.localShape, decays: $0.decays)
-    }
   }
 }
