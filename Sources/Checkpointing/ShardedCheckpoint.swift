@@ -60,18 +60,19 @@ public enum ShardedCheckpoint {
         try ParameterLayout(config: model.config, tpRank: $0, tpSize: grid.tpSize)
       }
       // Parameters first, then each optimizer state tensor; the same order on every rank.
-      var items: [(path: String, pointer: FloatPointer, shape: [Int], parameterIndex: Int?)] = []
+      // `shards` says how each tp rank's piece sits in the full tensor.
+      var items: [(path: String, pointer: FloatPointer, shape: [Int], shards: [ParameterTensor])] = []
       for (index, tensor) in model.layout.tensors.enumerated() {
-        items.append((CheckpointLayout.modelTensor(tensor.name), model.parameters.base + tensor.offset, tensor.fullShape, index))
+        items.append((
+          CheckpointLayout.modelTensor(tensor.name), model.parameters.base + tensor.offset, tensor.fullShape,
+          layouts.map { $0.tensors[index] }))
       }
       for state in optimizer.stateTensors {
-        let (index, tensor) = try parameter(named: state.segmentName, in: model.layout)
-        let path = CheckpointLayout.optimizerTensor(kind: state.kind, name: state.segmentName)
-        if state.shape == tensor.localShape {
-          items.append((path, state.pointer, tensor.fullShape, index))  // sharded like the parameter
-        } else {
-          items.append((path, state.pointer, state.shape, nil))  // factored state (tp = 1 only)
-        }
+        let (index, _) = try parameter(named: state.segmentName, in: model.layout)
+        let shards = layouts.map { stateShard(state, of: $0.tensors[index]) }
+        items.append((
+          CheckpointLayout.optimizerTensor(kind: state.kind, name: state.segmentName), state.pointer,
+          shards[0].fullShape, shards))
       }
       for item in items {
         if grid.tpSize == 1 {
@@ -83,13 +84,8 @@ public enum ShardedCheckpoint {
           }
           continue
         }
-        let full: [Float]?
-        if let index = item.parameterIndex {
-          full = try gatherFullTensor(
-            index: index, local: item.pointer, layouts: layouts, group: grid.tensorParallel, isRoot: grid.isCoordinator)
-        } else {
-          full = grid.isCoordinator ? Array(UnsafeBufferPointer(start: item.pointer, count: item.shape.reduce(1, *))) : nil
-        }
+        let full = try gatherFullTensor(
+          local: item.pointer, shards: item.shards, group: grid.tensorParallel, isRoot: grid.isCoordinator)
         if let full, grid.isCoordinator {
           attempt {
             try full.withUnsafeBufferPointer { try writer!.writeTensor(item.path, shape: item.shape, values: $0) }
@@ -116,12 +112,22 @@ public enum ShardedCheckpoint {
     return parts.count > 1 ? parts[1] : ""
   }
 
-  /// Gathers tensor `index` of `arena` from the tensor-parallel group to its rank 0 and returns
-  /// the full tensor there (nil elsewhere). Local shard sizes are equal on all tp ranks.
+  /// Where an optimizer state tensor of `parameter` sits in the full state tensor.
+  static func stateShard(_ state: OptimizerStateTensor, of parameter: ParameterTensor) -> ParameterTensor {
+    switch state.extent {
+    case .parameter: return parameter
+    case .rowReduction: return parameter.rowReductionShard
+    case .columnReduction: return parameter.columnReductionShard
+    }
+  }
+
+  /// Gathers a tensor whose pieces `shards` (one per tensor-parallel rank) describe from the
+  /// tensor-parallel group to its rank 0 and returns the full tensor there (nil elsewhere).
+  /// Local shard sizes are equal on all tp ranks.
   static func gatherFullTensor(
-    index: Int, local: FloatPointer, layouts: [ParameterLayout], group: Communicator, isRoot: Bool
+    local: FloatPointer, shards: [ParameterTensor], group: Communicator, isRoot: Bool
   ) throws -> [Float]? {
-    let mine = layouts[group.rank].tensors[index]
+    let mine = shards[group.rank]
     let local = UnsafePointer(local)
     var full = isRoot ? [Float](repeating: 0, count: mine.fullCount) : []
     if group.size == 1 {
@@ -138,7 +144,7 @@ public enum ShardedCheckpoint {
     full.withUnsafeMutableBufferPointer { out in
       received.withUnsafeBufferPointer { pieces in
         for rank in 0..<group.size {
-          let shard = layouts[rank].tensors[index]
+          let shard = shards[rank]
           let source = pieces.baseAddress! + rank * shard.count
           for run in shard.runs {
             (out.baseAddress! + run.global).update(from: source + run.local, count: run.length)
@@ -159,15 +165,12 @@ public enum ShardedCheckpoint {
         throw SwiftletError("\(reader.path) has no optimizer state \(path) (checkpoint of another optimizer?)")
       }
       let (_, tensor) = try parameter(named: state.segmentName, in: model.layout)
-      if state.shape == tensor.localShape {
-        try readShard(reader, path, tensor, into: state.pointer)
-      } else {
-        let stored = try reader.shape(of: path)
-        guard stored == state.shape else {
-          throw SwiftletError("\(reader.path): optimizer state \(path) is \(stored), this run needs \(state.shape)")
-        }
-        try reader.read(path, into: UnsafeMutableBufferPointer(start: state.pointer, count: state.count))
+      let shard = stateShard(state, of: tensor)
+      let stored = try reader.shape(of: path)
+      guard stored == shard.fullShape else {
+        throw SwiftletError("\(reader.path): optimizer state \(path) is \(stored), this run needs \(shard.fullShape)")
       }
+      try readShard(reader, path, shard, into: state.pointer)
     }
     let state = try reader.state()
     optimizer.step = Int(state.integers["optimizer_step"] ?? Int64(reader.step))
@@ -212,7 +215,7 @@ public enum ShardedCheckpoint {
     case .vocabRows:
       out.update(repeating: 0)
       guard let run = tensor.runs.first else { return }
-      let width = tensor.localShape[1]
+      let width = tensor.localShape.count > 1 ? tensor.localShape[1] : 1
       let first = run.global / width
       try reader.read(
         path, rows: first..<(first + run.length / width),

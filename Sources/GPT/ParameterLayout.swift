@@ -59,11 +59,40 @@ public struct ParameterTensor: Sendable {
       }
       return result
     case .vocabRows:
-      let width = localShape[1]
+      let width = localShape.count > 1 ? localShape[1] : 1
       let firstRow = tpRank * localShape[0]
       let validRows = max(0, min(localShape[0], fullShape[0] - firstRow))
       return validRows > 0 ? [(0, firstRow * width, validRows * width)] : []
     }
+  }
+}
+
+extension ParameterTensor {
+  /// The shard of this tensor's mean over its last dimension (shape `[R]` of an `[R, C]`
+  /// matrix: Adafactor's row factor): split like the rows, whole where the columns are split.
+  public var rowReductionShard: ParameterTensor {
+    let sharding: Sharding
+    switch self.sharding {
+    case .rows, .vocabRows: sharding = self.sharding
+    case .replicated, .columns: sharding = .replicated
+    }
+    return ParameterTensor(
+      name: name, fullShape: Array(fullShape.dropLast()), localShape: Array(localShape.dropLast()),
+      sharding: sharding, offset: 0, decays: false, tpRank: tpRank, tpSize: tpSize)
+  }
+
+  /// The shard of this tensor's mean over its second-to-last dimension (shape `[C]` of an
+  /// `[R, C]` matrix: Adafactor's column factor): split like the columns, whole where the rows are.
+  public var columnReductionShard: ParameterTensor {
+    let sharding: Sharding
+    switch self.sharding {
+    case .columns: sharding = self.sharding
+    case .replicated, .rows, .vocabRows: sharding = .replicated
+    }
+    return ParameterTensor(
+      name: name, fullShape: fullShape.dropLast(2) + [fullShape.last!],
+      localShape: localShape.dropLast(2) + [localShape.last!], sharding: sharding, offset: 0,
+      decays: false, tpRank: tpRank, tpSize: tpSize)
   }
 }
 

@@ -28,9 +28,10 @@ import SwiftletCore
 /// Memory: a matrix keeps R + C floats instead of AdamW's 2·R·C; vectors keep one full moment.
 /// Without `beta1` there is no parameter-sized state at all.
 ///
-/// Under tensor parallelism each rank factors its own shard (local shapes): that differs from
-/// factoring the full matrix, because the row and column means, `mean(r)` and RMS(U) are then
-/// taken over the shard.
+/// Under tensor parallelism a segment is a shard of the full matrix (`SegmentSplit`). The row
+/// and column sums, Σr and Σ U² are then partial along the split dimension; they are summed
+/// across the group with `shardSum` (three packed allreduces per step), so every rank computes
+/// exactly the full matrix's factors for its rows and columns, as one rank holding it would.
 public final class Adafactor: Optimizer {
   /// First-moment decay; nil keeps no first moment (Hugging Face's default).
   public let beta1: Double?
@@ -54,19 +55,28 @@ public final class Adafactor: Optimizer {
   public let secondMoment: FloatArena
 
   private let layout: AdafactorLayout
-  // Per-segment scratch: the factors 1/√(r/mean r) and 1/√c, and double column sums.
+  /// Sums partial values across the tensor-parallel group; nil when no segment is split.
+  private let shardSum: ShardSum?
+  // Scratch, packed like the state: double row and column sums of G² + ε₁, the factors
+  // 1/√(r/mean r) and 1/√c, and 1/√v of the vectors.
+  private let rowSums: UnsafeMutablePointer<Double>
+  private let columnSums: UnsafeMutablePointer<Double>
   private let rowScratch: FloatArena
   private let columnScratch: FloatArena
-  private let columnSums: UnsafeMutablePointer<Double>
+  private let vectorScratch: FloatArena
+  /// Per placement: Σr, then Σ U² (double), summed across the group where partial.
+  private let totals: UnsafeMutablePointer<Double>
+  private var packed: [Double] = []
 
   /// Creates the optimizer with zeroed state for `segments` of a parameter arena of
   /// `arenaCount` floats. Defaults are Hugging Face's, except that `weightDecay` is usually
-  /// set by the caller.
+  /// set by the caller. Segments that are tensor-parallel shards need `shardSum`.
   ///
   /// - Throws: `SwiftletError` when a hyperparameter is out of its range.
   public init(
     segments: [ParameterSegment], arenaCount: Int, beta1: Double? = nil, decayRate: Double = -0.8,
-    epsilon1: Double = 1e-30, clipThreshold: Double = 1.0, weightDecay: Double = 0
+    epsilon1: Double = 1e-30, clipThreshold: Double = 1.0, weightDecay: Double = 0,
+    shardSum: ShardSum? = nil
   ) throws {
     if let beta1, !(0..<1).contains(beta1) {
       throw SwiftletError(
@@ -93,17 +103,25 @@ public final class Adafactor: Optimizer {
     self.clipThreshold = clipThreshold
     self.weightDecay = weightDecay
     layout = AdafactorLayout(segments: segments)
+    precondition(
+      shardSum != nil || !layout.hasSplitSegments, "tensor-parallel segments need a shardSum")
+    self.shardSum = shardSum
     firstMoment = beta1 == nil ? nil : FloatArena(count: arenaCount)
     rowFactors = FloatArena(count: layout.rowCount)
     columnFactors = FloatArena(count: layout.columnCount)
     secondMoment = FloatArena(count: layout.fullCount)
-    rowScratch = FloatArena(count: layout.maxRowFactors)
-    columnScratch = FloatArena(count: layout.maxColumnFactors)
-    columnSums = .allocate(capacity: layout.maxColumnFactors)
+    rowSums = .allocate(capacity: max(1, layout.rowCount))
+    columnSums = .allocate(capacity: max(1, layout.columnCount))
+    rowScratch = FloatArena(count: max(1, layout.rowCount))
+    columnScratch = FloatArena(count: max(1, layout.columnCount))
+    vectorScratch = FloatArena(count: max(1, layout.fullCount))
+    totals = .allocate(capacity: max(1, layout.placements.count))
   }
 
   deinit {
+    rowSums.deallocate()
     columnSums.deallocate()
+    totals.deallocate()
   }
 
   /// Floats of state Adafactor keeps for `segments` (before allocating it): packed factors and
@@ -135,18 +153,23 @@ public final class Adafactor: Optimizer {
     var tensors: [OptimizerStateTensor] = []
     for placement in layout.placements {
       let segment = placement.segment
-      func add(_ kind: String, _ shape: [Int], _ pointer: FloatPointer) {
+      func add(
+        _ kind: String, _ shape: [Int], _ pointer: FloatPointer,
+        _ extent: OptimizerStateTensor.Extent = .parameter
+      ) {
         tensors.append(
           OptimizerStateTensor(
-            kind: kind, segmentName: segment.name, shape: shape, pointer: pointer))
+            kind: kind, segmentName: segment.name, shape: shape, pointer: pointer, extent: extent))
       }
       if let firstMoment { add("exp_avg", segment.shape, firstMoment.base + segment.offset) }
       if placement.factored {
         let shape = segment.shape
-        add("exp_avg_sq_row", Array(shape.dropLast()), rowFactors.base + placement.rowOffset)
+        add(
+          "exp_avg_sq_row", Array(shape.dropLast()), rowFactors.base + placement.rowOffset,
+          .rowReduction)
         add(
           "exp_avg_sq_col", shape.dropLast(2) + [shape.last!],
-          columnFactors.base + placement.columnOffset)
+          columnFactors.base + placement.columnOffset, .columnReduction)
       } else {
         add("exp_avg_sq", segment.shape, secondMoment.base + placement.fullOffset)
       }
@@ -156,58 +179,134 @@ public final class Adafactor: Optimizer {
 
   public func update(
     parameters: FloatPointer, gradients: UnsafePointer<Float>, learningRate: Double
-  ) {
+  ) throws {
     step += 1
     // Scalars in double as Python computes them, then rounded to float32 once, as PyTorch
     // does with Python floats.
-    let beta2t = 1 - pow(Double(step), decayRate)
+    let decay2 = 1 - pow(Double(step), decayRate)
+    let (beta2t, oneMinusBeta2t) = (Float(decay2), Float(1 - decay2))
     let epsilon1 = Float(self.epsilon1)
+    let placements = layout.placements
+
+    // 1. Row and column sums of G² + ε₁ of every matrix (partial along a split dimension).
+    for p in placements where p.factored {
+      for b in 0..<p.batch {
+        AdafactorKernels.sumSquares(
+          gradients + p.segment.offset + b * p.rows * p.columns, rows: p.rows, columns: p.columns,
+          rowSums: rowSums + p.rowOffset + b * p.rows, columnSums: columnSums + p.columnOffset + b * p.columns,
+          epsilon1: epsilon1)
+      }
+    }
+    try sumAcrossShards { _, p in
+      switch p.segment.split {
+      case .whole: return []
+      case .rows: return [(columnSums + p.columnOffset, p.columns)]
+      case .columns: return p.factored ? [(rowSums + p.rowOffset, p.rows)] : []
+      }
+    }
+
+    // 2. Running averages, column factors and Σr; vectors' full second moments and 1/√v.
+    for (k, p) in placements.enumerated() {
+      if p.factored {
+        totals[k] = 0
+        for b in 0..<p.batch {
+          let total = AdafactorKernels.updateAverages(
+            row: rowFactors.base + p.rowOffset + b * p.rows,
+            column: columnFactors.base + p.columnOffset + b * p.columns,
+            columnFactor: columnScratch.base + p.columnOffset + b * p.columns,
+            rowSums: rowSums + p.rowOffset + b * p.rows, columnSums: columnSums + p.columnOffset + b * p.columns,
+            rows: p.rows, columns: p.columns, fullRows: p.fullRows, fullColumns: p.fullColumns,
+            beta2t: beta2t, oneMinusBeta2t: oneMinusBeta2t)
+          if p.batch == 1 { totals[k] = total } else {
+            AdafactorKernels.rowFactors(
+              row: rowFactors.base + p.rowOffset + b * p.rows, rows: p.rows,
+              rowMean: Float(total) / Float(p.rows), rowFactor: rowScratch.base + p.rowOffset + b * p.rows)
+          }
+        }
+      } else {
+        AdafactorKernels.updateFull(
+          gradients + p.segment.offset, count: p.columns, v: secondMoment.base + p.fullOffset,
+          factor: vectorScratch.base + p.fullOffset, epsilon1: epsilon1, beta2t: beta2t,
+          oneMinusBeta2t: oneMinusBeta2t)
+      }
+    }
+    try sumAcrossShards { k, p in
+      if case .rows = p.segment.split { return [(totals + k, 1)] }  // Σr over all rows
+      return []
+    }
+
+    // 3. Row factors 1/√(r / mean r), then Σ U² for the update clipping.
+    for (k, p) in placements.enumerated() {
+      if p.factored && p.batch == 1 {
+        AdafactorKernels.rowFactors(
+          row: rowFactors.base + p.rowOffset, rows: p.rows, rowMean: Float(totals[k]) / Float(p.fullRows),
+          rowFactor: rowScratch.base + p.rowOffset)
+      }
+      var sumOfSquares = 0.0
+      for b in 0..<p.batch {
+        let (rowFactor, columnFactor) = factors(p, b)
+        sumOfSquares += AdafactorKernels.sumOfSquares(
+          gradients + p.segment.offset + b * p.rows * p.columns, rows: p.rows, columns: p.columns,
+          rowFactor: rowFactor, columnFactor: columnFactor)
+      }
+      totals[k] = sumOfSquares
+    }
+    try sumAcrossShards { k, p in p.segment.split == .whole ? [] : [(totals + k, 1)] }
+
+    // 4. Apply: U / max(1, RMS(U) / d), the first moment, the weight decay.
     let decay = Float(-weightDecay * learningRate)
     var scalars = AdafactorKernels.Scalars(
       denominator: 1, learningRate: Float(learningRate), decay: 0, beta1: Float(beta1 ?? 0),
       oneMinusBeta1: Float(1 - (beta1 ?? 0)))
-    for placement in layout.placements where placement.segment.count > 0 {
-      let segment = placement.segment
-      let g = gradients + segment.offset
-      let (rows, columns) = (placement.rows, placement.columns)
-      let matrix = rows * columns
-      if placement.factored {
-        for b in 0..<placement.batch {
-          AdafactorKernels.updateFactors(
-            g + b * matrix, rows: rows, columns: columns,
-            row: rowFactors.base + placement.rowOffset + b * rows,
-            column: columnFactors.base + placement.columnOffset + b * columns,
-            rowFactor: rowScratch.base + b * rows, columnFactor: columnScratch.base + b * columns,
-            columnSums: columnSums, epsilon1: epsilon1, beta2t: Float(beta2t),
-            oneMinusBeta2t: Float(1 - beta2t))
-        }
-      } else {
-        rowScratch.base[0] = 1
-        AdafactorKernels.updateFull(
-          g, count: columns, v: secondMoment.base + placement.fullOffset,
-          factor: columnScratch.base,
-          epsilon1: epsilon1, beta2t: Float(beta2t), oneMinusBeta2t: Float(1 - beta2t))
-      }
-      // The paper's update clipping: U / max(1, RMS(U) / d).
-      var sumOfSquares = 0.0
-      for b in 0..<placement.batch {
-        sumOfSquares += AdafactorKernels.sumOfSquares(
-          g + b * matrix, rows: rows, columns: columns, rowFactor: rowScratch.base + b * rows,
-          columnFactor: columnScratch.base + b * columns)
-      }
-      let rms = Float(sumOfSquares.squareRoot()) / Float(Double(segment.count).squareRoot())
+    for (k, p) in placements.enumerated() where p.segment.count > 0 {
+      let fullCount = Double(p.batch * p.fullRows * p.fullColumns)
+      let rms = Float(totals[k].squareRoot()) / Float(fullCount.squareRoot())
       scalars.denominator = max(rms / Float(clipThreshold), 1)
-      scalars.decay = segment.decays ? decay : 0
-      for b in 0..<placement.batch {
-        let offset = segment.offset + b * matrix
+      scalars.decay = p.segment.decays ? decay : 0
+      for b in 0..<p.batch {
+        let offset = p.segment.offset + b * p.rows * p.columns
+        let (rowFactor, columnFactor) = factors(p, b)
         AdafactorKernels.apply(
-          parameters + offset, gradients + offset, firstMoment.map { $0.base + offset }, rows: rows,
-          columns: columns, rowFactor: rowScratch.base + b * rows,
-          columnFactor: columnScratch.base + b * columns,
-          scalars)
+          parameters + offset, gradients + offset, firstMoment.map { $0.base + offset }, rows: p.rows,
+          columns: p.columns, rowFactor: rowFactor, columnFactor: columnFactor, scalars)
       }
     }
     // About 14 operations per element: G² + ε₁ and two sums, three for U and U², six to apply.
     FlopCounter.addElementwise(14 * Double(segments.reduce(0) { $0 + $1.count }))
+  }
+
+  /// The row and column factors of matrix `b` of placement `p` (a vector's row factor is 1).
+  private func factors(_ p: AdafactorLayout.Placement, _ b: Int) -> (UnsafePointer<Float>, UnsafePointer<Float>) {
+    if p.factored {
+      return (
+        UnsafePointer(rowScratch.base + p.rowOffset + b * p.rows),
+        UnsafePointer(columnScratch.base + p.columnOffset + b * p.columns))
+    }
+    return (Self.one, UnsafePointer(vectorScratch.base + p.fullOffset))
+  }
+
+  private static let one: UnsafePointer<Float> = {
+    let p = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    p.initialize(to: 1)
+    return UnsafePointer(p)
+  }()
+
+  /// Packs the ranges `partial` names for every placement into one buffer, sums it across the
+  /// tensor-parallel group and unpacks it: one allreduce per phase instead of one per tensor.
+  private func sumAcrossShards(
+    _ partial: (Int, AdafactorLayout.Placement) -> [(UnsafeMutablePointer<Double>, Int)]
+  ) throws {
+    guard let shardSum else { return }
+    let ranges = layout.placements.enumerated().flatMap { partial($0.offset, $0.element) }
+    let total = ranges.reduce(0) { $0 + $1.1 }
+    guard total > 0 else { return }
+    packed.removeAll(keepingCapacity: true)
+    for (pointer, count) in ranges { packed.append(contentsOf: UnsafeBufferPointer(start: pointer, count: count)) }
+    try packed.withUnsafeMutableBufferPointer { try shardSum($0.baseAddress!, total) }
+    var position = 0
+    for (pointer, count) in ranges {
+      packed.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress! + position, count: count) }
+      position += count
+    }
   }
 }

@@ -31,13 +31,12 @@ enum AdafactorKernels {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
   }
 
-  /// Matrix `g [rows, columns]`: updates `row [rows]` and `column [columns]` running averages of
-  /// `g² + ε₁` and writes the factors `rowFactor[i] = 1/√(row_i / mean(row))` and
-  /// `columnFactor[j] = 1/√column_j`. `columnSums` is scratch of `columns` doubles.
-  static func updateFactors(
-    _ g: UnsafePointer<Float>, rows: Int, columns: Int, row: FloatPointer, column: FloatPointer,
-    rowFactor: FloatPointer, columnFactor: FloatPointer, columnSums: UnsafeMutablePointer<Double>,
-    epsilon1: Float, beta2t: Float, oneMinusBeta2t: Float
+  /// Matrix `g [rows, columns]`: `rowSums[i] = Σ_j (g_ij² + ε₁)` and `columnSums[j] = Σ_i (…)`,
+  /// in double. For a tensor-parallel shard these are partial along the split dimension until
+  /// summed across the group.
+  static func sumSquares(
+    _ g: UnsafePointer<Float>, rows: Int, columns: Int, rowSums: UnsafeMutablePointer<Double>,
+    columnSums: UnsafeMutablePointer<Double>, epsilon1: Float
   ) {
     columnSums.update(repeating: 0, count: columns)
     let eps = V8(repeating: epsilon1)
@@ -60,17 +59,34 @@ enum AdafactorKernels {
         columnSums[j] += squared
         j += 1
       }
-      let mean = Float(rowSum) / Float(columns)
+      rowSums[i] = rowSum
+    }
+  }
+
+  /// Updates the running averages `row [rows]` and `column [columns]` from the full sums
+  /// (means over `fullColumns` and `fullRows`), writes `columnFactor[j] = 1/√column_j` and
+  /// returns Σ row (double) for the row mean.
+  static func updateAverages(
+    row: FloatPointer, column: FloatPointer, columnFactor: FloatPointer,
+    rowSums: UnsafePointer<Double>, columnSums: UnsafePointer<Double>, rows: Int, columns: Int,
+    fullRows: Int, fullColumns: Int, beta2t: Float, oneMinusBeta2t: Float
+  ) -> Double {
+    var total = 0.0
+    for i in 0..<rows {
+      let mean = Float(rowSums[i]) / Float(fullColumns)
       row[i] = (row[i] * beta2t).addingProduct(mean, oneMinusBeta2t)
+      total += Double(row[i])
     }
     for j in 0..<columns {
-      let mean = Float(columnSums[j]) / Float(rows)
+      let mean = Float(columnSums[j]) / Float(fullRows)
       column[j] = (column[j] * beta2t).addingProduct(mean, oneMinusBeta2t)
       columnFactor[j] = 1 / column[j].squareRoot()
     }
-    var total = 0.0
-    for i in 0..<rows { total += Double(row[i]) }
-    let rowMean = Float(total) / Float(rows)
+    return total
+  }
+
+  /// `rowFactor[i] = 1/√(row_i / rowMean)`.
+  static func rowFactors(row: UnsafePointer<Float>, rows: Int, rowMean: Float, rowFactor: FloatPointer) {
     for i in 0..<rows { rowFactor[i] = 1 / (row[i] / rowMean).squareRoot() }
   }
 

@@ -7,8 +7,19 @@ import Kernels
 /// Adafactor's `exp_avg_sq_row` is the shape without its last dimension, `exp_avg_sq_col` the
 /// shape without its second-to-last, `exp_avg_sq` (1-D segments) and `exp_avg` (with `beta1`)
 /// the segment's shape. Shapes are local: under tensor parallelism they describe this rank's
-/// shard (for Adafactor, the factors of the shard, not slices of the full tensor's factors).
+/// part of the full tensor's state (for Adafactor, the slice of the full matrix's factors that
+/// belongs to this shard's rows or columns).
 public struct OptimizerStateTensor {
+  /// Which part of the parameter's shape the state covers.
+  public enum Extent: Sendable {
+    /// The parameter's own shape (moments).
+    case parameter
+    /// The shape without its last dimension (a mean over each row).
+    case rowReduction
+    /// The shape without its second-to-last dimension (a mean over each column).
+    case columnReduction
+  }
+
   /// The state's name in PyTorch, e.g. `exp_avg_sq_row`.
   public let kind: String
   /// The parameter segment the state belongs to (a Hugging Face state-dict name).
@@ -17,12 +28,16 @@ public struct OptimizerStateTensor {
   public let shape: [Int]
   /// The first of `count` contiguous floats, owned by one of the optimizer's `stateArenas`.
   public let pointer: FloatPointer
+  public let extent: Extent
 
-  public init(kind: String, segmentName: String, shape: [Int], pointer: FloatPointer) {
+  public init(
+    kind: String, segmentName: String, shape: [Int], pointer: FloatPointer, extent: Extent = .parameter
+  ) {
     self.kind = kind
     self.segmentName = segmentName
     self.shape = shape
     self.pointer = pointer
+    self.extent = extent
   }
 
   /// Elements in the tensor (the product of `shape`; 1 for a scalar).

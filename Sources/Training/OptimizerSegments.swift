@@ -2,10 +2,31 @@ import GPT
 import Optimizers
 
 extension GPTModel {
-  /// Optimizer segments: one per parameter tensor.
+  /// Optimizer segments: one per parameter tensor, with how its shard relates to the full
+  /// tensor (Adafactor factors the full matrix, so it must know which dimension is split).
   public var optimizerSegments: [ParameterSegment] {
     layout.tensors.map {
-      ParameterSegment(name: $0.name, offset: $0.offset, count: $0.count, shape: $0.localShape, decays: $0.decays)
+      ParameterSegment(
+        name: $0.name, offset: $0.offset, count: $0.count, shape: $0.localShape, decays: $0.decays,
+        split: $0.segmentSplit)
+    }
+  }
+}
+
+extension ParameterTensor {
+  /// The optimizer's view of this tensor's tensor-parallel sharding.
+  var segmentSplit: SegmentSplit {
+    guard tpSize > 1 else { return .whole }
+    switch sharding {
+    case .replicated:
+      return .whole
+    case .rows:
+      return .rows(validRows: localShape[0], fullRows: fullShape[0])
+    case .vocabRows:
+      let firstRow = tpRank * localShape[0]
+      return .rows(validRows: max(0, min(localShape[0], fullShape[0] - firstRow)), fullRows: fullShape[0])
+    case .columns:
+      return .columns(fullColumns: fullShape[fullShape.count - 1])
     }
   }
 }

@@ -54,7 +54,7 @@ public final class Trainer {
     try config.validateLayout(dataParallel: grid.dpSize)
     model = try GPTModel(config: config.model, region: TensorParallelRegion(group: grid.tensorParallel))
     GPT2Initializer.initialize(model.parameters, layout: model.layout, seed: config.seed)
-    optimizer = try Trainer.makeOptimizer(config: config, model: model, tensorParallel: grid.tpSize)
+    optimizer = try Trainer.makeOptimizer(config: config, model: model, tensorParallel: grid.tensorParallel)
     buckets = GradientBuckets(group: grid.dataParallel, gradients: model.gradients.base)
     partition = BatchPartition(
       globalBatch: config.batchSize, gradAccum: config.gradAccum, dpRank: grid.dpRank, dpSize: grid.dpSize)
@@ -78,18 +78,15 @@ public final class Trainer {
     try resumeIfRequested()
   }
 
-  static func makeOptimizer(config: RunConfig, model: GPTModel, tensorParallel: Int) throws -> Optimizer {
+  static func makeOptimizer(config: RunConfig, model: GPTModel, tensorParallel: Communicator) throws -> Optimizer {
     switch config.string("train.optimizer") {
     case "adafactor":
-      // Factored moments of a shard are not slices of the full tensor's factors: exact
-      // equivalence across tp layouts would need extra reductions (docs/architecture.md).
-      guard tensorParallel == 1 else {
-        throw SwiftletError("train.optimizer = adafactor does not support tensor parallelism yet; use parallel.tp = 1 (data parallelism is fine)")
-      }
+      // Shards factor as slices of the full matrices: their partial sums meet across tp.
       let beta1 = config.double("train.adafactor_beta1")
       return try Adafactor(
         segments: model.optimizerSegments, arenaCount: model.layout.count, beta1: beta1 > 0 ? beta1 : nil,
-        weightDecay: config.double("train.weight_decay"))
+        weightDecay: config.double("train.weight_decay"),
+        shardSum: tensorParallel.size > 1 ? { try tensorParallel.allreduce($0, count: $1) } : nil)
     default:
       return AdamW(
         segments: model.optimizerSegments, arenaCount: model.layout.count,
@@ -274,7 +271,7 @@ public final class Trainer {
       nonfiniteStreak = 0
       let clip = config.double("train.grad_clip")
       let factor = clip > 0 ? GradientClipping.factor(norm: norm, maxNorm: clip) : 1
-      optimizer.update(
+      try optimizer.update(
         parameters: model.parameters.base, gradients: model.gradients.base, learningRate: learningRate,
         gradientScale: factor, count: model.layout.count)
     } else {

@@ -46,6 +46,5 @@ extension BadInputTests {
     expectUserError(try Harness.run(["train", "--config", try config(), "--tp", "0"]), mentioning: "parallel.tp", "tp 0")
     expectUserError(try Harness.run(["train", "--config", try config(), "--set", "train.optimizer=sgd"]), mentioning: "optimizer", "unknown optimizer")
     expectUserError(try Harness.run(["train", "--config", try config(), "--run-dir", "/proc/swiftlet-run"]), mentioning: "/proc/swiftlet-run", "unwritable run directory")
-    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "train.optimizer=adafactor", "--tp", "2"], ranks: 2), mentioning: "adafactor", "adafactor with tp")
   }
 }

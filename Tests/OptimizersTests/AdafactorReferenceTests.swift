@@ -61,7 +61,7 @@ import Testing
       parameters, Dictionary(uniqueKeysWithValues: fixture.tensors.map { ($0.name, $0.initial) }))
     for (step, grads) in fixture.grads.enumerated() {
       fill(gradients, grads)
-      optimizer.update(
+      try optimizer.update(
         parameters: parameters.base, gradients: gradients.base, learningRate: fixture.double("lr"))
       #expect(optimizer.step == step + 1)
       for segment in segments {
