@@ -39,7 +39,7 @@ struct KernelFlopsTests {
   @Test func matchesTheKernelsFlopCounterOnARealStep() throws {
     let world = try MPIRuntime.initialise()
     let model = try GPTModel(config: Self.tiny, region: TensorParallelRegion(group: world))
-    GPT2Initializer.initialize(model.parameters, layout: model.layout, seed: 1)
+    ModelInitializer.initialize(model.parameters, layout: model.layout, seed: 1)
     let (b, t) = (3, 16)
     let inputs = (0..<(b * t)).map { Int32($0 * 7 % 101) }
     let targets = (0..<(b * t)).map { Int32($0 * 5 % 101) }
