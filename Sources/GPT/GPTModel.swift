@@ -51,8 +51,8 @@ public final class GPTModel {
     wpeOffset = layout[names.positionEmbedding + ".weight"].offset + architecture.positionOffset * config.dModel
     lnf = architecture.hasFinalLayerNorm
       ? (layout[names.finalNorm + ".weight"].offset, layout[names.finalNorm + ".bias"].offset) : nil
-    projectIn = config.projectsEmbeddings ? layout[names.projectIn + ".weight"].offset : nil
-    projectOut = config.projectsEmbeddings ? layout[names.projectOut + ".weight"].offset : nil
+    projectIn = config.projectsEmbeddings ? names.projectIn.map { layout[$0 + ".weight"].offset } : nil
+    projectOut = config.projectsEmbeddings ? names.projectOut.map { layout[$0 + ".weight"].offset } : nil
     let lastBlockEnd = blocks.last.map { $0.span.offset + $0.span.count }
     headTensorsOffset = lnf?.weight ?? projectOut ?? lastBlockEnd ?? layout.count
     let shardRows = layout.paddedVocab / region.size

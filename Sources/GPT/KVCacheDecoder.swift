@@ -71,9 +71,9 @@ public final class KVCacheDecoder {
     let position = length
     let wte = w + layout[names.tokenEmbedding + ".weight"].offset
     let wpe = w + layout[names.positionEmbedding + ".weight"].offset
-    if config.projectsEmbeddings {
+    if config.projectsEmbeddings, let projectIn = names.projectIn {
       embedded.base.update(from: wte + token * e, count: e)
-      linear(x.base, embedded.base, w + layout[names.projectIn + ".weight"].offset, nil, e, c, .outputMajor)
+      linear(x.base, embedded.base, w + layout[projectIn + ".weight"].offset, nil, e, c, .outputMajor)
     } else {
       x.base.update(from: wte + token * c, count: c)
     }
@@ -102,8 +102,8 @@ public final class KVCacheDecoder {
       norm(normed.base, x.base, w + layout[names.finalNorm + ".weight"].offset, w + layout[names.finalNorm + ".bias"].offset)
       head = normed.base
     }
-    if config.projectsEmbeddings {
-      linear(embedded.base, head, w + layout[names.projectOut + ".weight"].offset, nil, c, e, .outputMajor)
+    if config.projectsEmbeddings, let projectOut = names.projectOut {
+      linear(embedded.base, head, w + layout[projectOut + ".weight"].offset, nil, c, e, .outputMajor)
       head = embedded.base
     }
     gemm(logits.base, head, wte, m: 1, n: config.vocabSize, k: e, transposeB: true)

@@ -19,9 +19,10 @@ public struct ModelTensorNames: Sendable {
   public let positionEmbedding: String
   /// LayerNorm after the last block (pre-LayerNorm models only).
   public let finalNorm: String
-  /// Bias-free projections between the token-embedding width and `d_model` (opt-350m).
-  public let projectIn: String
-  public let projectOut: String
+  /// Bias-free projections between the token-embedding width and `d_model` (OPT only; used when
+  /// `GPTConfig.projectsEmbeddings`, as in opt-350m).
+  public let projectIn: String?
+  public let projectOut: String?
   private let family: GPTConfig.Family
 
   public init(family: GPTConfig.Family) {
@@ -31,8 +32,8 @@ public struct ModelTensorNames: Sendable {
       tokenEmbedding = "transformer.wte"
       positionEmbedding = "transformer.wpe"
       finalNorm = "transformer.ln_f"
-      projectIn = "transformer.project_in"  // not part of GPT-2; never used
-      projectOut = "transformer.project_out"
+      projectIn = nil
+      projectOut = nil
     case .opt:
       tokenEmbedding = "model.decoder.embed_tokens"
       positionEmbedding = "model.decoder.embed_positions"

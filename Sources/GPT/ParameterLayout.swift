@@ -142,8 +142,8 @@ public struct ParameterLayout: Sendable {
     let e = config.embeddingDim
     add(names.tokenEmbedding + ".weight", [config.vocabSize, e], .vocabRows(paddedRows: paddedVocab), .embedding)
     add(names.positionEmbedding + ".weight", [config.positionRows, c], .replicated, .embedding)
-    if config.projectsEmbeddings {
-      add(names.projectIn + ".weight", [c, e], .replicated, .weight)  // nn.Linear(E → C): [C, E]
+    if config.projectsEmbeddings, let projectIn = names.projectIn {
+      add(projectIn + ".weight", [c, e], .replicated, .weight)  // nn.Linear(E → C): [C, E]
     }
     for i in 0..<config.nLayer {
       let block = names.block(i)
@@ -178,8 +178,8 @@ public struct ParameterLayout: Sendable {
     if architecture.hasFinalLayerNorm {
       addNorm(names.finalNorm)
     }
-    if config.projectsEmbeddings {
-      add(names.projectOut + ".weight", [e, c], .replicated, .weight)  // nn.Linear(C → E): [E, C]
+    if config.projectsEmbeddings, let projectOut = names.projectOut {
+      add(projectOut + ".weight", [e, c], .replicated, .weight)  // nn.Linear(C → E): [E, C]
     }
     offset = (offset + 15) / 16 * 16
     self.tensors = tensors

@@ -1,4 +1,5 @@
 import GPT
+import SwiftletCore
 import Testing
 
 /// OPT presets: parameter counts equal `OPTForCausalLM`'s (measured with transformers 5.23 on
@@ -51,5 +52,16 @@ struct OPTPresetTests {
     #expect(layout["model.decoder.layers.0.fc2.weight"].localShape == [8, 6])
     #expect(layout["model.decoder.layers.0.fc2.bias"].sharding == .replicated)
     #expect(layout["model.decoder.embed_tokens.weight"].localShape == [6, 8])  // 11 padded to 12
+  }
+
+  @Test func postLayerNormAndProjectionsAreRejectedOutsideOPT() {
+    var config = GPTConfig(nLayer: 2, nHead: 4, dModel: 32, nCtx: 16, vocabSize: 67)
+    config.wordEmbedProjDim = 16
+    #expect(throws: SwiftletError.self) { try config.validate() }
+    config.wordEmbedProjDim = nil
+    config.layerNorm = .post
+    #expect(throws: SwiftletError.self) { try config.validate() }
+    config.family = .opt
+    #expect(throws: Never.self) { try config.validate() }
   }
 }
