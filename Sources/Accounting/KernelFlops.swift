@@ -14,7 +14,10 @@ import GPT
 /// | attention values `PV`     | 2·B·H·T·T·hd       | dV, dP                            |
 /// | output projection         | 2·n·C·C            | 2×                                |
 /// | MLP up and down           | 2·n·C·F each       | 2×                                |
-/// | LM head (tied `wte`)      | 2·n·C·V_padded     | 2×                                |
+/// | LM head (tied `wte`)      | 2·n·E·V_padded     | 2×                                |
+/// | opt-350m projections      | 2·n·C·E each       | 2×                                |
+///
+/// E is the token-embedding width: C, except opt-350m's 512 with `project_in`/`project_out`.
 ///
 /// The attention matrices are full `T×T` (the kernels compute every score and mask afterwards,
 /// as PaLM's count assumes). Linear layers cost 3× their forward pass in total; attention costs
@@ -27,10 +30,12 @@ public struct KernelFlops: Equatable, Codable, Sendable {
   public var outputProjection: Double
   public var mlp: Double
   public var lmHead: Double
+  /// opt-350m's `project_in` and `project_out` (0 for every other shape).
+  public var embeddingProjections: Double
 
   /// All GEMM FLOPs of the step.
   public var total: Double {
-    qkv + attentionScores + attentionValues + outputProjection + mlp + lmHead
+    qkv + attentionScores + attentionValues + outputProjection + mlp + lmHead + embeddingProjections
   }
 
   /// GEMM FLOPs of one optimizer step over the whole job (all ranks together).
@@ -57,7 +62,9 @@ public struct KernelFlops: Equatable, Codable, Sendable {
     qkv = linear * layers * 2 * n * c * 3 * c
     outputProjection = linear * layers * 2 * n * c * c
     mlp = linear * layers * 2 * (2 * n * c * f)
-    lmHead = linear * 2 * n * c * paddedVocab
+    let e = Double(config.embeddingDim)
+    lmHead = linear * 2 * n * e * paddedVocab
+    embeddingProjections = config.projectsEmbeddings ? linear * 2 * (2 * n * c * e) : 0
     // Scores: forward QKᵀ, backward dQ and dK (+ the recomputed QKᵀ).
     attentionScores = layers * attentionUnit * (recomputesAttentionScores ? 4 : 3)
     // Values: forward PV, backward dV and dP.

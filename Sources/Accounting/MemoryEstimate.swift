@@ -97,7 +97,9 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
     let hl = Double(config.nHead) / Double(tp)
     let vl = Double(layout.paddedVocab) / Double(tp)
     let perLayer = n * (4 * c + 4 * cl + fl + 4) + b * hl * t
-    let head = n * (2 * c + 2 + vl + 1 + 3)
+    // opt-350m keeps the E-wide lookup, project_out output and their gradient as well.
+    let projected = config.projectsEmbeddings ? 3 * n * Double(config.embeddingDim) : 0
+    let head = n * (2 * c + 2 + vl + 1 + 3) + projected
     let scratch = n * (c + fl + c + c + max(3 * cl, fl) + cl) + 2 * t * t
     self.init(
       parameters: localCount * float, gradients: localCount * float, optimizer: state * float,

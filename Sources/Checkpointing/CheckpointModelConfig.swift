@@ -5,8 +5,10 @@ import SwiftletCore
 /// Reads the model shape out of a checkpoint's `config` text.
 ///
 /// The writer stores the resolved run configuration as JSON whose `model` object carries
-/// `n_layer`, `n_head`, `d_model`, `n_ctx`, `vocab_size` and `family` (and `ffn_dim` where it is
-/// not 4 · d_model); a `preset` name alone is accepted too.
+/// `n_layer`, `n_head`, `d_model`, `n_ctx`, `vocab_size`, `family`, `ffn_dim`, `layer_norm`
+/// (`pre` | `post`) and, for projected OPT embeddings, `word_embed_proj_dim` (a positive value
+/// other than d_model); keys missing from older checkpoints take their defaults. A `preset` name
+/// alone is accepted too.
 public enum CheckpointModelConfig {
   /// The model shape in `configText`, or an error saying what is missing.
   public static func parse(_ configText: String) throws -> GPTConfig {
@@ -32,9 +34,14 @@ public enum CheckpointModelConfig {
       guard let family = GPTConfig.Family(rawValue: familyName) else {
         throw SwiftletError("the checkpoint's model family '\(familyName)' is unknown")
       }
+      let placementName = model["layer_norm"] as? String ?? "pre"
+      guard let layerNorm = GPTConfig.LayerNormPlacement(rawValue: placementName) else {
+        throw SwiftletError("the checkpoint's model layer_norm '\(placementName)' is not pre or post")
+      }
+      let embedding = integer("word_embed_proj_dim").flatMap { $0 > 0 && $0 != dModel ? $0 : nil }
       config = GPTConfig(
         family: family, nLayer: nLayer, nHead: nHead, dModel: dModel, nCtx: nCtx, vocabSize: vocab,
-        ffnDim: integer("ffn_dim"))
+        ffnDim: integer("ffn_dim"), layerNorm: layerNorm, wordEmbedProjDim: embedding)
     } else if let preset = model["preset"] as? String {
       config = try GPTConfig.preset(named: preset)
     } else {

@@ -73,7 +73,7 @@ public enum CheckpointSaveBenchmark {
     progress: ((String) -> Void)? = nil
   ) throws -> Result {
     let config = try config ?? GPTConfig.preset(named: "gpt2-124M")
-    let names = GPT2TensorNames.tensors(for: config)
+    let names = try CheckpointTensorNames.tensors(for: config)
     let perCopy = names.reduce(0) { $0 + $1.shape.reduce(1, *) }
     let total = perCopy * copies
     try DurableFiles.createDirectory(directory)

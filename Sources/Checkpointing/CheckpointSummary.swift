@@ -68,7 +68,10 @@ public struct CheckpointSummary {
       row(
         "model",
         "\(model.family.rawValue): n_layer \(model.nLayer), n_head \(model.nHead), d_model \(model.dModel), "
-          + "n_ctx \(model.nCtx), vocab_size \(model.vocabSize) (\(model.parameterCount) parameters)"
+          + "n_ctx \(model.nCtx), vocab_size \(model.vocabSize)"
+          + (model.layerNorm == .post ? ", post-LayerNorm" : "")
+          + (model.projectsEmbeddings ? ", word_embed_proj_dim \(model.embeddingDim)" : "")
+          + " (\(model.parameterCount) parameters)"
       )
     }
     row(
@@ -161,7 +164,8 @@ public struct CheckpointSummary {
       object["model"] = [
         "family": model.family.rawValue, "n_layer": model.nLayer, "n_head": model.nHead,
         "d_model": model.dModel, "n_ctx": model.nCtx, "vocab_size": model.vocabSize,
-        "parameters": model.parameterCount,
+        "ffn_dim": model.ffnDim, "layer_norm": model.layerNorm.rawValue,
+        "word_embed_proj_dim": model.embeddingDim, "parameters": model.parameterCount,
       ]
     }
     object["state"] = [

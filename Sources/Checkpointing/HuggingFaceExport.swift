@@ -2,8 +2,9 @@ import Foundation
 import GPT
 import SwiftletCore
 
-/// Exports a checkpoint's model as a Hugging Face `GPT2LMHeadModel` folder: `model.safetensors`
-/// and `config.json`, loadable with `GPT2LMHeadModel.from_pretrained(folder)`.
+/// Exports a checkpoint's model as a Hugging Face folder: `model.safetensors` and `config.json`,
+/// loadable with `GPT2LMHeadModel.from_pretrained(folder)` (GPT-2/GPT-3 shapes) or
+/// `OPTForCausalLM.from_pretrained(folder)` (OPT; keys are the state-dict names as stored).
 ///
 /// safetensors layout (written by hand, no dependency): 8-byte little-endian header length N,
 /// N bytes of JSON (`{name: {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, …,
@@ -24,16 +25,13 @@ public enum HuggingFaceExport {
 
   /// Writes `outputDirectory/model.safetensors` and `outputDirectory/config.json`.
   ///
-  /// Memory: one tensor at a time. The checkpoint's config must describe a GPT-2/GPT-3 shape;
-  /// every tensor of that shape must be present with its contract shape and pass its CRC-32.
+  /// Memory: one tensor at a time. Every tensor of the checkpoint config's shape must be present
+  /// with its contract shape and pass its CRC-32.
   @discardableResult
   public static func export(checkpoint path: String, to outputDirectory: String) throws -> Summary {
     let reader = try CheckpointReader(path: path)
     let config = try CheckpointModelConfig.parse(reader.config)
-    guard config.family != .opt else {
-      throw SwiftletError("export to GPT2LMHeadModel supports GPT-2/GPT-3 models, not OPT")
-    }
-    let expected = GPT2TensorNames.tensors(for: config)
+    let expected = try CheckpointTensorNames.tensors(for: config)
     for (name, shape) in expected {
       let tensorPath = CheckpointLayout.modelTensor(name)
       guard try reader.contains(tensorPath) else {
@@ -56,13 +54,44 @@ public enum HuggingFaceExport {
       parameterCount: expected.reduce(0) { $0 + $1.shape.reduce(1, *) }, config: config)
   }
 
-  /// The hub's key for a state-dict name: `transformer.h.0.ln_1.weight` → `h.0.ln_1.weight`.
+  /// The hub's key for a state-dict name: `transformer.h.0.ln_1.weight` → `h.0.ln_1.weight`;
+  /// OPT names (`model.decoder.…`) are kept.
   public static func hubKey(_ name: String) -> String {
     name.hasPrefix("transformer.") ? String(name.dropFirst("transformer.".count)) : name
   }
 
-  /// `config.json` for `GPT2LMHeadModel` with the checkpoint's shape.
+  /// `config.json` for `GPT2LMHeadModel` or `OPTForCausalLM` with the checkpoint's shape.
   static func huggingFaceConfig(for config: GPTConfig) throws -> Data {
+    // GPT-2's <|endoftext|> (50256) where the vocabulary has it; transformers' defaults would
+    // otherwise point outside a smaller vocabulary.
+    let endOfText: Any = config.vocabSize > 50256 ? 50256 : NSNull()
+    if config.family == .opt {
+      let json: [String: Any] = [
+        "architectures": ["OPTForCausalLM"],
+        "model_type": "opt",
+        "num_hidden_layers": config.nLayer,
+        "num_attention_heads": config.nHead,
+        "hidden_size": config.dModel,
+        "ffn_dim": config.ffnDim,
+        "max_position_embeddings": config.nCtx,
+        "vocab_size": config.vocabSize,
+        "word_embed_proj_dim": config.embeddingDim,
+        "do_layer_norm_before": config.layerNorm == .pre,
+        "activation_function": "relu",
+        "enable_bias": true,
+        "layer_norm_elementwise_affine": true,
+        "tie_word_embeddings": true,
+        "dropout": 0.0,
+        "attention_dropout": 0.0,
+        "layerdrop": 0.0,
+        "torch_dtype": "float32",
+        // Swiftlet trains on GPT-2 token ids, where id 1 (OPT's default pad) is a real token.
+        "pad_token_id": NSNull(),
+        "bos_token_id": endOfText,
+        "eos_token_id": endOfText,
+      ]
+      return try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+    }
     var json: [String: Any] = [
       "architectures": ["GPT2LMHeadModel"],
       "model_type": "gpt2",
@@ -82,9 +111,6 @@ public enum HuggingFaceExport {
       "torch_dtype": "float32",
     ]
     json["n_inner"] = config.ffnDim == 4 * config.dModel ? NSNull() : config.ffnDim as Any
-    // GPT-2's <|endoftext|> (50256) where the vocabulary has it; transformers' defaults would
-    // otherwise point outside a smaller vocabulary.
-    let endOfText: Any = config.vocabSize > 50256 ? 50256 : NSNull()
     json["bos_token_id"] = endOfText
     json["eos_token_id"] = endOfText
     return try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])

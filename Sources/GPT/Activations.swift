@@ -10,20 +10,20 @@ final class Activations {
   let seqLen: Int
   private let arena: FloatArena
 
-  /// Per block.
+  /// Per block (post-LayerNorm blocks store LayerNorm inputs where noted; see `TransformerBlock`).
   struct Block {
     var residualIn: FloatPointer  // [B, T, C] block input
-    var ln1: FloatPointer  // [B, T, C]
+    var ln1: FloatPointer  // [B, T, C] (post-LN: h, the LN₁ output)
     var ln1Mean: FloatPointer  // [B, T]
     var ln1Rstd: FloatPointer  // [B, T]
     var qkv: FloatPointer  // [B, T, 3·Cl]
     var attention: FloatPointer  // [B, T, Cl]
     var logSumExp: FloatPointer  // [B, Hl, T]
     var residualMid: FloatPointer  // [B, T, C] after the attention residual
-    var ln2: FloatPointer  // [B, T, C]
+    var ln2: FloatPointer  // [B, T, C] (post-LN: h + MLP(h), the LN₂ input)
     var ln2Mean: FloatPointer  // [B, T]
     var ln2Rstd: FloatPointer  // [B, T]
-    var fcPre: FloatPointer  // [B, T, Fl] before GELU
+    var fcPre: FloatPointer  // [B, T, Fl] before the activation
   }
 
   var blocks: [Block] = []
@@ -31,18 +31,21 @@ final class Activations {
   let lnf: FloatPointer  // [B, T, C]
   let lnfMean: FloatPointer
   let lnfRstd: FloatPointer
+  let embedded: FloatPointer  // [B, T, E] token lookup before project_in (opt-350m; else empty)
+  let headInput: FloatPointer  // [B, T, E] project_out output (opt-350m; else empty)
   let logits: FloatPointer  // [B, T, Vl]; gradient in place during backward
   let losses: FloatPointer  // [B, T]
   let lossStatistics: FloatPointer  // [3, B, T]
   // Scratch shared by all layers.
   let projection: FloatPointer  // [B, T, C] partial output of a row-parallel layer
-  let geluOut: FloatPointer  // [B, T, Fl] recomputed in backward
+  let geluOut: FloatPointer  // [B, T, Fl] activation output (GELU or ReLU), recomputed in backward
   let attentionScratch: FloatPointer  // 2·T·T
   // Gradient scratch.
   let dResidual: FloatPointer  // [B, T, C] the running ∂L/∂residual
   let dNorm: FloatPointer  // [B, T, C] ∂L/∂(LayerNorm output)
   let dWide: FloatPointer  // [B, T, max(3·Cl, Fl)]
   let dAttention: FloatPointer  // [B, T, Cl]
+  let dEmbedded: FloatPointer  // [B, T, E] ∂L/∂embedded and ∂L/∂headInput (opt-350m; else empty)
 
   init(layout: ParameterLayout, batch: Int, seqLen: Int) {
     self.batch = batch
@@ -54,6 +57,7 @@ final class Activations {
     let fl = config.ffnDim / layout.tpSize
     let hl = config.nHead / layout.tpSize
     let vl = layout.paddedVocab / layout.tpSize
+    let projected = config.projectsEmbeddings ? n * config.embeddingDim : 0
 
     var sizes: [Int] = []
     func reserve(_ count: Int) -> Int {
@@ -72,6 +76,7 @@ final class Activations {
       reserve(n * c), reserve(n * c), reserve(n), reserve(n), reserve(n * vl), reserve(n), reserve(3 * n),
       reserve(n * c), reserve(n * fl), reserve(CausalAttention.scratchCount(seqLen: seqLen)),
       reserve(n * c), reserve(n * c), reserve(n * max(3 * cl, fl)), reserve(n * cl),
+      reserve(projected), reserve(projected), reserve(projected),
     ]
     arena = FloatArena(count: sizes.reduce(0, +))
     var offsets: [Int] = []
@@ -102,6 +107,9 @@ final class Activations {
     dNorm = p(headSlots[11])
     dWide = p(headSlots[12])
     dAttention = p(headSlots[13])
+    embedded = p(headSlots[14])
+    headInput = p(headSlots[15])
+    dEmbedded = p(headSlots[16])
   }
 
   /// Bytes held.

@@ -2,9 +2,11 @@ import Kernels
 import Parallel
 import SwiftletCore
 
-/// GPT-2 as Hugging Face `GPT2LMHeadModel` computes it (contract section 3): token + position
-/// embeddings, `n_layer` pre-LayerNorm blocks, a final LayerNorm, and an LM head tied to the
-/// token embedding — for this rank's tensor-parallel shard.
+/// GPT-2 as Hugging Face `GPT2LMHeadModel` computes it, or OPT as `OPTForCausalLM` does
+/// (contract section 3): token + position embeddings, `n_layer` blocks, a final LayerNorm
+/// (pre-LayerNorm models), and an LM head tied to the token embedding — for this rank's
+/// tensor-parallel shard. opt-350m's 512-wide token embedding is projected into the residual
+/// width after the lookup (`project_in`) and out of it before the head (`project_out`).
 ///
 /// The vocabulary is split across tensor-parallel ranks in the embedding, the head and the
 /// cross-entropy (padded to a multiple of tp); everything else follows `TransformerBlock`.
@@ -18,10 +20,17 @@ public final class GPTModel {
   public let gradients: FloatArena
 
   private let blocks: [TransformerBlock]
+  private let architecture: ModelArchitecture
   private let wte: ParameterTensor
+  /// Offset of the position table's row for position 0 (OPT skips 2 rows).
   private let wpeOffset: Int
-  private let lnfWeight: Int
-  private let lnfBias: Int
+  /// Final LayerNorm (pre-LayerNorm models only).
+  private let lnf: (weight: Int, bias: Int)?
+  /// opt-350m's bias-free projections between the embedding width E and C.
+  private let projectIn: Int?
+  private let projectOut: Int?
+  /// Where the head's tensors (final LayerNorm, project_out) start: their gradient bucket.
+  private let headTensorsOffset: Int
   private let crossEntropy: VocabParallelCrossEntropy
   private var activations: Activations?
   private var tokens: [Int32] = []
@@ -36,10 +45,16 @@ public final class GPTModel {
     parameters = FloatArena(count: layout.count)
     gradients = FloatArena(count: layout.count)
     blocks = (0..<config.nLayer).map { TransformerBlock(index: $0, layout: layout) }
-    wte = layout["transformer.wte.weight"]
-    wpeOffset = layout["transformer.wpe.weight"].offset
-    lnfWeight = layout["transformer.ln_f.weight"].offset
-    lnfBias = layout["transformer.ln_f.bias"].offset
+    architecture = config.architecture
+    let names = layout.names
+    wte = layout[names.tokenEmbedding + ".weight"]
+    wpeOffset = layout[names.positionEmbedding + ".weight"].offset + architecture.positionOffset * config.dModel
+    lnf = architecture.hasFinalLayerNorm
+      ? (layout[names.finalNorm + ".weight"].offset, layout[names.finalNorm + ".bias"].offset) : nil
+    projectIn = config.projectsEmbeddings ? names.projectIn.map { layout[$0 + ".weight"].offset } : nil
+    projectOut = config.projectsEmbeddings ? names.projectOut.map { layout[$0 + ".weight"].offset } : nil
+    let lastBlockEnd = blocks.last.map { $0.span.offset + $0.span.count }
+    headTensorsOffset = lnf?.weight ?? projectOut ?? lastBlockEnd ?? layout.count
     let shardRows = layout.paddedVocab / region.size
     let firstRow = region.rank * shardRows
     crossEntropy = VocabParallelCrossEntropy(
@@ -82,12 +97,19 @@ public final class GPTModel {
 
     // Embeddings: the vocabulary-parallel lookup is a row-parallel layer, left through g.
     let x0 = config.nLayer > 0 ? a.blocks[0].residualIn : a.residualOut
+    let e = config.embeddingDim
+    let lookup = projectIn == nil ? x0 : a.embedded
     tokens.withUnsafeBufferPointer {
       tokenEmbeddingForward(
-        out: x0, tokens: $0.baseAddress!, table: w + wte.offset, firstRow: shard.first,
-        rows: shard.count, count: n, channels: c)
+        out: lookup, tokens: $0.baseAddress!, table: w + wte.offset, firstRow: shard.first,
+        rows: shard.count, count: n, channels: e)
     }
-    try region.reduceFromRegionForward(x0, count: n * c)
+    try region.reduceFromRegionForward(lookup, count: n * e)
+    if let projectIn {
+      linearForward(
+        out: x0, inp: a.embedded, weight: w + projectIn, bias: nil, rows: n, inFeatures: e, outFeatures: c,
+        layout: .outputMajor)
+    }
     positionEmbeddingForward(x: x0, table: w + wpeOffset, batch: batch, seqLen: seqLen, channels: c)
 
     for (i, block) in blocks.enumerated() {
@@ -95,12 +117,21 @@ public final class GPTModel {
       try block.forward(a.blocks[i], output: output, scratch: a, weights: w, region: region)
     }
 
-    // Head: logits over this rank's vocabulary shard (column-parallel, entered through f).
-    layerNormForward(
-      out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: a.residualOut, weight: w + lnfWeight,
-      bias: w + lnfBias, rows: n, channels: c)
-    region.copyToRegionForward(a.lnf, count: n * c)
-    gemm(a.logits, a.lnf, w + wte.offset, m: n, n: shard.count, k: c, transposeB: true)
+    // Head: [final LayerNorm], [project_out], then logits over this rank's vocabulary shard
+    // (column-parallel, entered through f).
+    let hidden = headInput(a)
+    if let lnf {
+      layerNormForward(
+        out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: a.residualOut, weight: w + lnf.weight,
+        bias: w + lnf.bias, rows: n, channels: c)
+    }
+    if let projectOut {
+      linearForward(
+        out: a.headInput, inp: normalizedOutput(a), weight: w + projectOut, bias: nil, rows: n, inFeatures: c,
+        outFeatures: e, layout: .outputMajor)
+    }
+    region.copyToRegionForward(hidden, count: n * e)
+    gemm(a.logits, hidden, w + wte.offset, m: n, n: shard.count, k: e, transposeB: true)
 
     guard let targets else { return 0 }
     try targets.withUnsafeBufferPointer {
@@ -139,26 +170,42 @@ public final class GPTModel {
     let g = gradients.base
     let shard = vocabShard
 
+    let e = config.embeddingDim
+    let hidden = headInput(a)
+    // ∂L/∂hidden is E wide: it has its own buffer when E ≠ C.
+    let dHidden = projectOut == nil ? a.dNorm : a.dEmbedded
+
     // Cross-entropy and LM head.
     targets.withUnsafeBufferPointer {
       crossEntropy.backward(
         logits: a.logits, statistics: a.lossStatistics, targets: $0.baseAddress!, rows: n,
         gradScale: lossScale)
     }
-    gemm(g + wte.offset, a.logits, a.lnf, m: shard.count, n: c, k: n, transposeA: true, beta: 1)
+    gemm(g + wte.offset, a.logits, hidden, m: shard.count, n: e, k: n, transposeA: true, beta: 1)
     // The tied head's part of ∂wte is now complete. When the data-parallel ranks' embedding
     // lookups touch few rows, send the big table now (it then overlaps all the blocks' backward)
     // and exchange the lookup gradient later as sparse rows; otherwise send wte with wpe at the end.
     let deferLookup = buckets.map { $0.isActive && $0.groupSize * n < shard.count } ?? false
     if deferLookup { try buckets?.bucketReady(.init(offset: wte.offset, count: wte.count)) }
-    gemm(a.dNorm, a.logits, w + wte.offset, m: n, n: c, k: shard.count)
-    try region.copyToRegionBackward(a.dNorm, count: n * c)
-    a.dResidual.update(repeating: 0, count: n * c)
-    layerNormBackward(
-      dinp: a.dResidual, dweight: g + lnfWeight, dbias: g + lnfBias, dout: a.dNorm,
-      inp: a.residualOut, weight: w + lnfWeight, mean: a.lnfMean, rstd: a.lnfRstd, rows: n,
-      channels: c)
-    try buckets?.bucketReady(.init(offset: lnfWeight, count: layout.count - lnfWeight))
+    gemm(dHidden, a.logits, w + wte.offset, m: n, n: e, k: shard.count)
+    try region.copyToRegionBackward(dHidden, count: n * e)
+    if let projectOut {
+      linearBackward(
+        dinp: a.dNorm, dweight: g + projectOut, dbias: nil, dout: a.dEmbedded, inp: normalizedOutput(a),
+        weight: w + projectOut, rows: n, inFeatures: c, outFeatures: e, layout: .outputMajor)
+    }
+    if let lnf {
+      a.dResidual.update(repeating: 0, count: n * c)
+      layerNormBackward(
+        dinp: a.dResidual, dweight: g + lnf.weight, dbias: g + lnf.bias, dout: a.dNorm,
+        inp: a.residualOut, weight: w + lnf.weight, mean: a.lnfMean, rstd: a.lnfRstd, rows: n,
+        channels: c)
+    } else {
+      a.dResidual.update(from: a.dNorm, count: n * c)
+    }
+    if headTensorsOffset < layout.count {
+      try buckets?.bucketReady(.init(offset: headTensorsOffset, count: layout.count - headTensorsOffset))
+    }
 
     for i in stride(from: blocks.count - 1, through: 0, by: -1) {
       try blocks[i].backward(a.blocks[i], scratch: a, weights: w, gradients: g, region: region)
@@ -167,21 +214,41 @@ public final class GPTModel {
     }
 
     // Embeddings (g's backward is the identity: every rank gets the full gradient).
-    region.reduceFromRegionBackward(a.dResidual, count: n * c)
     positionEmbeddingBackward(
       dtable: g + wpeOffset, dout: a.dResidual, batch: a.batch, seqLen: a.seqLen, channels: c)
-    let embeddingsEnd = blocks.first?.span.offset ?? lnfWeight
+    if let projectIn {
+      linearBackward(
+        dinp: a.dEmbedded, dweight: g + projectIn, dbias: nil, dout: a.dResidual, inp: a.embedded,
+        weight: w + projectIn, rows: n, inFeatures: e, outFeatures: c, layout: .outputMajor)
+    }
+    let dLookup = lookupGradient(a)
+    region.reduceFromRegionBackward(dLookup, count: n * e)
+    let positionTable = layout[layout.names.positionEmbedding + ".weight"].offset
+    let embeddingsEnd = blocks.first?.span.offset ?? headTensorsOffset
     if deferLookup {
       pendingLookupGradient = true
-      try buckets?.bucketReady(.init(offset: wpeOffset, count: embeddingsEnd - wpeOffset))
+      try buckets?.bucketReady(.init(offset: positionTable, count: embeddingsEnd - positionTable))
     } else {
       tokens.withUnsafeBufferPointer {
         tokenEmbeddingBackward(
-          dtable: g + wte.offset, dout: a.dResidual, tokens: $0.baseAddress!, firstRow: shard.first,
-          rows: shard.count, count: n, channels: c)
+          dtable: g + wte.offset, dout: dLookup, tokens: $0.baseAddress!, firstRow: shard.first,
+          rows: shard.count, count: n, channels: e)
       }
       try buckets?.bucketReady(.init(offset: 0, count: embeddingsEnd))
     }
+  }
+
+  /// The last block's output as the head sees it: after the final LayerNorm, if any.
+  private func normalizedOutput(_ a: Activations) -> FloatPointer { lnf == nil ? a.residualOut : a.lnf }
+
+  /// What the tied head multiplies by the token table: the normalised output, projected to E.
+  private func headInput(_ a: Activations) -> FloatPointer {
+    projectOut == nil ? normalizedOutput(a) : a.headInput
+  }
+
+  /// ∂L/∂(token lookup output), E wide, once the backward pass has reached the embeddings.
+  private func lookupGradient(_ a: Activations) -> FloatPointer {
+    projectIn == nil ? a.dResidual : a.dEmbedded
   }
 
   /// Whether `backward` left the token-embedding lookup gradient to `finishBackward`.
@@ -192,15 +259,15 @@ public final class GPTModel {
   public func finishBackward(buckets: GradientBuckets) throws {
     guard pendingLookupGradient, let a = activations else { return }
     pendingLookupGradient = false
-    let c = config.dModel
+    let e = config.embeddingDim
     let shard = vocabShard
-    let gathered = try buckets.gatherRows(tokens: tokens, rows: a.dResidual, width: c)
+    let gathered = try buckets.gatherRows(tokens: tokens, rows: lookupGradient(a), width: e)
     let tokens32 = gathered.tokens.map { Int32($0) }
     tokens32.withUnsafeBufferPointer { ids in
       gathered.rows.withUnsafeBufferPointer { rows in
         tokenEmbeddingBackward(
           dtable: gradients.base + wte.offset, dout: rows.baseAddress!, tokens: ids.baseAddress!,
-          firstRow: shard.first, rows: shard.count, count: ids.count, channels: c)
+          firstRow: shard.first, rows: shard.count, count: ids.count, channels: e)
       }
     }
   }

@@ -4,19 +4,23 @@ import SwiftletCore
 /// Autoregressive generation with a key/value cache: each new token costs one pass of
 /// `O(n_layer · (C² + position · C))` instead of re-running the whole prefix.
 ///
-/// Works on an unsharded model (tensor-parallel size 1), reusing its parameter arena.
+/// Works on an unsharded model (tensor-parallel size 1), reusing its parameter arena, and
+/// computes what `GPTModel.forward` computes for every family (`ModelArchitecture`).
 public final class KVCacheDecoder {
   public let model: GPTModel
   private let c: Int
+  private let e: Int
   private let f: Int
   private let heads: Int
   private let headDim: Int
+  private let architecture: ModelArchitecture
+  private let blocks: [TransformerBlock]
   private var keys: [FloatArena] = []  // per layer [n_ctx, C]
   private var values: [FloatArena] = []
   /// Tokens currently held in the cache.
   public private(set) var length = 0
   // Scratch for one position.
-  private let x: FloatArena, normed: FloatArena, qkv: FloatArena, attention: FloatArena
+  private let x: FloatArena, normed: FloatArena, qkv: FloatArena, attention: FloatArena, embedded: FloatArena
   private let projection: FloatArena, hidden: FloatArena, scores: FloatArena, mean: FloatArena, rstd: FloatArena
   /// Logits over the real vocabulary after the last `append`.
   public let logits: FloatArena
@@ -28,9 +32,12 @@ public final class KVCacheDecoder {
     self.model = model
     let config = model.config
     c = config.dModel
+    e = config.embeddingDim
     f = config.ffnDim
     heads = config.nHead
     headDim = config.headDim
+    architecture = config.architecture
+    blocks = (0..<config.nLayer).map { TransformerBlock(index: $0, layout: model.layout) }
     for _ in 0..<config.nLayer {
       keys.append(FloatArena(count: config.nCtx * c))
       values.append(FloatArena(count: config.nCtx * c))
@@ -39,6 +46,7 @@ public final class KVCacheDecoder {
     normed = FloatArena(count: c)
     qkv = FloatArena(count: 3 * c)
     attention = FloatArena(count: c)
+    embedded = FloatArena(count: e)
     projection = FloatArena(count: c)
     hidden = FloatArena(count: f)
     scores = FloatArena(count: config.nCtx)
@@ -59,31 +67,83 @@ public final class KVCacheDecoder {
     }
     let w = model.parameters.base
     let layout = model.layout
+    let names = layout.names
     let position = length
-    let wte = w + layout["transformer.wte.weight"].offset
-    let wpe = w + layout["transformer.wpe.weight"].offset
-    for i in 0..<c { x.base[i] = wte[token * c + i] + wpe[position * c + i] }
-
-    for l in 0..<config.nLayer {
-      func p(_ name: String) -> FloatPointer { w + layout["transformer.h.\(l).\(name)"].offset }
-      layerNormForward(out: normed.base, mean: mean.base, rstd: rstd.base, inp: x.base, weight: p("ln_1.weight"), bias: p("ln_1.bias"), rows: 1, channels: c)
-      linearForward(out: qkv.base, inp: normed.base, weight: p("attn.c_attn.weight"), bias: p("attn.c_attn.bias"), rows: 1, inFeatures: c, outFeatures: 3 * c)
-      (keys[l].base + position * c).update(from: qkv.base + c, count: c)
-      (values[l].base + position * c).update(from: qkv.base + 2 * c, count: c)
-      attend(layer: l, position: position)
-      linearForward(out: projection.base, inp: attention.base, weight: p("attn.c_proj.weight"), bias: p("attn.c_proj.bias"), rows: 1, inFeatures: c, outFeatures: c)
-      addInPlace(x.base, projection.base, count: c)
-      layerNormForward(out: normed.base, mean: mean.base, rstd: rstd.base, inp: x.base, weight: p("ln_2.weight"), bias: p("ln_2.bias"), rows: 1, channels: c)
-      linearForward(out: hidden.base, inp: normed.base, weight: p("mlp.c_fc.weight"), bias: p("mlp.c_fc.bias"), rows: 1, inFeatures: c, outFeatures: f)
-      geluForward(out: hidden.base, inp: hidden.base, count: f)
-      linearForward(out: projection.base, inp: hidden.base, weight: p("mlp.c_proj.weight"), bias: p("mlp.c_proj.bias"), rows: 1, inFeatures: f, outFeatures: c)
-      addInPlace(x.base, projection.base, count: c)
+    let wte = w + layout[names.tokenEmbedding + ".weight"].offset
+    let wpe = w + layout[names.positionEmbedding + ".weight"].offset
+    if config.projectsEmbeddings, let projectIn = names.projectIn {
+      embedded.base.update(from: wte + token * e, count: e)
+      linear(x.base, embedded.base, w + layout[projectIn + ".weight"].offset, nil, e, c, .outputMajor)
+    } else {
+      x.base.update(from: wte + token * c, count: c)
     }
-    layerNormForward(
-      out: normed.base, mean: mean.base, rstd: rstd.base, inp: x.base, weight: w + layout["transformer.ln_f.weight"].offset,
-      bias: w + layout["transformer.ln_f.bias"].offset, rows: 1, channels: c)
-    gemm(logits.base, normed.base, wte, m: 1, n: config.vocabSize, k: c, transposeB: true)
+    addInPlace(x.base, wpe + (position + architecture.positionOffset) * c, count: c)
+
+    for (l, block) in blocks.enumerated() {
+      switch architecture.layerNorm {
+      case .pre:  // x += Attention(LN₁(x)); x += MLP(LN₂(x))
+        norm(normed.base, x.base, w + block.ln1Weight, w + block.ln1Bias)
+        attentionStep(layer: l, block, input: normed.base, position: position)
+        addInPlace(x.base, projection.base, count: c)
+        norm(normed.base, x.base, w + block.ln2Weight, w + block.ln2Bias)
+        mlpStep(block, input: normed.base)
+        addInPlace(x.base, projection.base, count: c)
+      case .post:  // x = LN₁(x + Attention(x)); x = LN₂(x + MLP(x))
+        attentionStep(layer: l, block, input: x.base, position: position)
+        addInPlace(x.base, projection.base, count: c)
+        norm(x.base, x.base, w + block.ln1Weight, w + block.ln1Bias)
+        mlpStep(block, input: x.base)
+        addInPlace(x.base, projection.base, count: c)
+        norm(x.base, x.base, w + block.ln2Weight, w + block.ln2Bias)
+      }
+    }
+    var head = x.base
+    if architecture.hasFinalLayerNorm {
+      norm(normed.base, x.base, w + layout[names.finalNorm + ".weight"].offset, w + layout[names.finalNorm + ".bias"].offset)
+      head = normed.base
+    }
+    if config.projectsEmbeddings, let projectOut = names.projectOut {
+      linear(embedded.base, head, w + layout[projectOut + ".weight"].offset, nil, c, e, .outputMajor)
+      head = embedded.base
+    }
+    gemm(logits.base, head, wte, m: 1, n: config.vocabSize, k: e, transposeB: true)
     length += 1
+  }
+
+  /// `projection = Proj(Attention(QKV(input)))`, caching this position's key and value.
+  private func attentionStep(layer l: Int, _ block: TransformerBlock, input: FloatPointer, position: Int) {
+    let w = model.parameters.base
+    let layout = architecture.weightLayout
+    linear(qkv.base, input, w + block.qkvWeight, w + block.qkvBias, c, 3 * c, layout)
+    (keys[l].base + position * c).update(from: qkv.base + c, count: c)
+    (values[l].base + position * c).update(from: qkv.base + 2 * c, count: c)
+    attend(layer: l, position: position)
+    linear(projection.base, attention.base, w + block.projWeight, w + block.projBias, c, c, layout)
+  }
+
+  /// `projection = FC₂(φ(FC₁(input)))`.
+  private func mlpStep(_ block: TransformerBlock, input: FloatPointer) {
+    let w = model.parameters.base
+    let layout = architecture.weightLayout
+    linear(hidden.base, input, w + block.fcWeight, w + block.fcBias, c, f, layout)
+    architecture.activation.forward(out: hidden.base, inp: hidden.base, count: f)
+    linear(projection.base, hidden.base, w + block.fcProjWeight, w + block.fcProjBias, f, c, layout)
+  }
+
+  /// One row through a dense layer.
+  private func linear(
+    _ out: FloatPointer, _ inp: FloatPointer, _ weight: FloatPointer, _ bias: FloatPointer?,
+    _ inFeatures: Int, _ outFeatures: Int, _ layout: WeightLayout
+  ) {
+    linearForward(
+      out: out, inp: inp, weight: weight, bias: bias, rows: 1, inFeatures: inFeatures, outFeatures: outFeatures,
+      layout: layout)
+  }
+
+  /// LayerNorm of one row (`out` may be `inp`).
+  private func norm(_ out: FloatPointer, _ inp: FloatPointer, _ weight: FloatPointer, _ bias: FloatPointer) {
+    layerNormForward(
+      out: out, mean: mean.base, rstd: rstd.base, inp: inp, weight: weight, bias: bias, rows: 1, channels: c)
   }
 
   /// attention[h] = softmax(q_h · K_hᵀ / √d) · V_h over the cached positions 0...position.

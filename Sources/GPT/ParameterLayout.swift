@@ -1,13 +1,17 @@
 import SwiftletCore
 
 /// How this rank's copy of a parameter relates to the full tensor of the checkpoint.
+///
+/// Column-parallel layers split their output features, row-parallel layers their input features:
+/// in GPT-2's `[in, out]` weights that is `.columns` and `.rows`, in OPT's `[out, in]` weights
+/// `.rows` and `.columns(blocks: 1)`.
 public enum Sharding: Equatable, Sendable {
   /// Every tensor-parallel rank holds the whole tensor (LayerNorms, positions, row-parallel biases).
   case replicated
-  /// Dimension 0 is split evenly (row-parallel weights `[in, out]`: this rank's input features).
+  /// Dimension 0 is split evenly.
   case rows
   /// The last dimension is `blocks` equal groups, each split evenly across ranks
-  /// (QKV: 3 groups, so every rank gets its heads' Q, K and V; MLP up-projection: 1 group).
+  /// (GPT-2's QKV: 3 groups, so every rank gets its heads' Q, K and V; other layers: 1 group).
   case columns(blocks: Int)
   /// Token-embedding rows of the vocabulary padded to `paddedRows`; rows at or beyond the real
   /// vocabulary exist only in memory and are never stored.
@@ -16,8 +20,16 @@ public enum Sharding: Equatable, Sendable {
 
 /// One named parameter: its place in the arena, its local and full shapes.
 public struct ParameterTensor: Sendable {
-  /// Hugging Face `GPT2LMHeadModel` state-dict name (contract section 6).
+  /// What a parameter is for (decides its initialisation).
+  public enum Role: Sendable {
+    case embedding, weight, bias, normWeight, normBias
+    /// A block's last dense layer before a residual addition (attention output, MLP down).
+    case residualProjection
+  }
+
+  /// Hugging Face state-dict name (contract section 6; `ModelTensorNames`).
   public let name: String
+  public let role: Role
   public let fullShape: [Int]
   public let localShape: [Int]
   public let sharding: Sharding
@@ -77,7 +89,7 @@ extension ParameterTensor {
     case .replicated, .columns: sharding = .replicated
     }
     return ParameterTensor(
-      name: name, fullShape: Array(fullShape.dropLast()), localShape: Array(localShape.dropLast()),
+      name: name, role: role, fullShape: Array(fullShape.dropLast()), localShape: Array(localShape.dropLast()),
       sharding: sharding, offset: 0, decays: false, tpRank: tpRank, tpSize: tpSize)
   }
 
@@ -90,7 +102,7 @@ extension ParameterTensor {
     case .replicated, .rows, .vocabRows: sharding = .replicated
     }
     return ParameterTensor(
-      name: name, fullShape: fullShape.dropLast(2) + [fullShape.last!],
+      name: name, role: role, fullShape: fullShape.dropLast(2) + [fullShape.last!],
       localShape: localShape.dropLast(2) + [localShape.last!], sharding: sharding, offset: 0,
       decays: false, tpRank: tpRank, tpSize: tpSize)
   }
@@ -98,10 +110,14 @@ extension ParameterTensor {
 
 /// The parameters of one rank's model shard, in arena order.
 ///
-/// Order: `wte`, `wpe`, then each block's tensors, then `ln_f`. Each block is contiguous, so a
+/// Order: token and position embeddings (and OPT-350m's `project_in`), then each block's
+/// tensors, then the head's (final LayerNorm, `project_out`). Each block is contiguous, so a
 /// block's gradients form one allreduce bucket that can start as soon as its backward is done;
-/// the embeddings come last in the backward pass (the tied head touches `wte` first and the
-/// embedding lookup last), so they form their own bucket.
+/// the embeddings come last in the backward pass (the tied head touches the token table first and
+/// the embedding lookup last), so they form their own bucket, as the head tensors do.
+///
+/// OPT's `q_proj`, `k_proj`, `v_proj` weights (and biases) are packed without alignment gaps,
+/// so together they are one `[3·Cl, C]` matrix producing the q|k|v rows attention expects.
 public struct ParameterLayout: Sendable {
   public let config: GPTConfig
   public let tpRank: Int
@@ -111,6 +127,9 @@ public struct ParameterLayout: Sendable {
   public let count: Int
   /// Vocabulary padded to a multiple of the tensor-parallel size.
   public let paddedVocab: Int
+
+  /// The state-dict names of this model's family.
+  public let names: ModelTensorNames
 
   private let index: [String: Int]
 
@@ -126,7 +145,8 @@ public struct ParameterLayout: Sendable {
 
     var tensors: [ParameterTensor] = []
     var offset = 0
-    func add(_ name: String, _ full: [Int], _ sharding: Sharding) {
+    /// `packed`: the next tensor follows without an alignment gap.
+    func add(_ name: String, _ full: [Int], _ sharding: Sharding, _ role: ParameterTensor.Role, packed: Bool = false) {
       var local = full
       switch sharding {
       case .replicated: break
@@ -136,35 +156,67 @@ public struct ParameterLayout: Sendable {
       }
       let decays = full.count >= 2
       tensors.append(ParameterTensor(
-        name: name, fullShape: full, localShape: local, sharding: sharding, offset: offset,
+        name: name, role: role, fullShape: full, localShape: local, sharding: sharding, offset: offset,
         decays: decays, tpRank: tpRank, tpSize: tpSize))
       // 16-float (64-byte) alignment keeps every tensor SIMD- and cache-line-aligned.
-      offset += (local.reduce(1, *) + 15) / 16 * 16
+      let count = local.reduce(1, *)
+      offset += packed ? count : (count + 15) / 16 * 16
     }
-    add("transformer.wte.weight", [config.vocabSize, c], .vocabRows(paddedRows: paddedVocab))
-    add("transformer.wpe.weight", [config.nCtx, c], .replicated)
+    func addNorm(_ module: String) {
+      add(module + ".weight", [c], .replicated, .normWeight)
+      add(module + ".bias", [c], .replicated, .normBias)
+    }
+    let names = ModelTensorNames(family: config.family)
+    let architecture = config.architecture
+    let e = config.embeddingDim
+    add(names.tokenEmbedding + ".weight", [config.vocabSize, e], .vocabRows(paddedRows: paddedVocab), .embedding)
+    add(names.positionEmbedding + ".weight", [config.positionRows, c], .replicated, .embedding)
+    if config.projectsEmbeddings, let projectIn = names.projectIn {
+      add(projectIn + ".weight", [c, e], .replicated, .weight)  // nn.Linear(E → C): [C, E]
+    }
     for i in 0..<config.nLayer {
-      let p = "transformer.h.\(i)."
-      add(p + "ln_1.weight", [c], .replicated)
-      add(p + "ln_1.bias", [c], .replicated)
-      add(p + "attn.c_attn.weight", [c, 3 * c], .columns(blocks: 3))
-      add(p + "attn.c_attn.bias", [3 * c], .columns(blocks: 3))
-      add(p + "attn.c_proj.weight", [c, c], .rows)
-      add(p + "attn.c_proj.bias", [c], .replicated)
-      add(p + "ln_2.weight", [c], .replicated)
-      add(p + "ln_2.bias", [c], .replicated)
-      add(p + "mlp.c_fc.weight", [c, f], .columns(blocks: 1))
-      add(p + "mlp.c_fc.bias", [f], .columns(blocks: 1))
-      add(p + "mlp.c_proj.weight", [f, c], .rows)
-      add(p + "mlp.c_proj.bias", [c], .replicated)
+      let block = names.block(i)
+      addNorm(block.attentionNorm)
+      switch architecture.weightLayout {
+      case .inputMajor:  // Conv1D [in, out]: one c_attn, output features are the last dimension
+        add(block.qkv[0] + ".weight", [c, 3 * c], .columns(blocks: 3), .weight)
+        add(block.qkv[0] + ".bias", [3 * c], .columns(blocks: 3), .bias)
+        add(block.attentionOutput + ".weight", [c, c], .rows, .residualProjection)
+        add(block.attentionOutput + ".bias", [c], .replicated, .bias)
+        addNorm(block.mlpNorm)
+        add(block.mlpUp + ".weight", [c, f], .columns(blocks: 1), .weight)
+        add(block.mlpUp + ".bias", [f], .columns(blocks: 1), .bias)
+        add(block.mlpDown + ".weight", [f, c], .rows, .residualProjection)
+        add(block.mlpDown + ".bias", [c], .replicated, .bias)
+      case .outputMajor:  // nn.Linear [out, in]: output features are dimension 0
+        for (j, module) in block.qkv.enumerated() {
+          add(module + ".weight", [c, c], .rows, .weight, packed: j < 2)
+        }
+        for (j, module) in block.qkv.enumerated() {
+          add(module + ".bias", [c], .rows, .bias, packed: j < 2)
+        }
+        add(block.attentionOutput + ".weight", [c, c], .columns(blocks: 1), .residualProjection)
+        add(block.attentionOutput + ".bias", [c], .replicated, .bias)
+        addNorm(block.mlpNorm)
+        add(block.mlpUp + ".weight", [f, c], .rows, .weight)
+        add(block.mlpUp + ".bias", [f], .rows, .bias)
+        add(block.mlpDown + ".weight", [c, f], .columns(blocks: 1), .residualProjection)
+        add(block.mlpDown + ".bias", [c], .replicated, .bias)
+      }
     }
-    add("transformer.ln_f.weight", [c], .replicated)
-    add("transformer.ln_f.bias", [c], .replicated)
+    if architecture.hasFinalLayerNorm {
+      addNorm(names.finalNorm)
+    }
+    if config.projectsEmbeddings, let projectOut = names.projectOut {
+      add(projectOut + ".weight", [e, c], .replicated, .weight)  // nn.Linear(C → E): [E, C]
+    }
+    offset = (offset + 15) / 16 * 16
     self.tensors = tensors
     self.count = offset
     var index: [String: Int] = [:]
     for (i, tensor) in tensors.enumerated() { index[tensor.name] = i }
     self.index = index
+    self.names = names
   }
 
   /// Rejects tensor-parallel sizes the model's shape cannot be split by (contract section 2).

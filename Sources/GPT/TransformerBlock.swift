@@ -1,16 +1,20 @@
 import Kernels
 import Parallel
 
-/// One pre-LayerNorm transformer block (GPT-2):
+/// One transformer block, with its LayerNorms before (GPT-2, GPT-3, most OPT) or after (opt-350m)
+/// the residual additions:
 ///
-///     h = x + Proj(Attention(LN₁(x)))      — QKV column-parallel, Proj row-parallel
-///     y = h + MLP(LN₂(h)),  MLP = FC₂ ∘ GELU ∘ FC₁   — FC₁ column-parallel, FC₂ row-parallel
+///     pre:  h = x + Attention(LN₁(x)),   y = h + MLP(LN₂(h))
+///     post: h = LN₁(x + Attention(x)),   y = LN₂(h + MLP(h))
 ///
-/// Under tensor parallelism each rank owns `heads/tp` heads and `F/tp` MLP features; the only
-/// communication is Megatron's `f` before each column-parallel layer and `g` after each
-/// row-parallel one (see `TensorParallelRegion`).
+/// `Attention = Proj ∘ CausalSelfAttention ∘ QKV` (QKV column-parallel, Proj row-parallel) and
+/// `MLP = FC₂ ∘ φ ∘ FC₁` (FC₁ column-parallel, FC₂ row-parallel), φ and the weight layout as the
+/// family's `ModelArchitecture` says. Under tensor parallelism each rank owns `heads/tp` heads
+/// and `F/tp` MLP features; the only communication is Megatron's `f` before each column-parallel
+/// layer and `g` after each row-parallel one (see `TensorParallelRegion`).
 struct TransformerBlock {
-  /// Arena offsets of the block's tensors (parameters and gradients share offsets).
+  /// Arena offsets of the block's tensors (parameters and gradients share offsets). `qkvWeight`
+  /// is GPT-2's `c_attn` or OPT's packed `q_proj|k_proj|v_proj`; `ln2` is OPT's `final_layer_norm`.
   let ln1Weight, ln1Bias, qkvWeight, qkvBias, projWeight, projBias: Int
   let ln2Weight, ln2Bias, fcWeight, fcBias, fcProjWeight, fcProjBias: Int
   /// The block's gradient bucket.
@@ -20,65 +24,75 @@ struct TransformerBlock {
   let localWidth: Int  // Cl = C / tp
   let localFFN: Int  // Fl = F / tp
   let attention: CausalAttention
+  let architecture: ModelArchitecture
 
   init(index i: Int, layout: ParameterLayout) {
-    let p = "transformer.h.\(i)."
-    let names = [
-      "ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight",
-      "attn.c_proj.bias", "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias",
-      "mlp.c_proj.weight", "mlp.c_proj.bias",
-    ].map { p + $0 }
-    let o = names.map { layout[$0].offset }
-    (ln1Weight, ln1Bias, qkvWeight, qkvBias, projWeight, projBias) = (o[0], o[1], o[2], o[3], o[4], o[5])
-    (ln2Weight, ln2Bias, fcWeight, fcBias, fcProjWeight, fcProjBias) = (o[6], o[7], o[8], o[9], o[10], o[11])
-    span = layout.span(of: names)
+    let block = layout.names.block(i)
+    func offset(_ name: String) -> Int { layout[name].offset }
+    ln1Weight = offset(block.attentionNorm + ".weight")
+    ln1Bias = offset(block.attentionNorm + ".bias")
+    qkvWeight = offset(block.qkv[0] + ".weight")
+    qkvBias = offset(block.qkv[0] + ".bias")
+    projWeight = offset(block.attentionOutput + ".weight")
+    projBias = offset(block.attentionOutput + ".bias")
+    ln2Weight = offset(block.mlpNorm + ".weight")
+    ln2Bias = offset(block.mlpNorm + ".bias")
+    fcWeight = offset(block.mlpUp + ".weight")
+    fcBias = offset(block.mlpUp + ".bias")
+    fcProjWeight = offset(block.mlpDown + ".weight")
+    fcProjBias = offset(block.mlpDown + ".bias")
+    // Separate q, k, v tensors must sit back to back to act as one [3·Cl, C] matrix.
+    for suffix in [".weight", ".bias"] {
+      let parts = block.qkv.map { layout[$0 + suffix] }
+      for (a, b) in zip(parts, parts.dropFirst()) {
+        precondition(b.offset == a.offset + a.count, "\(b.name) must follow \(a.name) without a gap")
+      }
+    }
+    let modules: [String] = [block.attentionNorm, block.attentionOutput, block.mlpNorm, block.mlpUp, block.mlpDown] + block.qkv
+    span = layout.span(of: modules.flatMap { module -> [String] in [module + ".weight", module + ".bias"] })
     let config = layout.config
     channels = config.dModel
     localWidth = config.dModel / layout.tpSize
     localFFN = config.ffnDim / layout.tpSize
     attention = CausalAttention(heads: config.nHead / layout.tpSize, headDim: config.headDim)
+    architecture = config.architecture
   }
 
   /// Computes `output` from `a.residualIn`, filling the block's saved activations.
+  ///
+  /// Pre-LayerNorm: `ln1`, `ln2` hold the LayerNorm outputs and `residualMid` is `h`.
+  /// Post-LayerNorm: `residualMid` holds `x + Attention(x)`, `ln1` is `h` and `ln2` holds
+  /// `h + MLP(h)` (each LayerNorm's input is what its backward needs).
   func forward(
     _ a: Activations.Block, output: FloatPointer, scratch s: Activations, weights w: FloatPointer,
     region: TensorParallelRegion
   ) throws {
     let n = s.batch * s.seqLen
     let c = channels
-    // Attention sub-layer.
-    layerNormForward(
-      out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, inp: a.residualIn, weight: w + ln1Weight,
-      bias: w + ln1Bias, rows: n, channels: c)
-    region.copyToRegionForward(a.ln1, count: n * c)
-    linearForward(
-      out: a.qkv, inp: a.ln1, weight: w + qkvWeight, bias: w + qkvBias, rows: n, inFeatures: c,
-      outFeatures: 3 * localWidth)
-    attention.forward(
-      out: a.attention, logSumExp: a.logSumExp, qkv: a.qkv, scratch: s.attentionScratch,
-      batch: s.batch, seqLen: s.seqLen)
-    linearForward(
-      out: s.projection, inp: a.attention, weight: w + projWeight, bias: nil, rows: n,
-      inFeatures: localWidth, outFeatures: c)
-    try region.reduceFromRegionForward(s.projection, count: n * c)
-    addRowVector(s.projection, w + projBias, rowCount: n, width: c)  // bias once, after the sum
-    residualForward(out: a.residualMid, a.residualIn, s.projection, count: n * c)
-
-    // MLP sub-layer.
-    layerNormForward(
-      out: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, inp: a.residualMid, weight: w + ln2Weight,
-      bias: w + ln2Bias, rows: n, channels: c)
-    region.copyToRegionForward(a.ln2, count: n * c)
-    linearForward(
-      out: a.fcPre, inp: a.ln2, weight: w + fcWeight, bias: w + fcBias, rows: n, inFeatures: c,
-      outFeatures: localFFN)
-    geluForward(out: s.geluOut, inp: a.fcPre, count: n * localFFN)
-    linearForward(
-      out: s.projection, inp: s.geluOut, weight: w + fcProjWeight, bias: nil, rows: n,
-      inFeatures: localFFN, outFeatures: c)
-    try region.reduceFromRegionForward(s.projection, count: n * c)
-    addRowVector(s.projection, w + fcProjBias, rowCount: n, width: c)
-    residualForward(out: output, a.residualMid, s.projection, count: n * c)
+    switch architecture.layerNorm {
+    case .pre:
+      layerNormForward(
+        out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, inp: a.residualIn, weight: w + ln1Weight,
+        bias: w + ln1Bias, rows: n, channels: c)
+      try attentionForward(input: a.ln1, a, scratch: s, weights: w, region: region)
+      residualForward(out: a.residualMid, a.residualIn, s.projection, count: n * c)
+      layerNormForward(
+        out: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, inp: a.residualMid, weight: w + ln2Weight,
+        bias: w + ln2Bias, rows: n, channels: c)
+      try mlpForward(input: a.ln2, a, scratch: s, weights: w, region: region)
+      residualForward(out: output, a.residualMid, s.projection, count: n * c)
+    case .post:
+      try attentionForward(input: a.residualIn, a, scratch: s, weights: w, region: region)
+      residualForward(out: a.residualMid, a.residualIn, s.projection, count: n * c)
+      layerNormForward(
+        out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, inp: a.residualMid, weight: w + ln1Weight,
+        bias: w + ln1Bias, rows: n, channels: c)
+      try mlpForward(input: a.ln1, a, scratch: s, weights: w, region: region)
+      residualForward(out: a.ln2, a.ln1, s.projection, count: n * c)
+      layerNormForward(
+        out: output, mean: a.ln2Mean, rstd: a.ln2Rstd, inp: a.ln2, weight: w + ln2Weight,
+        bias: w + ln2Bias, rows: n, channels: c)
+    }
   }
 
   /// Given ∂L/∂output in `s.dResidual`, accumulates the block's parameter gradients into `g`
@@ -90,38 +104,135 @@ struct TransformerBlock {
     let n = s.batch * s.seqLen
     let c = channels
     let dRes = s.dResidual
+    switch architecture.layerNorm {
+    case .pre:
+      // y = h + MLP(LN₂(h)): ∂h = ∂y + LN₂ᵀ(MLPᵀ(∂y))
+      try mlpBackward(dout: dRes, input: a.ln2, a, scratch: s, weights: w, gradients: g, region: region)
+      layerNormBackward(
+        dinp: dRes, dweight: g + ln2Weight, dbias: g + ln2Bias, dout: s.dNorm, inp: a.residualMid,
+        weight: w + ln2Weight, mean: a.ln2Mean, rstd: a.ln2Rstd, rows: n, channels: c)
+      // h = x + Attention(LN₁(x))
+      try attentionBackward(dout: dRes, input: a.ln1, a, scratch: s, weights: w, gradients: g, region: region)
+      layerNormBackward(
+        dinp: dRes, dweight: g + ln1Weight, dbias: g + ln1Bias, dout: s.dNorm, inp: a.residualIn,
+        weight: w + ln1Weight, mean: a.ln1Mean, rstd: a.ln1Rstd, rows: n, channels: c)
+    case .post:
+      // y = LN₂(u), u = h + MLP(h): ∂u = LN₂ᵀ(∂y), ∂h = ∂u + MLPᵀ(∂u)
+      layerNormBackwardReplacing(
+        dRes, dweight: g + ln2Weight, dbias: g + ln2Bias, inp: a.ln2, weight: w + ln2Weight,
+        mean: a.ln2Mean, rstd: a.ln2Rstd, scratch: s)
+      try mlpBackward(dout: dRes, input: a.ln1, a, scratch: s, weights: w, gradients: g, region: region)
+      addInPlace(dRes, s.dNorm, count: n * c)
+      // h = LN₁(v), v = x + Attention(x)
+      layerNormBackwardReplacing(
+        dRes, dweight: g + ln1Weight, dbias: g + ln1Bias, inp: a.residualMid, weight: w + ln1Weight,
+        mean: a.ln1Mean, rstd: a.ln1Rstd, scratch: s)
+      try attentionBackward(
+        dout: dRes, input: a.residualIn, a, scratch: s, weights: w, gradients: g, region: region)
+      addInPlace(dRes, s.dNorm, count: n * c)
+    }
+  }
 
-    // MLP sub-layer: y = h + FC₂(GELU(FC₁(LN₂(h)))) + b₂
-    region.reduceFromRegionBackward(dRes, count: n * c)
-    addColumnSums(into: g + fcProjBias, dRes, rows: n, columns: c)
-    geluForward(out: s.geluOut, inp: a.fcPre, count: n * localFFN)  // recompute, not stored
-    linearBackward(
-      dinp: s.dWide, dweight: g + fcProjWeight, dbias: nil, dout: dRes, inp: s.geluOut,
-      weight: w + fcProjWeight, rows: n, inFeatures: localFFN, outFeatures: c)
-    geluBackward(grad: s.dWide, inp: a.fcPre, count: n * localFFN)
-    linearBackward(
-      dinp: s.dNorm, dweight: g + fcWeight, dbias: g + fcBias, dout: s.dWide, inp: a.ln2,
-      weight: w + fcWeight, rows: n, inFeatures: c, outFeatures: localFFN)
-    try region.copyToRegionBackward(s.dNorm, count: n * c)
-    layerNormBackward(
-      dinp: dRes, dweight: g + ln2Weight, dbias: g + ln2Bias, dout: s.dNorm, inp: a.residualMid,
-      weight: w + ln2Weight, mean: a.ln2Mean, rstd: a.ln2Rstd, rows: n, channels: c)
+  // MARK: Sub-layers
 
-    // Attention sub-layer: h = x + Proj(Attention(QKV(LN₁(x)))) + b
-    region.reduceFromRegionBackward(dRes, count: n * c)
-    addColumnSums(into: g + projBias, dRes, rows: n, columns: c)
+  /// `s.projection = Proj(Attention(QKV(input)))`, entered through `f` and left through `g`.
+  private func attentionForward(
+    input: FloatPointer, _ a: Activations.Block, scratch s: Activations, weights w: FloatPointer,
+    region: TensorParallelRegion
+  ) throws {
+    let n = s.batch * s.seqLen
+    let c = channels
+    let layout = architecture.weightLayout
+    region.copyToRegionForward(input, count: n * c)
+    linearForward(
+      out: a.qkv, inp: input, weight: w + qkvWeight, bias: w + qkvBias, rows: n, inFeatures: c,
+      outFeatures: 3 * localWidth, layout: layout)
+    attention.forward(
+      out: a.attention, logSumExp: a.logSumExp, qkv: a.qkv, scratch: s.attentionScratch,
+      batch: s.batch, seqLen: s.seqLen)
+    linearForward(
+      out: s.projection, inp: a.attention, weight: w + projWeight, bias: nil, rows: n,
+      inFeatures: localWidth, outFeatures: c, layout: layout)
+    try region.reduceFromRegionForward(s.projection, count: n * c)
+    addRowVector(s.projection, w + projBias, rowCount: n, width: c)  // bias once, after the sum
+  }
+
+  /// `s.projection = FC₂(φ(FC₁(input)))`, entered through `f` and left through `g`.
+  private func mlpForward(
+    input: FloatPointer, _ a: Activations.Block, scratch s: Activations, weights w: FloatPointer,
+    region: TensorParallelRegion
+  ) throws {
+    let n = s.batch * s.seqLen
+    let c = channels
+    let layout = architecture.weightLayout
+    region.copyToRegionForward(input, count: n * c)
+    linearForward(
+      out: a.fcPre, inp: input, weight: w + fcWeight, bias: w + fcBias, rows: n, inFeatures: c,
+      outFeatures: localFFN, layout: layout)
+    architecture.activation.forward(out: s.geluOut, inp: a.fcPre, count: n * localFFN)
+    linearForward(
+      out: s.projection, inp: s.geluOut, weight: w + fcProjWeight, bias: nil, rows: n,
+      inFeatures: localFFN, outFeatures: c, layout: layout)
+    try region.reduceFromRegionForward(s.projection, count: n * c)
+    addRowVector(s.projection, w + fcProjBias, rowCount: n, width: c)
+  }
+
+  /// Given ∂L/∂(attention sub-layer output) in `dout`, accumulates its parameter gradients and
+  /// writes ∂L/∂input (summed over the tensor-parallel ranks) to `s.dNorm`.
+  private func attentionBackward(
+    dout: FloatPointer, input: FloatPointer, _ a: Activations.Block, scratch s: Activations,
+    weights w: FloatPointer, gradients g: FloatPointer, region: TensorParallelRegion
+  ) throws {
+    let n = s.batch * s.seqLen
+    let c = channels
+    let layout = architecture.weightLayout
+    region.reduceFromRegionBackward(dout, count: n * c)
+    addColumnSums(into: g + projBias, dout, rows: n, columns: c)
     linearBackward(
-      dinp: s.dAttention, dweight: g + projWeight, dbias: nil, dout: dRes, inp: a.attention,
-      weight: w + projWeight, rows: n, inFeatures: localWidth, outFeatures: c)
+      dinp: s.dAttention, dweight: g + projWeight, dbias: nil, dout: dout, inp: a.attention,
+      weight: w + projWeight, rows: n, inFeatures: localWidth, outFeatures: c, layout: layout)
     attention.backward(
       dqkv: s.dWide, dout: s.dAttention, qkv: a.qkv, out: a.attention, logSumExp: a.logSumExp,
       scratch: s.attentionScratch, batch: s.batch, seqLen: s.seqLen)
     linearBackward(
-      dinp: s.dNorm, dweight: g + qkvWeight, dbias: g + qkvBias, dout: s.dWide, inp: a.ln1,
-      weight: w + qkvWeight, rows: n, inFeatures: c, outFeatures: 3 * localWidth)
+      dinp: s.dNorm, dweight: g + qkvWeight, dbias: g + qkvBias, dout: s.dWide, inp: input,
+      weight: w + qkvWeight, rows: n, inFeatures: c, outFeatures: 3 * localWidth, layout: layout)
     try region.copyToRegionBackward(s.dNorm, count: n * c)
+  }
+
+  /// Given ∂L/∂(MLP sub-layer output) in `dout`, accumulates its parameter gradients and writes
+  /// ∂L/∂input (summed over the tensor-parallel ranks) to `s.dNorm`.
+  private func mlpBackward(
+    dout: FloatPointer, input: FloatPointer, _ a: Activations.Block, scratch s: Activations,
+    weights w: FloatPointer, gradients g: FloatPointer, region: TensorParallelRegion
+  ) throws {
+    let n = s.batch * s.seqLen
+    let c = channels
+    let layout = architecture.weightLayout
+    region.reduceFromRegionBackward(dout, count: n * c)
+    addColumnSums(into: g + fcProjBias, dout, rows: n, columns: c)
+    architecture.activation.forward(out: s.geluOut, inp: a.fcPre, count: n * localFFN)  // recompute, not stored
+    linearBackward(
+      dinp: s.dWide, dweight: g + fcProjWeight, dbias: nil, dout: dout, inp: s.geluOut,
+      weight: w + fcProjWeight, rows: n, inFeatures: localFFN, outFeatures: c, layout: layout)
+    architecture.activation.backward(grad: s.dWide, inp: a.fcPre, count: n * localFFN)
+    linearBackward(
+      dinp: s.dNorm, dweight: g + fcWeight, dbias: g + fcBias, dout: s.dWide, inp: input,
+      weight: w + fcWeight, rows: n, inFeatures: c, outFeatures: localFFN, layout: layout)
+    try region.copyToRegionBackward(s.dNorm, count: n * c)
+  }
+
+  /// Post-LayerNorm: replaces ∂L/∂(LayerNorm output) in `grad` by ∂L/∂(LayerNorm input),
+  /// through `s.projection` (free during the backward pass).
+  private func layerNormBackwardReplacing(
+    _ grad: FloatPointer, dweight: FloatPointer, dbias: FloatPointer, inp: FloatPointer,
+    weight: FloatPointer, mean: FloatPointer, rstd: FloatPointer, scratch s: Activations
+  ) {
+    let count = s.batch * s.seqLen * channels
+    s.projection.update(repeating: 0, count: count)
     layerNormBackward(
-      dinp: dRes, dweight: g + ln1Weight, dbias: g + ln1Bias, dout: s.dNorm, inp: a.residualIn,
-      weight: w + ln1Weight, mean: a.ln1Mean, rstd: a.ln1Rstd, rows: n, channels: c)
+      dinp: s.projection, dweight: dweight, dbias: dbias, dout: grad, inp: inp, weight: weight,
+      mean: mean, rstd: rstd, rows: s.batch * s.seqLen, channels: channels)
+    grad.update(from: s.projection, count: count)
   }
 }

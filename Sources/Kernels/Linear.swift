@@ -1,32 +1,53 @@
-/// A dense layer in Hugging Face's `Conv1D` layout: weight `[in, out]`, so `y = x·W + b`.
+/// Dense layers `y = x·W + b` in either of the two weight layouts Hugging Face checkpoints use.
 
-/// out[N, O] = inp[N, I] · weight[I, O] + bias[O]
+/// How a dense layer's weight matrix is stored.
+public enum WeightLayout: Sendable {
+  /// `[in, out]`: GPT-2's `Conv1D` (`y = x·W + b`).
+  case inputMajor
+  /// `[out, in]`: PyTorch's `nn.Linear`, as in OPT (`y = x·Wᵀ + b`).
+  case outputMajor
+}
+
+/// out[N, O] = inp[N, I] · W + bias[O], with W `[I, O]` or, for `.outputMajor`, `[O, I]` used transposed.
 public func linearForward(
   out: FloatPointer, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-  bias: UnsafePointer<Float>?, rows: Int, inFeatures: Int, outFeatures: Int
+  bias: UnsafePointer<Float>?, rows: Int, inFeatures: Int, outFeatures: Int,
+  layout: WeightLayout = .inputMajor
 ) {
   if let bias {
     for r in 0..<rows {
       (out + r * outFeatures).update(from: bias, count: outFeatures)
     }
   }
-  gemm(out, inp, weight, m: rows, n: outFeatures, k: inFeatures, beta: bias == nil ? 0 : 1)
+  gemm(
+    out, inp, weight, m: rows, n: outFeatures, k: inFeatures, transposeB: layout == .outputMajor,
+    beta: bias == nil ? 0 : 1)
 }
 
 /// Accumulates gradients of `linearForward`:
-/// dinp[N, I] (+)= dout · Wᵀ, dweight[I, O] += inpᵀ · dout, dbias[O] += Σ_rows dout.
+/// dinp[N, I] (+)= dout · Wᵀ, dweight += inpᵀ · dout (`[I, O]`; `doutᵀ · inp` for `[O, I]`),
+/// dbias[O] += Σ_rows dout.
 /// - Parameter accumulateInput: add into `dinp` instead of overwriting it.
 public func linearBackward(
   dinp: FloatPointer?, dweight: FloatPointer, dbias: FloatPointer?,
   dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-  rows: Int, inFeatures: Int, outFeatures: Int, accumulateInput: Bool = false
+  rows: Int, inFeatures: Int, outFeatures: Int, accumulateInput: Bool = false,
+  layout: WeightLayout = .inputMajor
 ) {
-  if let dinp {
-    gemm(
-      dinp, dout, weight, m: rows, n: inFeatures, k: outFeatures, transposeB: true,
-      beta: accumulateInput ? 1 : 0)
+  switch layout {
+  case .inputMajor:
+    if let dinp {
+      gemm(
+        dinp, dout, weight, m: rows, n: inFeatures, k: outFeatures, transposeB: true,
+        beta: accumulateInput ? 1 : 0)
+    }
+    gemm(dweight, inp, dout, m: inFeatures, n: outFeatures, k: rows, transposeA: true, beta: 1)
+  case .outputMajor:
+    if let dinp {
+      gemm(dinp, dout, weight, m: rows, n: inFeatures, k: outFeatures, beta: accumulateInput ? 1 : 0)
+    }
+    gemm(dweight, dout, inp, m: outFeatures, n: inFeatures, k: rows, transposeA: true, beta: 1)
   }
-  gemm(dweight, inp, dout, m: inFeatures, n: outFeatures, k: rows, transposeA: true, beta: 1)
   if let dbias {
     addColumnSums(into: dbias, dout, rows: rows, columns: outFeatures)
   }

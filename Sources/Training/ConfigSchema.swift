@@ -18,6 +18,7 @@ public enum ConfigSchema {
     Key(name: "model.d_model", kind: .int, defaultValue: .int(0), help: "Residual width (0 = from preset)."),
     Key(name: "model.n_ctx", kind: .int, defaultValue: .int(0), help: "Context length of the position table (0 = from preset)."),
     Key(name: "model.vocab_size", kind: .int, defaultValue: .int(0), help: "Vocabulary size (0 = from preset; 50257 for GPT-2)."),
+    Key(name: "model.word_embed_proj_dim", kind: .int, defaultValue: .int(0), help: "OPT only: token-embedding width, projected to and from d_model when different (0 = from preset: 512 for opt-350m, else d_model)."),
     // [data]
     Key(name: "data.train", kind: .string, defaultValue: .string(""), help: "Training token shards: a path, a glob, or several separated by commas."),
     Key(name: "data.val", kind: .string, defaultValue: .string(""), help: "Validation token shards (empty = no evaluation)."),

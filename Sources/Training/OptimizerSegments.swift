@@ -17,6 +17,8 @@ extension ParameterTensor {
   /// The optimizer's view of this tensor's tensor-parallel sharding.
   var segmentSplit: SegmentSplit {
     guard tpSize > 1 else { return .whole }
+    // A vector is one row: any split of it is a split of its columns.
+    if fullShape.count == 1, sharding != .replicated { return .columns(fullColumns: fullShape[0]) }
     switch sharding {
     case .replicated:
       return .whole

@@ -120,6 +120,8 @@ public struct RunConfig: Sendable {
     take("model.d_model") { c, v in c.dModel = v; c.ffnDim = 4 * v }
     take("model.n_ctx") { $0.nCtx = $1 }
     take("model.vocab_size") { $0.vocabSize = $1 }
+    take("model.word_embed_proj_dim") { c, v in c.wordEmbedProjDim = v }
+    if config.wordEmbedProjDim == config.dModel { config.wordEmbedProjDim = nil }  // one spelling of "no projection"
     if preset.isEmpty && (config.nLayer == 0 || config.nHead == 0 || config.dModel == 0 || config.nCtx == 0 || config.vocabSize == 0) {
       throw SwiftletError("the model needs model.preset or all of n_layer, n_head, d_model, n_ctx, vocab_size")
     }
@@ -223,6 +225,9 @@ public struct RunConfig: Sendable {
     sections["model"]!["n_ctx"] = model.nCtx
     sections["model"]!["vocab_size"] = model.vocabSize
     sections["model"]!["family"] = model.family.rawValue
+    sections["model"]!["layer_norm"] = model.layerNorm.rawValue
+    sections["model"]!["ffn_dim"] = model.ffnDim
+    if model.projectsEmbeddings { sections["model"]!["word_embed_proj_dim"] = model.embeddingDim }
     sections["train"]!["seq_len"] = seqLen
     let data = try! JSONSerialization.data(withJSONObject: sections, options: [.sortedKeys, .prettyPrinted])
     return String(decoding: data, as: UTF8.self)

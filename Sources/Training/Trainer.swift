@@ -47,13 +47,10 @@ public final class Trainer {
   public init(config: RunConfig, grid: ProcessGrid) throws {
     self.config = config
     self.grid = grid
-    if config.model.family == .opt {
-      throw SwiftletError("OPT presets are available for planning only; training supports GPT-2/GPT-3 shapes")
-    }
     try ParameterLayout.validate(config: config.model, tpSize: grid.tpSize)
     try config.validateLayout(dataParallel: grid.dpSize)
     model = try GPTModel(config: config.model, region: TensorParallelRegion(group: grid.tensorParallel))
-    GPT2Initializer.initialize(model.parameters, layout: model.layout, seed: config.seed)
+    ModelInitializer.initialize(model.parameters, layout: model.layout, seed: config.seed)
     optimizer = try Trainer.makeOptimizer(config: config, model: model, tensorParallel: grid.tensorParallel)
     buckets = GradientBuckets(group: grid.dataParallel, gradients: model.gradients.base)
     partition = BatchPartition(
@@ -313,7 +310,7 @@ public final class Trainer {
   private func injectFaultIfRequested() {
     guard config.int("debug.inject_nan_step") == step + 1, config.int("debug.inject_nan_rank") == grid.worldRank
     else { return }
-    model.gradients.base[model.layout["transformer.wte.weight"].offset] = .nan
+    model.gradients.base[model.layout[model.layout.names.tokenEmbedding + ".weight"].offset] = .nan
   }
 
   private func handleNonFinite(loss: Double, norm: Double) throws {

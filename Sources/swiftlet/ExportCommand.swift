@@ -6,10 +6,11 @@ import SwiftletCore
 struct Export: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "export",
-    abstract: "Export a checkpoint's model for Hugging Face transformers (GPT2LMHeadModel).",
+    abstract: "Export a checkpoint's model for Hugging Face transformers (GPT2LMHeadModel or OPTForCausalLM).",
     discussion: """
-      Writes DIR/model.safetensors (hub GPT-2 key names, float32) and DIR/config.json, so that \
-      GPT2LMHeadModel.from_pretrained(DIR) loads the model. GPT-2 and GPT-3 shapes only. \
+      Writes DIR/model.safetensors (float32; hub GPT-2 key names, or OPTForCausalLM state-dict \
+      names for OPT) and DIR/config.json, so that GPT2LMHeadModel.from_pretrained(DIR) (GPT-2 and \
+      GPT-3 shapes) or OPTForCausalLM.from_pretrained(DIR) (OPT) loads the model. \
       A checkpoint whose tensors fail their checksums is refused.
       """)
 

@@ -9,7 +9,7 @@ import Foundation
 struct Swiftlet: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "swiftlet",
-    abstract: "Train GPT-2/GPT-3-family language models on CPUs with MPI, and account for their cost.",
+    abstract: "Train GPT-2/GPT-3- and OPT-family language models on CPUs with MPI, and account for their cost.",
     subcommands: SubcommandRegistry.all
   )
 }

@@ -10,6 +10,9 @@ import Testing
 @Suite(.serialized)
 struct KernelFlopsTests {
   static let tiny = GPTConfig(nLayer: 2, nHead: 4, dModel: 32, nCtx: 16, vocabSize: 101)
+  /// opt-350m's shape in small: post-LayerNorm, a 16-wide token table projected to 32.
+  static let tinyOPT350m = GPTConfig(
+    family: .opt, nLayer: 2, nHead: 4, dModel: 32, nCtx: 16, vocabSize: 101, layerNorm: .post, wordEmbedProjDim: 16)
 
   /// Without recomputation every matmul costs 3× its forward pass, which is PaLM's count with N
   /// replaced by the matmul parameters (the tied head over the padded vocabulary, no biases,
@@ -36,10 +39,11 @@ struct KernelFlopsTests {
   }
 
   /// The count Swiftlet's kernels make while running a real forward and backward pass.
-  @Test func matchesTheKernelsFlopCounterOnARealStep() throws {
+  @Test(arguments: [tiny, tinyOPT350m])
+  func matchesTheKernelsFlopCounterOnARealStep(_ config: GPTConfig) throws {
     let world = try MPIRuntime.initialise()
-    let model = try GPTModel(config: Self.tiny, region: TensorParallelRegion(group: world))
-    GPT2Initializer.initialize(model.parameters, layout: model.layout, seed: 1)
+    let model = try GPTModel(config: config, region: TensorParallelRegion(group: world))
+    ModelInitializer.initialize(model.parameters, layout: model.layout, seed: 1)
     let (b, t) = (3, 16)
     let inputs = (0..<(b * t)).map { Int32($0 * 7 % 101) }
     let targets = (0..<(b * t)).map { Int32($0 * 5 % 101) }
@@ -47,7 +51,7 @@ struct KernelFlopsTests {
     _ = try model.forward(inputs: inputs, targets: targets, batch: b, seqLen: t)
     try model.backward(lossScale: 1 / Float(b * t))
     let counted = FlopCounter.matmul
-    let analytic = KernelFlops(config: Self.tiny, sequences: b, seqLen: t).total
+    let analytic = KernelFlops(config: config, sequences: b, seqLen: t).total
     print("kernel FlopCounter: \(counted) matmul FLOPs; analytic: \(analytic)")
     #expect(counted == analytic)
     // Model FLOPs (PaLM) differ from executed ones only by the non-matmul parameters and the
@@ -61,14 +65,15 @@ struct KernelFlopsTests {
 
   /// Parameters and activations of the estimate against what `GPTModel` allocates (which pads
   /// every tensor to 16 floats, hence the tolerance).
-  @Test func memoryEstimateMatchesTheModelsAllocations() throws {
+  @Test(arguments: [tiny, tinyOPT350m])
+  func memoryEstimateMatchesTheModelsAllocations(_ config: GPTConfig) throws {
     let world = try MPIRuntime.initialise()
-    let model = try GPTModel(config: Self.tiny, region: TensorParallelRegion(group: world))
+    let model = try GPTModel(config: config, region: TensorParallelRegion(group: world))
     let (b, t) = (2, 16)
     _ = try model.forward(
       inputs: [Int32](repeating: 1, count: b * t), targets: [Int32](repeating: 2, count: b * t), batch: b,
       seqLen: t)
-    let estimate = try MemoryEstimate(config: Self.tiny, microBatch: b, seqLen: t)
+    let estimate = try MemoryEstimate(config: config, microBatch: b, seqLen: t)
     let allocatedParameters = Double(model.layout.count * 4)
     #expect(abs(estimate.parameters - allocatedParameters) / allocatedParameters < 0.05)
     let allocatedActivations = Double(model.activationBytes)

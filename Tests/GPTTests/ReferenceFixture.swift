@@ -1,16 +1,17 @@
 import Foundation
 
-/// The PyTorch reference written by Tests/Reference/make_gpt2_reference.py.
+/// A PyTorch reference written by Tests/Reference/make_gpt2_reference.py (`gpt2_tiny_reference`)
+/// or make_opt_reference.py (`opt_tiny_reference`, `opt350m_tiny_reference`).
 struct ReferenceFixture {
   let manifest: [String: Any]
   let values: [Float]
   let tensors: [String: (shape: [Int], offset: Int, count: Int)]
 
-  init() throws {
+  init(_ stem: String = "gpt2_tiny_reference") throws {
     let directory = Bundle.module.resourceURL!.appendingPathComponent("Fixtures")
-    let json = try Data(contentsOf: directory.appendingPathComponent("gpt2_tiny_reference.json"))
+    let json = try Data(contentsOf: directory.appendingPathComponent(stem + ".json"))
     manifest = try JSONSerialization.jsonObject(with: json) as! [String: Any]
-    let raw = try Data(contentsOf: directory.appendingPathComponent("gpt2_tiny_reference.f32"))
+    let raw = try Data(contentsOf: directory.appendingPathComponent(stem + ".f32"))
     values = raw.withUnsafeBytes { bytes in
       (0..<(raw.count / 4)).map {
         Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))

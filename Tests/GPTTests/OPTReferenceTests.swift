@@ -1,0 +1,152 @@
+import Foundation
+import GPT
+import Kernels
+import MPIBindings
+import Optimizers
+import Parallel
+import Testing
+
+/// Compares the Swift OPT with Hugging Face `OPTForCausalLM` (Tests/Reference/make_opt_reference.py)
+/// tensor by tensor, for the standard pre-LayerNorm block and opt-350m's post-LayerNorm block with
+/// a narrower, projected token embedding. Same tolerances as `PyTorchReferenceTests`.
+@Suite(.serialized)
+struct OPTReferenceTests {
+  static let fixtures = ["opt_tiny_reference", "opt350m_tiny_reference"]
+
+  /// A model loaded with a fixture's initial parameters.
+  struct Case {
+    let fixture: ReferenceFixture
+    let model: GPTModel
+
+    init(_ stem: String) throws {
+      fixture = try ReferenceFixture(stem)
+      let c = fixture.section("config")
+      let dModel = c["d_model"] as! Int
+      let embedding = c["word_embed_proj_dim"] as! Int
+      let config = GPTConfig(
+        family: .opt, nLayer: c["n_layer"] as! Int, nHead: c["n_head"] as! Int, dModel: dModel,
+        nCtx: c["n_ctx"] as! Int, vocabSize: c["vocab_size"] as! Int, ffnDim: c["ffn_dim"] as? Int,
+        layerNorm: GPTConfig.LayerNormPlacement(rawValue: c["layer_norm"] as! String)!,
+        wordEmbedProjDim: embedding == dModel ? nil : embedding)
+      let world = try MPIRuntime.initialise()
+      model = try GPTModel(config: config, region: TensorParallelRegion(group: world))
+      // Every fixture tensor has a Swift counterpart of the same size, and vice versa.
+      let stored = Set(fixture.tensors.keys.filter { $0.hasPrefix("params/") }.map { String($0.dropFirst(7)) })
+      #expect(stored == Set(model.layout.tensors.map(\.name)), "tensor names differ from Hugging Face's")
+      for tensor in model.layout.tensors {
+        let values = fixture.tensor("params/" + tensor.name)
+        #expect(fixture.tensors["params/" + tensor.name]!.shape == tensor.fullShape, "\(tensor.name) shape")
+        for run in tensor.runs {
+          for j in 0..<run.length {
+            model.parameters.base[tensor.offset + run.local + j] = values[values.startIndex + run.global + j]
+          }
+        }
+      }
+    }
+
+    func forwardLoss() throws -> Double {
+      let batch = fixture.batch
+      let sum = try model.forward(inputs: batch.inputs, targets: batch.targets, batch: batch.b, seqLen: batch.t)
+      return sum / Double(batch.b * batch.t)
+    }
+
+    func backward() throws {
+      model.gradients.zero()
+      try model.backward(lossScale: 1 / Float(fixture.batch.b * fixture.batch.t))
+    }
+
+    func logits() -> [Float] {
+      let v = model.config.vocabSize
+      let width = model.vocabShard.count
+      let all = Array(model.lastLogits)
+      return (0..<(all.count / width)).flatMap { all[($0 * width)..<($0 * width + v)] }
+    }
+  }
+
+  @Test(arguments: fixtures)
+  func logitsAndLossMatchTransformers(_ stem: String) throws {
+    let t = try Case(stem)
+    let loss = try t.forwardLoss()
+    let expected = t.fixture.manifest["loss"] as! Double
+    #expect(abs(loss - expected) / expected < 1e-6, "loss \(loss) vs \(expected)")
+    let (diff, scale) = maxDifference(t.logits(), t.fixture.tensor("logits"))
+    print("\(stem) logits: max diff \(diff) (max |value| \(scale)); loss \(loss) vs \(expected)")
+    #expect(diff <= 1e-5 * scale, "logits max diff \(diff)")
+  }
+
+  @Test(arguments: fixtures)
+  func everyGradientMatchesTransformers(_ stem: String) throws {
+    let t = try Case(stem)
+    _ = try t.forwardLoss()
+    try t.backward()
+    var worst: (ratio: Float, name: String) = (0, "")
+    for tensor in t.model.layout.tensors {
+      let expected = t.fixture.tensor("grads/" + tensor.name)
+      let actual = Array(UnsafeBufferPointer(start: t.model.gradients.base + tensor.offset, count: tensor.count))
+      let (diff, scale) = maxDifference(actual, expected)
+      if scale > 1e-6 && diff / scale > worst.ratio { worst = (diff / scale, tensor.name) }
+      // The 1e-9 floor is for k_proj.bias: its gradient is exactly 0 (softmax ignores a shift
+      // shared by all keys), so both sides hold only rounding noise (~1e-16 vs ~1e-11).
+      #expect(diff <= 1e-5 * scale + 1e-9, "\(tensor.name): max |grad diff| \(diff) (max |value| \(scale))")
+    }
+    print("\(stem) gradients: worst max diff / max |value| \(worst.ratio) (\(worst.name))")
+  }
+
+  @Test(arguments: fixtures)
+  func threeAdamWStepsWithClippingMatchTransformers(_ stem: String) throws {
+    let t = try Case(stem)
+    let o = t.fixture.section("optimizer")
+    let adam = AdamW(
+      segments: t.model.layout.tensors.map {
+        ParameterSegment(name: $0.name, offset: $0.offset, count: $0.count, shape: $0.localShape, decays: $0.decays)
+      },
+      arenaCount: t.model.layout.count, beta1: o["beta1"] as! Double, beta2: o["beta2"] as! Double,
+      epsilon: o["eps"] as! Double, weightDecay: o["weight_decay"] as! Double)
+    let expectedLosses = t.fixture.doubles("step_losses")
+    let expectedNorms = t.fixture.doubles("grad_norms")
+    for step in 0..<3 {
+      let loss = try t.forwardLoss()
+      #expect(abs(loss - expectedLosses[step]) / expectedLosses[step] < 1e-6, "step \(step + 1) loss")
+      try t.backward()
+      let norm = sumOfSquares(t.model.gradients.base, count: t.model.layout.count).squareRoot()
+      #expect(abs(norm - expectedNorms[step]) / expectedNorms[step] < 1e-5, "step \(step + 1) grad norm \(norm)")
+      GradientClipping.clip(
+        t.model.gradients.base, count: t.model.layout.count, norm: norm, maxNorm: o["grad_clip"] as! Double)
+      adam.update(parameters: t.model.parameters.base, gradients: t.model.gradients.base, learningRate: o["lr"] as! Double)
+    }
+    var worst: Float = 0
+    for tensor in t.model.layout.tensors {
+      let expected = t.fixture.tensor("params_after/" + tensor.name)
+      let actual = Array(UnsafeBufferPointer(start: t.model.parameters.base + tensor.offset, count: tensor.count))
+      let (diff, _) = maxDifference(actual, expected)
+      worst = max(worst, diff)
+      #expect(diff <= 1e-5, "\(tensor.name): max |param diff| after 3 steps \(diff)")
+    }
+    _ = try t.forwardLoss()
+    let (diff, scale) = maxDifference(t.logits(), t.fixture.tensor("logits_after"))
+    print("\(stem) after 3 AdamW steps: max |param diff| \(worst), logits max diff \(diff)")
+    #expect(diff <= 1e-5 * max(scale, 1), "logits after training: max diff \(diff)")
+  }
+
+  @Test(arguments: fixtures)
+  func kvCacheDecoderReproducesTheFullForwardLogits(_ stem: String) throws {
+    let t = try Case(stem)
+    let batch = t.fixture.batch
+    let expected = t.fixture.tensor("logits")
+    let v = t.model.config.vocabSize
+    let decoder = try KVCacheDecoder(model: t.model)
+    var worst: Float = 0
+    for row in 0..<batch.b {
+      decoder.reset()
+      for position in 0..<batch.t {
+        try decoder.append(Int(batch.inputs[row * batch.t + position]))
+        let start = expected.startIndex + (row * batch.t + position) * v
+        let (diff, _) = maxDifference(
+          UnsafeBufferPointer(start: decoder.logits.base, count: v), expected[start..<(start + v)])
+        worst = max(worst, diff)
+      }
+    }
+    print("\(stem) KV-cache logits: max diff \(worst)")
+    #expect(worst <= 1e-5, "KV-cache logits differ from transformers by \(worst)")
+  }
+}
