@@ -20,6 +20,11 @@ import GPT
 /// as PaLM's count assumes). Linear layers cost 3× their forward pass in total; attention costs
 /// 3× too unless the backward recomputes the scores instead of storing them — Swiftlet's kernel
 /// does (FlashAttention-style, no `B·H·T·T` activations), which adds one `QKᵀ` per head: 3.5×.
+///
+/// With activation recomputation (`train.recompute`) the backward runs every block's forward
+/// once more: the block matmuls cost 4× their forward pass (attention 4.5×); the LM head is not
+/// recomputed. Model FLOPs, and with them MFU, do not change: recomputation is executed work,
+/// not useful work.
 public struct KernelFlops: Equatable, Codable, Sendable {
   public var qkv: Double
   public var attentionScores: Double
@@ -41,9 +46,10 @@ public struct KernelFlops: Equatable, Codable, Sendable {
   ///   - tensorParallel: tp; only pads the vocabulary (each rank does 1/tp of every matmul).
   ///   - recomputesAttentionScores: the attention backward recomputes `QKᵀ` (true for
   ///     Swiftlet's `CausalAttention`); false gives the textbook 3× count.
+  ///   - recomputesBlocks: the backward reruns each block's forward (`train.recompute`).
   public init(
     config: GPTConfig, sequences: Int, seqLen: Int, tensorParallel: Int = 1,
-    recomputesAttentionScores: Bool = true
+    recomputesAttentionScores: Bool = true, recomputesBlocks: Bool = false
   ) {
     let n = Double(sequences) * Double(seqLen)
     let c = Double(config.dModel)
@@ -53,15 +59,16 @@ public struct KernelFlops: Equatable, Codable, Sendable {
     let paddedVocab = Double((config.vocabSize + tp - 1) / tp * tp)
     // One T×T matmul over all heads and sequences: B·H·(2·T·T·hd) = 2·B·T²·C.
     let attentionUnit = 2 * Double(sequences) * Double(seqLen) * Double(seqLen) * c
-    let linear = 3.0  // forward + ∂input + ∂weight
+    let forwards = recomputesBlocks ? 2.0 : 1.0  // block forward passes per step
+    let linear = forwards + 2  // forward(s) + ∂input + ∂weight
     qkv = linear * layers * 2 * n * c * 3 * c
     outputProjection = linear * layers * 2 * n * c * c
     mlp = linear * layers * 2 * (2 * n * c * f)
-    lmHead = linear * 2 * n * c * paddedVocab
+    lmHead = 3 * 2 * n * c * paddedVocab
     // Scores: forward QKᵀ, backward dQ and dK (+ the recomputed QKᵀ).
-    attentionScores = layers * attentionUnit * (recomputesAttentionScores ? 4 : 3)
+    attentionScores = layers * attentionUnit * (forwards + 2 + (recomputesAttentionScores ? 1 : 0))
     // Values: forward PV, backward dV and dP.
-    attentionValues = layers * attentionUnit * 3
+    attentionValues = layers * attentionUnit * (forwards + 2)
   }
 
   /// The share of one rank when the step runs on `ranks` ranks (every matmul splits evenly).

@@ -53,6 +53,7 @@ public final class Trainer {
     try ParameterLayout.validate(config: config.model, tpSize: grid.tpSize)
     try config.validateLayout(dataParallel: grid.dpSize)
     model = try GPTModel(config: config.model, region: TensorParallelRegion(group: grid.tensorParallel))
+    model.recomputesBlocks = config.bool("train.recompute")
     GPT2Initializer.initialize(model.parameters, layout: model.layout, seed: config.seed)
     optimizer = try Trainer.makeOptimizer(config: config, model: model, tensorParallel: grid.tpSize)
     buckets = GradientBuckets(group: grid.dataParallel, gradients: model.gradients.base)
