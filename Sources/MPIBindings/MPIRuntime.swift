@@ -14,18 +14,24 @@ import SwiftletCore
 public enum MPIRuntime {
   nonisolated(unsafe) private static var initialised = false
 
+  /// `MPI_Init_thread`'s status. A lazy static runs exactly once even when several threads call
+  /// `initialise` together (parallel test suites do); a second `MPI_Init` would abort the process.
+  private static let initialisation: Int32 = {
+    var provided: Int32 = 0
+    let status = MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided)
+    guard status == MPI_SUCCESS else { return status }
+    MPI_Comm_set_errhandler(swiftlet_mpi_comm_world(), swiftlet_mpi_errors_return())
+    initialised = true
+    atexit { MPIRuntime.finalise() }
+    return status
+  }()
+
   /// Initialises MPI once (thread level FUNNELED), installs `MPI_ERRORS_RETURN` on the world so
   /// failures become Swift errors, and checks the launch wiring.
   @discardableResult
   public static func initialise() throws -> Communicator {
-    if !initialised {
-      var provided: Int32 = 0
-      let status = MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided)
-      guard status == MPI_SUCCESS else { throw SwiftletError("MPI_Init failed (code \(status))") }
-      MPI_Comm_set_errhandler(swiftlet_mpi_comm_world(), swiftlet_mpi_errors_return())
-      initialised = true
-      atexit { MPIRuntime.finalise() }
-    }
+    let status = initialisation
+    guard status == MPI_SUCCESS else { throw SwiftletError("MPI_Init failed (code \(status))") }
     let world = Communicator.world
     try checkLaunchWiring(worldSize: world.size)
     return world
