@@ -7,8 +7,9 @@ import Kernels
 /// backward overwrites with its own gradient.
 ///
 /// With `recomputesBlocks` only each block's input `residualIn` stays per layer; the other
-/// per-block buffers exist once and every `Block` points into that one set, which holds the
-/// block whose backward runs next after `GPTModel` has run its forward again.
+/// per-block buffers exist once and every `Block` points into that one set: after the forward
+/// pass it holds the last block's, and `GPTModel.backward` refills it for each earlier block by
+/// running that block's forward again.
 final class Activations {
   let batch: Int
   let seqLen: Int

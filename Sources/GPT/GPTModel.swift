@@ -55,7 +55,7 @@ public final class GPTModel {
 
   /// Activation recomputation: the forward pass keeps only each block's input, and the
   /// backward runs a block's forward again right before its backward. Costs one more forward
-  /// pass of the blocks; losses and gradients are bit-identical (the same kernels run on the
+  /// pass of every block but the last; losses and gradients are bit-identical (the same kernels run on the
   /// same inputs). Changing it frees the activations.
   public var recomputesBlocks = false {
     didSet { if recomputesBlocks != oldValue { activations = nil } }
@@ -169,11 +169,12 @@ public final class GPTModel {
     try buckets?.bucketReady(.init(offset: lnfWeight, count: layout.count - lnfWeight))
 
     for i in stride(from: blocks.count - 1, through: 0, by: -1) {
-      if a.recomputesBlocks {
-        // Refill the shared buffers from the kept input. The block's output is not needed:
-        // it goes to dNorm, which the backward overwrites before reading; the forward's
-        // scratch (projection, geluOut, attentionScratch) never carries anything between
-        // blocks, and dResidual, the running gradient, is not touched.
+      if a.recomputesBlocks && i < blocks.count - 1 {
+        // Refill the shared buffers from the kept input (the last block's are still in place
+        // from the forward pass). The block's output is not needed: it goes to dNorm, which
+        // the backward overwrites before reading; the forward's scratch (projection, geluOut,
+        // attentionScratch) carries nothing between blocks, and dResidual, the running
+        // gradient, is not touched.
         try blocks[i].forward(a.blocks[i], output: a.dNorm, scratch: a, weights: w, region: region)
       }
       try blocks[i].backward(a.blocks[i], scratch: a, weights: w, gradients: g, region: region)
