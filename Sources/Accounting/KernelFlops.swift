@@ -23,6 +23,11 @@ import GPT
 /// as PaLM's count assumes). Linear layers cost 3× their forward pass in total; attention costs
 /// 3× too unless the backward recomputes the scores instead of storing them — Swiftlet's kernel
 /// does (FlashAttention-style, no `B·H·T·T` activations), which adds one `QKᵀ` per head: 3.5×.
+///
+/// With activation recomputation (`train.recompute`) the backward runs the forward of every
+/// block but the last once more (the last block's activations are still in place): those
+/// blocks' matmuls cost 4× their forward pass (attention 4.5×); the LM head is not recomputed. Model FLOPs, and with them MFU, do not change: recomputation is executed work,
+/// not useful work.
 public struct KernelFlops: Equatable, Codable, Sendable {
   public var qkv: Double
   public var attentionScores: Double
@@ -46,9 +51,11 @@ public struct KernelFlops: Equatable, Codable, Sendable {
   ///   - tensorParallel: tp; only pads the vocabulary (each rank does 1/tp of every matmul).
   ///   - recomputesAttentionScores: the attention backward recomputes `QKᵀ` (true for
   ///     Swiftlet's `CausalAttention`); false gives the textbook 3× count.
+  ///   - recomputesBlocks: the backward reruns the forward of each block but the last
+  ///     (`train.recompute`).
   public init(
     config: GPTConfig, sequences: Int, seqLen: Int, tensorParallel: Int = 1,
-    recomputesAttentionScores: Bool = true
+    recomputesAttentionScores: Bool = true, recomputesBlocks: Bool = false
   ) {
     let n = Double(sequences) * Double(seqLen)
     let c = Double(config.dModel)
@@ -58,17 +65,19 @@ public struct KernelFlops: Equatable, Codable, Sendable {
     let paddedVocab = Double((config.vocabSize + tp - 1) / tp * tp)
     // One T×T matmul over all heads and sequences: B·H·(2·T·T·hd) = 2·B·T²·C.
     let attentionUnit = 2 * Double(sequences) * Double(seqLen) * Double(seqLen) * c
-    let linear = 3.0  // forward + ∂input + ∂weight
-    qkv = linear * layers * 2 * n * c * 3 * c
-    outputProjection = linear * layers * 2 * n * c * c
-    mlp = linear * layers * 2 * (2 * n * c * f)
+    // Block forward passes per step, summed over layers.
+    let forwards = layers + (recomputesBlocks ? max(0, layers - 1) : 0)
+    let linear = forwards + 2 * layers  // forward(s) + ∂input + ∂weight
+    qkv = linear * 2 * n * c * 3 * c
+    outputProjection = linear * 2 * n * c * c
+    mlp = linear * 2 * (2 * n * c * f)
     let e = Double(config.embeddingDim)
-    lmHead = linear * 2 * n * e * paddedVocab
-    embeddingProjections = config.projectsEmbeddings ? linear * 2 * (2 * n * c * e) : 0
+    lmHead = 3 * 2 * n * e * paddedVocab
+    embeddingProjections = config.projectsEmbeddings ? 3 * 2 * (2 * n * c * e) : 0
     // Scores: forward QKᵀ, backward dQ and dK (+ the recomputed QKᵀ).
-    attentionScores = layers * attentionUnit * (recomputesAttentionScores ? 4 : 3)
+    attentionScores = attentionUnit * (forwards + layers * (recomputesAttentionScores ? 3 : 2))
     // Values: forward PV, backward dV and dP.
-    attentionValues = layers * attentionUnit * 3
+    attentionValues = attentionUnit * (forwards + 2 * layers)
   }
 
   /// The share of one rank when the step runs on `ranks` ranks (every matmul splits evenly).

@@ -15,6 +15,9 @@ import GPT
 ///   at tp = 1; no `B·H·T·T` attention matrices. Once per model: the logits over this rank's
 ///   vocabulary shard `B·T·V/tp`, the final LayerNorm, loss statistics, and scratch for the
 ///   backward (`dResidual`, `dNorm`, the wide MLP gradient, two `T×T` attention tiles).
+///   With activation recomputation (`train.recompute`) only the block input, `B·T·C`, stays per
+///   layer; the rest of one layer's set exists once and is refilled by a second forward pass of
+///   each block during the backward.
 public struct MemoryEstimate: Equatable, Codable, Sendable {
   public enum Optimizer: String, Codable, Sendable, CaseIterable {
     case adamw, adafactor
@@ -71,7 +74,7 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
   /// Throws when tp does not divide the model (contract section 2).
   public init(
     config: GPTConfig, tensorParallel tp: Int = 1, dataParallel dp: Int = 1, microBatch: Int,
-    seqLen: Int, optimizer: Optimizer = .adamw, zeroStage1: Bool = false
+    seqLen: Int, optimizer: Optimizer = .adamw, zeroStage1: Bool = false, recompute: Bool = false
   ) throws {
     let layout = try ParameterLayout(config: config, tpRank: 0, tpSize: tp)
     let float = 4.0
@@ -96,14 +99,17 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
     let fl = Double(config.ffnDim) / Double(tp)
     let hl = Double(config.nHead) / Double(tp)
     let vl = Double(layout.paddedVocab) / Double(tp)
-    let perLayer = n * (4 * c + 4 * cl + fl + 4) + b * hl * t
+    let blockInput = n * c
+    let restOfLayer = n * (3 * c + 4 * cl + fl + 4) + b * hl * t
+    let layers = Double(config.nLayer)
+    let blocks = recompute ? layers * blockInput + min(layers, 1) * restOfLayer : layers * (blockInput + restOfLayer)
     // opt-350m keeps the E-wide lookup, project_out output and their gradient as well.
     let projected = config.projectsEmbeddings ? 3 * n * Double(config.embeddingDim) : 0
     let head = n * (2 * c + 2 + vl + 1 + 3) + projected
     let scratch = n * (c + fl + c + c + max(3 * cl, fl) + cl) + 2 * t * t
     self.init(
       parameters: localCount * float, gradients: localCount * float, optimizer: state * float,
-      activations: (Double(config.nLayer) * perLayer + head) * float, workspace: scratch * float)
+      activations: (blocks + head) * float, workspace: scratch * float)
   }
 
   /// Parameters, gradients and AdamW/Adafactor state for a bare parameter count (no shape known:

@@ -30,6 +30,8 @@ public struct PlanRequest: Sendable {
   public var microBatch: Int
   public var optimizer: MemoryEstimate.Optimizer
   public var zeroStage1: Bool
+  /// Activation recomputation (`train.recompute`): only each block's input stays per layer.
+  public var recompute: Bool
 
   /// Default MFU for planning: 0.4, between GPT-3 on V100s (24.6 of 125 TFLOPS, Patterson et
   /// al. 2021, Table 4) and PaLM's 46.2% (Chowdhery et al. 2022, Table 3).
@@ -40,7 +42,7 @@ public struct PlanRequest: Sendable {
     hardware: HardwareProfile, devices: Int = 1, tensorParallel: Int = 1, hours: Double? = nil,
     mfu: Double = PlanRequest.defaultMFU, powerWatts: Double? = nil, pue: Double = 1,
     grid: GridIntensity, pricePerDeviceHour: Double? = nil, microBatch: Int = 1,
-    optimizer: MemoryEstimate.Optimizer = .adamw, zeroStage1: Bool = false
+    optimizer: MemoryEstimate.Optimizer = .adamw, zeroStage1: Bool = false, recompute: Bool = false
   ) {
     self.model = model
     self.parameters = parameters ?? Double(model?.parameterCount ?? 0)
@@ -58,6 +60,7 @@ public struct PlanRequest: Sendable {
     self.microBatch = microBatch
     self.optimizer = optimizer
     self.zeroStage1 = zeroStage1
+    self.recompute = recompute
   }
 }
 
@@ -195,7 +198,7 @@ public enum Planner {
           parameters: r.parameters, nLayer: model.nLayer, dModel: model.dModel, seqLen: r.seqLen) * r.tokens
       memory = try MemoryEstimate(
         config: model, tensorParallel: r.tensorParallel, dataParallel: dp, microBatch: r.microBatch,
-        seqLen: r.seqLen, optimizer: r.optimizer, zeroStage1: r.zeroStage1)
+        seqLen: r.seqLen, optimizer: r.optimizer, zeroStage1: r.zeroStage1, recompute: r.recompute)
     } else {
       modelFlops = flops
       if r.tensorParallel > 1 {
@@ -227,7 +230,7 @@ public enum Planner {
     let fits = memory.total <= r.hardware.memoryBytes
     if !fits {
       notes.append(
-        "does not fit: \(Format.bytes(memory.total)) per device > \(Format.bytes(r.hardware.memoryBytes)); raise --tp, use adafactor or --zero1, or lower --batch-size"
+        "does not fit: \(Format.bytes(memory.total)) per device > \(Format.bytes(r.hardware.memoryBytes)); raise --tp, use adafactor, --zero1 or --recompute, or lower --batch-size"
       )
     }
     return Plan(

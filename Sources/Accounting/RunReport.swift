@@ -18,6 +18,8 @@ public struct RunDescription: Sendable {
   /// Sequences per rank per micro-step.
   public var microBatch: Int
   public var optimizer: MemoryEstimate.Optimizer
+  /// Activation recomputation (`train.recompute`).
+  public var recompute: Bool
   public var hardware: HardwareProfile
   public var grid: GridIntensity
   public var pue: Double
@@ -28,7 +30,8 @@ public struct RunDescription: Sendable {
     modelName: String, model: GPTConfig, seqLen: Int, tokensPerStep: Int, maxSteps: Int,
     targetTokens: Double? = nil, devices: Int, tensorParallel: Int = 1, microBatch: Int,
     optimizer: MemoryEstimate.Optimizer = .adamw, hardware: HardwareProfile, grid: GridIntensity,
-    pue: Double, pricePerDeviceHour: Double? = nil, energyMethod: EnergyMeter.Method
+    pue: Double, pricePerDeviceHour: Double? = nil, energyMethod: EnergyMeter.Method,
+    recompute: Bool = false
   ) {
     self.modelName = modelName
     self.model = model
@@ -40,6 +43,7 @@ public struct RunDescription: Sendable {
     self.tensorParallel = tensorParallel
     self.microBatch = microBatch
     self.optimizer = optimizer
+    self.recompute = recompute
     self.hardware = hardware
     self.grid = grid
     self.pue = pue
@@ -170,7 +174,8 @@ public struct RunReport: Codable, Equatable, Sendable {
     memoryPerDeviceBytes =
       (try? MemoryEstimate(
         config: run.model, tensorParallel: run.tensorParallel, dataParallel: dp,
-        microBatch: run.microBatch, seqLen: run.seqLen, optimizer: run.optimizer))?.total ?? 0
+        microBatch: run.microBatch, seqLen: run.seqLen, optimizer: run.optimizer, recompute: run.recompute))?.total
+      ?? 0
     costUSD = run.pricePerDeviceHour.map { $0 * ledger.rankSeconds / 3600 }
     peak = run.hardware.peakFlops
     mfu = ledger.rankSeconds > 0 && peak > 0 ? ledger.flops / (ledger.rankSeconds * peak) : 0

@@ -36,7 +36,7 @@ public final class TrainingAccountant {
     hardwareFlopsPerStep =
       KernelFlops(
         config: run.model, sequences: run.tokensPerStep / max(1, run.seqLen), seqLen: run.seqLen,
-        tensorParallel: run.tensorParallel
+        tensorParallel: run.tensorParallel, recomputesBlocks: run.recompute
       ).total
   }
 

@@ -2,12 +2,18 @@ import Kernels
 
 /// Everything the forward pass keeps for the backward pass, for one micro-batch shape, in one
 /// arena. Widths are local: `Cl = C/tp` attention width, `Fl = F/tp` MLP width, `Vl` vocabulary
-/// shard. About `(11·C + 4·Cl + Fl)·B·T` floats per layer; no `B·H·T·T` attention matrices (the
+/// shard. About `(4·C + 4·Cl + Fl)·B·T` floats per layer; no `B·H·T·T` attention matrices (the
 /// attention backward recomputes them per head) and one logits buffer that the cross-entropy
 /// backward overwrites with its own gradient.
+///
+/// With `recomputesBlocks` only each block's input `residualIn` stays per layer; the other
+/// per-block buffers exist once and every `Block` points into that one set: after the forward
+/// pass it holds the last block's, and `GPTModel.backward` refills it for each earlier block by
+/// running that block's forward again.
 final class Activations {
   let batch: Int
   let seqLen: Int
+  let recomputesBlocks: Bool
   private let arena: FloatArena
 
   /// Per block (post-LayerNorm blocks store LayerNorm inputs where noted; see `TransformerBlock`).
@@ -47,9 +53,10 @@ final class Activations {
   let dAttention: FloatPointer  // [B, T, Cl]
   let dEmbedded: FloatPointer  // [B, T, E] ∂L/∂embedded and ∂L/∂headInput (opt-350m; else empty)
 
-  init(layout: ParameterLayout, batch: Int, seqLen: Int) {
+  init(layout: ParameterLayout, batch: Int, seqLen: Int, recomputesBlocks: Bool = false) {
     self.batch = batch
     self.seqLen = seqLen
+    self.recomputesBlocks = recomputesBlocks
     let config = layout.config
     let n = batch * seqLen
     let c = config.dModel
@@ -64,13 +71,18 @@ final class Activations {
       sizes.append((count + 15) / 16 * 16)
       return sizes.count - 1
     }
-    var blockSlots: [[Int]] = []
-    for _ in 0..<config.nLayer {
-      blockSlots.append([
-        reserve(n * c), reserve(n * c), reserve(n), reserve(n), reserve(n * 3 * cl), reserve(n * cl),
+    // Slot 0 is the block input; slots 1… the rest, shared by all layers when recomputing.
+    func reserveRest() -> [Int] {
+      [
+        reserve(n * c), reserve(n), reserve(n), reserve(n * 3 * cl), reserve(n * cl),
         reserve(batch * hl * seqLen), reserve(n * c), reserve(n * c), reserve(n), reserve(n),
         reserve(n * fl),
-      ])
+      ]
+    }
+    let sharedRest = recomputesBlocks && config.nLayer > 0 ? reserveRest() : []
+    var blockSlots: [[Int]] = []
+    for _ in 0..<config.nLayer {
+      blockSlots.append([reserve(n * c)] + (recomputesBlocks ? sharedRest : reserveRest()))
     }
     let headSlots = [
       reserve(n * c), reserve(n * c), reserve(n), reserve(n), reserve(n * vl), reserve(n), reserve(3 * n),

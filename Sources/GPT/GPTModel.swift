@@ -68,13 +68,21 @@ public final class GPTModel {
   /// Bytes of activation memory currently allocated.
   public var activationBytes: Int { activations?.bytes ?? 0 }
 
+  /// Activation recomputation: the forward pass keeps only each block's input, and the
+  /// backward runs a block's forward again right before its backward. Costs one more forward
+  /// pass of every block but the last; losses and gradients are bit-identical (the same kernels run on the
+  /// same inputs). Changing it frees the activations.
+  public var recomputesBlocks = false {
+    didSet { if recomputesBlocks != oldValue { activations = nil } }
+  }
+
   private func prepare(batch: Int, seqLen: Int) throws -> Activations {
     guard seqLen >= 1, seqLen <= config.nCtx else {
       throw SwiftletError("sequence length \(seqLen) must be between 1 and n_ctx = \(config.nCtx)")
     }
     if let a = activations, a.batch == batch, a.seqLen == seqLen { return a }
     activations = nil  // free the old arena before allocating the new one
-    let a = Activations(layout: layout, batch: batch, seqLen: seqLen)
+    let a = Activations(layout: layout, batch: batch, seqLen: seqLen, recomputesBlocks: recomputesBlocks)
     activations = a
     return a
   }
@@ -208,6 +216,14 @@ public final class GPTModel {
     }
 
     for i in stride(from: blocks.count - 1, through: 0, by: -1) {
+      if a.recomputesBlocks && i < blocks.count - 1 {
+        // Refill the shared buffers from the kept input (the last block's are still in place
+        // from the forward pass). The block's output is not needed: it goes to dNorm, which
+        // the backward overwrites before reading; the forward's scratch (projection, geluOut,
+        // attentionScratch) carries nothing between blocks, and dResidual, the running
+        // gradient, is not touched.
+        try blocks[i].forward(a.blocks[i], output: a.dNorm, scratch: a, weights: w, region: region)
+      }
       try blocks[i].backward(a.blocks[i], scratch: a, weights: w, gradients: g, region: region)
       try buckets?.bucketReady(.init(offset: blocks[i].span.offset, count: blocks[i].span.count))
       try buckets?.progress()

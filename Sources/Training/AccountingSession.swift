@@ -49,7 +49,8 @@ final class AccountingSession {
       maxSteps: config.maxSteps, targetTokens: target > 0 ? target : nil, devices: grid.worldSize,
       tensorParallel: grid.tpSize, microBatch: config.batchSize / (grid.dpSize * config.gradAccum),
       optimizer: config.string("train.optimizer") == "adafactor" ? .adafactor : .adamw, hardware: hardware, grid: gridIntensity, pue: config.double("accounting.pue"),
-      pricePerDeviceHour: price > 0 ? price : nil, energyMethod: meter.method)
+      pricePerDeviceHour: price > 0 ? price : nil, energyMethod: meter.method,
+      recompute: config.bool("train.recompute"))
     accountant = TrainingAccountant(run: run)
   }
 

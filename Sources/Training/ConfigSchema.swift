@@ -44,6 +44,7 @@ public enum ConfigSchema {
     Key(name: "train.on_nonfinite", kind: .string, defaultValue: .string("halt"), help: "When the loss or gradient norm is NaN/Inf: halt (stop with an error) or skip (drop the update)."),
     Key(name: "train.max_nonfinite", kind: .int, defaultValue: .int(10), help: "With on_nonfinite = skip: halt after this many consecutive skipped steps."),
     Key(name: "train.log_every", kind: .int, defaultValue: .int(10), help: "When stdout is not a terminal, print a progress line every N steps (and at least every 60 s)."),
+    Key(name: "train.recompute", kind: .bool, defaultValue: .bool(false), help: "Activation recomputation: keep only each block's input and run the block's forward again in the backward (less memory, one more forward pass of the blocks, bit-identical results)."),
     Key(name: "train.threads", kind: .int, defaultValue: .int(0), help: "OpenBLAS threads per rank (0 = cores / ranks on this node, at least 1)."),
     // [parallel]
     Key(name: "parallel.tp", kind: .int, defaultValue: .int(1), help: "Tensor-parallel size; data-parallel size is world / tp."),

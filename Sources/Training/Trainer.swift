@@ -50,6 +50,7 @@ public final class Trainer {
     try ParameterLayout.validate(config: config.model, tpSize: grid.tpSize)
     try config.validateLayout(dataParallel: grid.dpSize)
     model = try GPTModel(config: config.model, region: TensorParallelRegion(group: grid.tensorParallel))
+    model.recomputesBlocks = config.bool("train.recompute")
     ModelInitializer.initialize(model.parameters, layout: model.layout, seed: config.seed)
     optimizer = try Trainer.makeOptimizer(config: config, model: model, tensorParallel: grid.tensorParallel)
     buckets = GradientBuckets(group: grid.dataParallel, gradients: model.gradients.base)

@@ -29,6 +29,7 @@ struct Bench: ParsableCommand {
   @Option(help: "OpenBLAS threads per rank (0 = cores / ranks).") var threads = 1
   @Option(help: "Tensor-parallel size.") var tp = 1
   @Option(help: "Layers override (for quick runs; 0 = preset).") var layers = 0
+  @Flag(help: "Activation recomputation (train.recompute): keep only each block's input.") var recompute = false
   @Flag(help: "Print one JSON object instead of text.") var json = false
   @Flag(help: "Also run Tests/Reference/pytorch_step_bench.py with the same settings and print the speed ratio.")
   var comparePytorch = false
@@ -61,7 +62,7 @@ struct Bench: ParsableCommand {
       "model.n_ctx": .int(max(shape.nCtx, seq)), "model.vocab_size": .int(shape.vocabSize),
       "data.train": .string(shardPath), "train.batch_size": .int(globalBatch), "train.seq_len": .int(seq),
       "train.max_steps": .int(steps + warmup), "train.lr": .double(1e-4), "train.min_lr": .double(1e-4),
-      "parallel.tp": .int(tp), "run.dir": .string(directory),
+      "parallel.tp": .int(tp), "run.dir": .string(directory), "train.recompute": .bool(recompute),
     ])
     let peak = SgemmCalibration.measure(threads: threadCount, seconds: 1.0)
     let trainer = try Trainer(config: config, grid: grid)
@@ -97,7 +98,8 @@ struct Bench: ParsableCommand {
       "dp": grid.dpSize, "step_ms_median": median * 1000, "step_ms_min": times.min()! * 1000,
       "tokens_per_s": tokensPerSecond, "mfu": mfu, "sgemm_peak_gflops": peak / 1e9,
       "exposed_allreduce_ms_median": exposed.sorted()[exposed.count / 2] * 1000,
-      "peak_rss_bytes_max_rank": allPeak,
+      "peak_rss_bytes_max_rank": allPeak, "recompute": recompute,
+      "activation_bytes": trainer.model.activationBytes,
     ]
     if !blocking.isEmpty {
       let full = blocking.sorted()[1]
@@ -114,12 +116,14 @@ struct Bench: ParsableCommand {
       let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
       print(String(decoding: data, as: UTF8.self))
     } else {
-      print(String(format: "swiftlet bench %@ (%d layers) B=%d×%d T=%d, world %d (dp %d × tp %d), %d thread(s)/rank",
-                   model, shape.nLayer, batch, grid.dpSize, seq, world.size, grid.dpSize, tp, threadCount))
+      print(String(format: "swiftlet bench %@ (%d layers) B=%d×%d T=%d, world %d (dp %d × tp %d), %d thread(s)/rank%@",
+                   model, shape.nLayer, batch, grid.dpSize, seq, world.size, grid.dpSize, tp, threadCount,
+                   recompute ? ", recompute" : ""))
       print(String(format: "  step %.1f ms (median of %d, min %.1f) | %.0f tokens/s | MFU %.1f%% of measured sgemm peak %.1f GFLOP/s per rank",
                    median * 1000, steps, times.min()! * 1000, tokensPerSecond, mfu * 100, peak / 1e9))
-      print(String(format: "  exposed allreduce %.1f ms/step | peak RSS %.2f GiB (largest rank)",
-                   (result["exposed_allreduce_ms_median"] as! Double), allPeak / 1_073_741_824))
+      print(String(format: "  exposed allreduce %.1f ms/step | peak RSS %.2f GiB (largest rank) | activations %.2f GiB",
+                   (result["exposed_allreduce_ms_median"] as! Double), allPeak / 1_073_741_824,
+                   Double(trainer.model.activationBytes) / 1_073_741_824))
       if let hidden = result["allreduce_hidden_share"] as? Double {
         print(String(format: "  gradient allreduce: %.0f ms when blocking, %.0f%% hidden under the backward pass",
                      result["blocking_allreduce_ms"] as! Double, hidden * 100))

@@ -98,6 +98,11 @@ struct Plan: ParsableCommand {
   @Flag(name: .long, help: "Shard the optimizer state over data-parallel ranks (ZeRO-1).")
   var zero1 = false
 
+  @Flag(
+    name: .long,
+    help: "Activation recomputation (train.recompute): keep only each block's input. Default: the config's.")
+  var recompute = false
+
   @Option(
     name: .customLong("peak-tflops"), parsing: .unconditional,
     help: "Peak TFLOP/s per device (instead of the profile's).")
@@ -218,7 +223,8 @@ struct Plan: ParsableCommand {
       pricePerDeviceHour: try pricePerDeviceHour.map {
         try Count.nonNegative($0, flag: "--price-per-device-hour")
       } ?? configPrice,
-      microBatch: microBatch, optimizer: optimizerKind, zeroStage1: zero1)
+      microBatch: microBatch, optimizer: optimizerKind, zeroStage1: zero1,
+      recompute: recompute || runConfig?.bool("train.recompute") == true)
     let plan = try Planner.plan(request)
     if json {
       let encoder = JSONEncoder()

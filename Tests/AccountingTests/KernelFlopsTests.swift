@@ -38,6 +38,21 @@ struct KernelFlopsTests {
     #expect(with.perRank(4) == with.total / 4)
   }
 
+  /// Recomputation adds one forward pass of the matmuls of every block but the last (whose
+  /// activations are still in place), not of the LM head.
+  @Test func recomputingBlocksAddsOneForwardOfTheBlocks() throws {
+    let config = try GPTConfig.preset(named: "gpt2-124M")
+    let (b, t) = (4, 1024)
+    let stored = KernelFlops(config: config, sequences: b, seqLen: t)
+    let recomputed = KernelFlops(config: config, sequences: b, seqLen: t, recomputesBlocks: true)
+    let (n, c, f) = (Double(b * t), Double(config.dModel), Double(config.ffnDim))
+    let blockForward =
+      Double(config.nLayer - 1) * (2 * n * (4 * c * c + 2 * c * f) + 2 * 2 * Double(b) * Double(t * t) * c)
+    #expect(abs(recomputed.total - stored.total - blockForward) / blockForward < 1e-12)
+    #expect(recomputed.lmHead == stored.lmHead)
+    print("executed FLOPs with recomputation: \(recomputed.total / stored.total)× without")
+  }
+
   /// The count Swiftlet's kernels make while running a real forward and backward pass.
   @Test(arguments: [tiny, tinyOPT350m])
   func matchesTheKernelsFlopCounterOnARealStep(_ config: GPTConfig) throws {
@@ -63,6 +78,20 @@ struct KernelFlopsTests {
     #expect(ratio > 1 && ratio < 1.1, "executed / model FLOPs = \(ratio)")
   }
 
+  /// The same with activation recomputation on.
+  @Test func recomputationCountMatchesTheKernelsFlopCounter() throws {
+    let world = try MPIRuntime.initialise()
+    let model = try GPTModel(config: Self.tiny, region: TensorParallelRegion(group: world))
+    ModelInitializer.initialize(model.parameters, layout: model.layout, seed: 1)
+    model.recomputesBlocks = true
+    let (b, t) = (3, 16)
+    let inputs = (0..<(b * t)).map { Int32($0 * 7 % 101) }
+    FlopCounter.reset()
+    _ = try model.forward(inputs: inputs, targets: inputs, batch: b, seqLen: t)
+    try model.backward(lossScale: 1 / Float(b * t))
+    #expect(FlopCounter.matmul == KernelFlops(config: Self.tiny, sequences: b, seqLen: t, recomputesBlocks: true).total)
+  }
+
   /// Parameters and activations of the estimate against what `GPTModel` allocates (which pads
   /// every tensor to 16 floats, hence the tolerance).
   @Test(arguments: [tiny, tinyOPT350m])
@@ -81,5 +110,16 @@ struct KernelFlopsTests {
     print("activations: estimated \(estimated) B, allocated \(allocatedActivations) B")
     #expect(abs(estimated - allocatedActivations) / allocatedActivations < 0.1)
     #expect(estimate.optimizer == 2 * estimate.parameters)
+
+    model.recomputesBlocks = true
+    _ = try model.forward(
+      inputs: [Int32](repeating: 1, count: b * t), targets: [Int32](repeating: 2, count: b * t), batch: b,
+      seqLen: t)
+    let recomputing = try MemoryEstimate(config: config, microBatch: b, seqLen: t, recompute: true)
+    let allocatedRecomputing = Double(model.activationBytes)
+    let estimatedRecomputing = recomputing.activations + recomputing.workspace
+    print("activations with recomputation: estimated \(estimatedRecomputing) B, allocated \(allocatedRecomputing) B")
+    #expect(abs(estimatedRecomputing - allocatedRecomputing) / allocatedRecomputing < 0.1)
+    #expect(allocatedRecomputing < allocatedActivations)
   }
 }

@@ -66,6 +66,22 @@ struct PlanCommandTests {
     #expect(abs((object["co2e_kg"] as! Double) - (object["energy_kwh"] as! Double) * 0.06739) < 1e-6)
   }
 
+  /// `--recompute` lowers the activation memory and nothing else.
+  @Test func recomputeFlagLowersActivationMemory() throws {
+    let arguments = ["--model", "gpt2-124M", "--tokens", "1e9", "--hardware", "a100-40gb", "--batch-size", "4", "--json"]
+    let stored = try Self.run(arguments)
+    let recomputed = try Self.run(arguments + ["--recompute"])
+    #expect(stored.status == 0 && recomputed.status == 0, "\(stored.stderr)\(recomputed.stderr)")
+    func memory(_ stdout: String) throws -> [String: Double] {
+      let object = try #require(try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])
+      return try #require(object["memory"] as? [String: Double])
+    }
+    let a = try memory(stored.stdout)
+    let b = try memory(recomputed.stdout)
+    #expect(b["activations_bytes"]! < a["activations_bytes"]! / 2)
+    #expect(b["parameters_bytes"] == a["parameters_bytes"] && b["workspace_bytes"] == a["workspace_bytes"])
+  }
+
   /// Patterson et al. 2021, Table 4, GPT-3 row, through the command line.
   @Test func reproducesGPT3EnergyFromTheCommandLine() throws {
     let result = try Self.run([

@@ -59,6 +59,21 @@ struct PlannerAndReportTests {
     }
   }
 
+  /// Recomputation keeps B·T·C floats per layer instead of about 12·C: GPT-2 124M at B = 4,
+  /// T = 1024 stores 12 layers × 12 MiB of block inputs plus one full layer set and the head.
+  @Test func recomputationKeepsOnlyTheBlockInputs() throws {
+    let config = try GPTConfig.preset(named: "gpt2-124M")
+    let stored = try MemoryEstimate(config: config, microBatch: 4, seqLen: 1024)
+    let recomputed = try MemoryEstimate(config: config, microBatch: 4, seqLen: 1024, recompute: true)
+    let (n, c) = (4.0 * 1024, Double(config.dModel))
+    let restOfLayer = n * (3 * c + 4 * c + 4 * c + 4) + 4 * Double(config.nHead) * 1024
+    #expect(stored.activations - recomputed.activations == 11 * restOfLayer * 4)
+    #expect(stored.parameters == recomputed.parameters && stored.workspace == recomputed.workspace)
+    print(
+      "gpt2-124M B=4 T=1024 activations: \(stored.activations / 1_073_741_824) GiB stored, "
+        + "\(recomputed.activations / 1_073_741_824) GiB recomputing")
+  }
+
   @Test func badRequestsAreOneLineErrors() throws {
     let v100 = try HardwareProfile.accelerator(named: "v100")
     let config = try GPTConfig.preset(named: "gpt2-124M")
