@@ -17,6 +17,11 @@ import SwiftletCore
 ///
 /// Loading lets every rank read its own slices (hyperslabs) of each full tensor, so resuming on
 /// another layout needs no conversion step.
+///
+/// Under ZeRO-1 (`statePartition`) each optimizer state tensor lives on the data-parallel rank
+/// owning its parameter: that rank sends it to data-parallel rank 0 of its tensor-parallel
+/// position (point to point), which then gathers and writes it as above. Loading needs no
+/// change: a rank's optimizer lists only the state it owns, and reads just that.
 public enum ShardedCheckpoint {
   /// What goes into a checkpoint besides the tensors.
   public struct Metadata {
@@ -38,7 +43,8 @@ public enum ShardedCheckpoint {
   /// Collective over the world. Returns the checkpoint's path on every rank, or throws the same
   /// error on every rank if rank 0 could not write it (earlier checkpoints stay intact).
   public static func save(
-    model: GPTModel, optimizer: Optimizer, grid: ProcessGrid, directory: String, metadata: Metadata
+    model: GPTModel, optimizer: Optimizer, statePartition: ArenaPartition? = nil, grid: ProcessGrid,
+    directory: String, metadata: Metadata
   ) throws -> String {
     var writer: CheckpointWriter?
     var failure: String?
@@ -55,40 +61,65 @@ public enum ShardedCheckpoint {
           directory: directory, step: metadata.step, tokensSeen: Int64(metadata.tokensSeen), config: metadata.configJSON)
       }
     }
-    if grid.dpRank == 0 {
-      let layouts = try (0..<grid.tpSize).map {
-        try ParameterLayout(config: model.config, tpRank: $0, tpSize: grid.tpSize)
-      }
-      // Parameters first, then each optimizer state tensor; the same order on every rank.
-      var items: [(path: String, pointer: FloatPointer, shape: [Int], parameterIndex: Int?)] = []
-      for (index, tensor) in model.layout.tensors.enumerated() {
-        items.append((CheckpointLayout.modelTensor(tensor.name), model.parameters.base + tensor.offset, tensor.fullShape, index))
-      }
-      for state in optimizer.stateTensors {
-        let (index, tensor) = try parameter(named: state.segmentName, in: model.layout)
-        let path = CheckpointLayout.optimizerTensor(kind: state.kind, name: state.segmentName)
+    // Parameters first, then each optimizer state tensor, segment by segment; the same order
+    // on every rank. A state tensor's owner is data-parallel rank 0 unless the state is sharded.
+    typealias Item = (path: String, pointer: FloatPointer?, shape: [Int], parameterIndex: Int?, owner: Int)
+    var items: [Item] = []
+    for (index, tensor) in model.layout.tensors.enumerated() {
+      items.append((CheckpointLayout.modelTensor(tensor.name), model.parameters.base + tensor.offset, tensor.fullShape, index, 0))
+    }
+    var ownedStates: [String: FloatPointer] = [:]
+    for state in optimizer.stateTensors {
+      ownedStates[CheckpointLayout.optimizerTensor(kind: state.kind, name: state.segmentName)] = state.pointer
+    }
+    for (index, tensor) in model.layout.tensors.enumerated() {
+      let owner = statePartition?.owner(of: tensor.offset) ?? 0
+      for state in optimizer.stateShapes(ofParameterShape: tensor.localShape) {
+        let path = CheckpointLayout.optimizerTensor(kind: state.kind, name: tensor.name)
+        let pointer = ownedStates[path]
+        precondition((pointer != nil) == (owner == grid.dpRank || statePartition == nil), "\(path): owner mismatch")
         if state.shape == tensor.localShape {
-          items.append((path, state.pointer, tensor.fullShape, index))  // sharded like the parameter
+          items.append((path, pointer, tensor.fullShape, index, owner))  // sharded like the parameter
         } else {
-          items.append((path, state.pointer, state.shape, nil))  // factored state (tp = 1 only)
+          items.append((path, pointer, state.shape, nil, owner))  // factored state (tp = 1 only)
         }
       }
-      for item in items {
+    }
+    let layouts = try (0..<grid.tpSize).map {
+      try ParameterLayout(config: model.config, tpRank: $0, tpSize: grid.tpSize)
+    }
+    var received: [Float] = []
+    for item in items {
+      let localCount = layouts[grid.tpRank].tensors[item.parameterIndex ?? 0].count
+      let count = item.parameterIndex == nil ? item.shape.reduce(1, *) : localCount
+      if item.owner != 0 {
+        // ZeRO-1: the owner hands its piece to data-parallel rank 0 of the same tp position.
+        if grid.dpRank == item.owner {
+          try grid.dataParallel.send(UnsafePointer(item.pointer!), count: count, to: 0)
+        } else if grid.dpRank == 0 {
+          received = [Float](repeating: 0, count: count)
+          try received.withUnsafeMutableBufferPointer {
+            try grid.dataParallel.receive($0.baseAddress!, count: count, from: item.owner)
+          }
+        }
+      }
+      guard grid.dpRank == 0 else { continue }
+      try received.withUnsafeMutableBufferPointer { scratch in
+        let local = item.owner == 0 ? item.pointer! : scratch.baseAddress!
         if grid.tpSize == 1 {
           // No tensor parallelism: the local tensor is the full tensor; write it in place.
           attempt {
             try writer!.writeTensor(
-              item.path, shape: item.shape,
-              values: UnsafeBufferPointer(start: item.pointer, count: item.shape.reduce(1, *)))
+              item.path, shape: item.shape, values: UnsafeBufferPointer(start: local, count: item.shape.reduce(1, *)))
           }
-          continue
+          return
         }
         let full: [Float]?
         if let index = item.parameterIndex {
           full = try gatherFullTensor(
-            index: index, local: item.pointer, layouts: layouts, group: grid.tensorParallel, isRoot: grid.isCoordinator)
+            index: index, local: local, layouts: layouts, group: grid.tensorParallel, isRoot: grid.isCoordinator)
         } else {
-          full = grid.isCoordinator ? Array(UnsafeBufferPointer(start: item.pointer, count: item.shape.reduce(1, *))) : nil
+          full = grid.isCoordinator ? Array(UnsafeBufferPointer(start: local, count: item.shape.reduce(1, *))) : nil
         }
         if let full, grid.isCoordinator {
           attempt {
@@ -96,13 +127,14 @@ public enum ShardedCheckpoint {
           }
         }
       }
+      if item.owner != 0 { received = [] }
     }
     var path = ""
     if grid.isCoordinator {
       attempt {
         var state = metadata.state
         state.integers["optimizer_step"] = Int64(optimizer.step)
-        state.strings["written_by_layout"] = "dp=\(grid.dpSize),tp=\(grid.tpSize)"
+        state.strings["written_by_layout"] = "dp=\(grid.dpSize),tp=\(grid.tpSize)" + (statePartition == nil ? "" : ",zero=1")
         try writer!.writeAccounting(metadata.ledger)
         try writer!.writeState(state)
         path = try writer!.commit()

@@ -154,6 +154,18 @@ public final class Adafactor: Optimizer {
     return tensors
   }
 
+  public func stateShapes(ofParameterShape shape: [Int]) -> [(kind: String, shape: [Int])] {
+    var shapes: [(kind: String, shape: [Int])] = []
+    if beta1 != nil { shapes.append(("exp_avg", shape)) }
+    if shape.count >= 2 {
+      shapes.append(("exp_avg_sq_row", Array(shape.dropLast())))
+      shapes.append(("exp_avg_sq_col", shape.dropLast(2) + [shape.last!]))
+    } else {
+      shapes.append(("exp_avg_sq", shape))
+    }
+    return shapes
+  }
+
   public func update(
     parameters: FloatPointer, gradients: UnsafePointer<Float>, learningRate: Double
   ) {

@@ -40,4 +40,8 @@ extension AdamW {
       }
     }
   }
+
+  public func stateShapes(ofParameterShape shape: [Int]) -> [(kind: String, shape: [Int])] {
+    stateArenas.map { ($0.kind, shape) }
+  }
 }

@@ -15,11 +15,21 @@ import SwiftletCore
 /// `metrics.jsonl`, checkpoints and the report. The loop knows nothing about tensor layouts:
 /// it asks the model for forward/backward, `GradientBuckets` for the data-parallel sum, and the
 /// optimizer for the update.
+///
+/// With `parallel.zero = 1` (ZeRO stage 1) the optimizer state is sharded over the data-parallel
+/// ranks: `statePartition` gives each rank whole tensors of the arena, the buckets reduce each
+/// gradient to its owner only, the owner updates its range, and an all-gather hands the new
+/// parameters to every replica (docs/parallelism.md).
 public final class Trainer {
   public let config: RunConfig
   public let grid: ProcessGrid
   public let model: GPTModel
+  /// This rank's optimizer: over the whole arena, or over `ownedRange` only under ZeRO-1.
   public let optimizer: Optimizer
+  /// ZeRO-1's split of the arena over the data-parallel ranks; nil when the state is replicated.
+  public let statePartition: ArenaPartition?
+  /// The arena range whose parameters this rank's optimizer updates.
+  public let ownedRange: Range<Int>
   let buckets: GradientBuckets
   let sampler: BatchSampler
   let evaluator: Evaluator?
@@ -54,8 +64,13 @@ public final class Trainer {
     try config.validateLayout(dataParallel: grid.dpSize)
     model = try GPTModel(config: config.model, region: TensorParallelRegion(group: grid.tensorParallel))
     GPT2Initializer.initialize(model.parameters, layout: model.layout, seed: config.seed)
-    optimizer = try Trainer.makeOptimizer(config: config, model: model, tensorParallel: grid.tpSize)
-    buckets = GradientBuckets(group: grid.dataParallel, gradients: model.gradients.base)
+    statePartition = config.int("parallel.zero") == 1
+      ? ArenaPartition(
+        tensorOffsets: model.layout.tensors.map(\.offset), arenaCount: model.layout.count, parts: grid.dpSize)
+      : nil
+    ownedRange = statePartition?.ranges[grid.dpRank] ?? 0..<model.layout.count
+    optimizer = try Trainer.makeOptimizer(config: config, model: model, tensorParallel: grid.tpSize, owned: ownedRange)
+    buckets = GradientBuckets(group: grid.dataParallel, gradients: model.gradients.base, owners: statePartition)
     partition = BatchPartition(
       globalBatch: config.batchSize, gradAccum: config.gradAccum, dpRank: grid.dpRank, dpSize: grid.dpSize)
     let trainStream = try TokenStream(pattern: config.string("data.train"))
@@ -78,7 +93,12 @@ public final class Trainer {
     try resumeIfRequested()
   }
 
-  static func makeOptimizer(config: RunConfig, model: GPTModel, tensorParallel: Int) throws -> Optimizer {
+  /// The configured optimizer over the tensors starting in `owned` (the whole arena without
+  /// ZeRO), addressed relative to `owned.lowerBound`: call it with arena pointers advanced by it.
+  static func makeOptimizer(
+    config: RunConfig, model: GPTModel, tensorParallel: Int, owned: Range<Int>
+  ) throws -> Optimizer {
+    let segments = model.optimizerSegments(in: owned)
     switch config.string("train.optimizer") {
     case "adafactor":
       // Factored moments of a shard are not slices of the full tensor's factors: exact
@@ -88,11 +108,11 @@ public final class Trainer {
       }
       let beta1 = config.double("train.adafactor_beta1")
       return try Adafactor(
-        segments: model.optimizerSegments, arenaCount: model.layout.count, beta1: beta1 > 0 ? beta1 : nil,
+        segments: segments, arenaCount: owned.count, beta1: beta1 > 0 ? beta1 : nil,
         weightDecay: config.double("train.weight_decay"))
     default:
       return AdamW(
-        segments: model.optimizerSegments, arenaCount: model.layout.count,
+        segments: segments, arenaCount: owned.count,
         beta1: config.double("train.beta1"), beta2: config.double("train.beta2"),
         epsilon: config.double("train.eps"), weightDecay: config.double("train.weight_decay"))
     }
@@ -131,7 +151,7 @@ public final class Trainer {
     let path: String
     do {
       path = try ShardedCheckpoint.save(
-        model: model, optimizer: optimizer, grid: grid, directory: directory,
+        model: model, optimizer: optimizer, statePartition: statePartition, grid: grid, directory: directory,
         metadata: .init(
           step: step, tokensSeen: tokensSeen, configJSON: config.json, ledger: accounting.ledger,
           state: CheckpointState(integers: ["skipped_steps": Int64(skippedSteps)])))
@@ -264,7 +284,8 @@ public final class Trainer {
     try buckets.finish()
     try model.finishBackward(buckets: buckets)
     let loss = try grid.dataParallel.allreduce(lossSum) / Double(globalTokens)
-    let norm = try globalGradientNorm(model: model)
+    let norm = try globalGradientNorm(
+      model: model, owned: statePartition == nil ? nil : (ownedRange, grid.dataParallel))
     let learningRate = schedule.rate(atStep: step)
     // One flag for the whole world, so every rank takes the same branch even if a non-finite
     // value sits in a replicated tensor of one rank only.
@@ -275,8 +296,15 @@ public final class Trainer {
       let clip = config.double("train.grad_clip")
       let factor = clip > 0 ? GradientClipping.factor(norm: norm, maxNorm: clip) : 1
       optimizer.update(
-        parameters: model.parameters.base, gradients: model.gradients.base, learningRate: learningRate,
-        gradientScale: factor, count: model.layout.count)
+        parameters: model.parameters.base + ownedRange.lowerBound,
+        gradients: model.gradients.base + ownedRange.lowerBound, learningRate: learningRate,
+        gradientScale: factor, count: ownedRange.count)
+      if let statePartition {
+        // Every owner updated its range only; each replica needs all the new parameters.
+        try grid.dataParallel.allgatherInPlace(
+          model.parameters.base, counts: statePartition.ranges.map(\.count),
+          displacements: statePartition.ranges.map(\.lowerBound))
+      }
     } else {
       try handleNonFinite(loss: loss, norm: norm)
     }
