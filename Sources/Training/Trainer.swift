@@ -1,3 +1,4 @@
+import Accounting
 import Checkpointing
 import Dataset
 import Foundation
@@ -173,6 +174,23 @@ public final class Trainer {
 
   private var lastSavedStep = -1
 
+  /// Floats of optimizer state this rank keeps.
+  public var optimizerStateCount: Int { optimizer.stateArenas.reduce(0) { $0 + $1.arena.count } }
+
+  /// Prints (rank 0) how much optimizer state the fullest data-parallel rank keeps under ZeRO-1,
+  /// against what every rank would keep unsharded (collective).
+  private func announceStateSharding() throws {
+    let largest = try grid.world.allreduce(Int64(optimizerStateCount), op: .max)
+    guard grid.isCoordinator else { return }
+    let unsharded = model.layout.tensors.reduce(0) { sum, tensor in
+      sum + optimizer.stateShapes(ofParameterShape: tensor.localShape).reduce(0) { $0 + $1.shape.reduce(1, *) }
+    }
+    let share = String(format: "%.1f%%", 100 * Double(largest) / Double(max(unsharded, 1)))
+    progress.event(
+      "ZeRO-1: optimizer state sharded over \(grid.dpSize) data-parallel ranks: at most "
+        + "\(Format.bytes(Double(largest) * 4)) per rank, \(share) of the \(Format.bytes(Double(unsharded) * 4)) unsharded")
+  }
+
   /// Opens the run directory's metrics (rank 0) and trains until `max_steps`.
   public func run() throws {
     if grid.isCoordinator {
@@ -183,6 +201,7 @@ public final class Trainer {
           + "(dp \(grid.dpSize) × tp \(grid.tpSize)), batch \(config.batchSize)×\(config.seqLen), "
           + "steps \(step)→\(config.maxSteps)")
     }
+    if statePartition != nil { try announceStateSharding() }
     let evalEvery = config.int("train.eval_every")
     let saveEvery = config.int("checkpoint.every")
     while step < config.maxSteps {

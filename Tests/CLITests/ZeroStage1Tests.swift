@@ -66,6 +66,13 @@ struct ZeroStage1Tests {
     try train(path, replicated, ranks: 2)
     let run = try train(path, sharded, ranks: 2, zero: 1)
     #expect(run.stdout.contains("checkpoint step 10 saved"))
+    // Each of the two ranks keeps about half the state (whole tensors, so not exactly half).
+    let announced = run.stdout.split(separator: "\n").first { $0.contains("ZeRO-1: optimizer state sharded") }
+    #expect(announced != nil, "\(run.stdout)")
+    if let announced {
+      let share = announced.split(separator: " ").first { $0.hasSuffix("%") }.flatMap { Double($0.dropLast()) }
+      #expect(share != nil && share! > 30 && share! < 70, "\(announced)")
+    }
     var layouts = [("dp2 zero0", replicated), ("dp2 zero1", sharded)]
     if optimizer == "adamw" {
       let grid = try Harness.temporaryDirectory("zero1-dp2-tp2")
@@ -139,6 +146,24 @@ struct ZeroStage1Tests {
       #expect(resumedLosses.count >= 5 && worst <= 1e-5, "\(name): losses differ by \(worst)")
       #expect(weights.maxDifference <= 1e-5, "\(name): weights differ by \(weights.maxDifference)")
     }
+  }
+
+  /// A NaN in a gradient that another rank owns (rank 1's `wte` gradient; rank 0 owns `wte`)
+  /// reaches the owner through the reduce, and every rank skips the step together.
+  @Test func aNaNOnANonOwnerIsSkippedEverywhere() throws {
+    let path = try config("zero1-nan")
+    let run = try Harness.temporaryDirectory("zero1-nan")
+    let result = try train(
+      path, run, ranks: 2, zero: 1,
+      extra: ["--set", "train.on_nonfinite=skip", "--set", "debug.inject_nan_step=3", "--set", "debug.inject_nan_rank=1",
+              "--set", "checkpoint.every=1", "--set", "checkpoint.keep=20"])
+    #expect(result.stderr.contains("update skipped (1 so far)"), "\(result.stderr)")
+    let records = try Harness.trainRecords(run)
+    #expect(records.count == 10 && records[2]["grad_norm"] is NSNull)
+    let same = try CheckpointComparison.compare(
+      CheckpointComparison.finalCheckpoint(run, step: 2), CheckpointComparison.finalCheckpoint(run, step: 3),
+      includeOptimizer: false)
+    #expect(same.identical, "the skipped step must not change the weights (max diff \(same.maxDifference))")
   }
 
   @Test func anotherZeroStageIsAOneLineError() throws {
