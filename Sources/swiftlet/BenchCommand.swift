@@ -95,6 +95,8 @@ struct Bench: ParsableCommand {
     let perToken = 6 * Double(shape.parameterCount) + 12 * Double(shape.nLayer * shape.dModel * seq)
     let mfu = perToken * tokensPerSecond / (Double(world.size) * peak)
     let allPeak = try world.allreduce(Double(peakResidentBytes()), op: .max)
+    let smallestPeak = try world.allreduce(Double(peakResidentBytes()), op: .min)
+    let stateBytes = try world.allreduce(Double(trainer.optimizerStateCount * 4), op: .max)
     guard world.rank == 0 else { return }
 
     var result: [String: Any] = [
@@ -103,7 +105,8 @@ struct Bench: ParsableCommand {
       "dp": grid.dpSize, "zero": zero, "step_ms_median": median * 1000, "step_ms_min": times.min()! * 1000,
       "tokens_per_s": tokensPerSecond, "mfu": mfu, "sgemm_peak_gflops": peak / 1e9,
       "exposed_allreduce_ms_median": exposed.sorted()[exposed.count / 2] * 1000,
-      "peak_rss_bytes_max_rank": allPeak,
+      "peak_rss_bytes_max_rank": allPeak, "peak_rss_bytes_min_rank": smallestPeak,
+      "optimizer_state_bytes_max_rank": stateBytes,
     ]
     if !blocking.isEmpty {
       let full = blocking.sorted()[1]
@@ -125,8 +128,9 @@ struct Bench: ParsableCommand {
                    zero == 1 ? ", ZeRO-1" : "", threadCount))
       print(String(format: "  step %.1f ms (median of %d, min %.1f) | %.0f tokens/s | MFU %.1f%% of measured sgemm peak %.1f GFLOP/s per rank",
                    median * 1000, steps, times.min()! * 1000, tokensPerSecond, mfu * 100, peak / 1e9))
-      print(String(format: "  exposed allreduce %.1f ms/step | peak RSS %.2f GiB (largest rank)",
-                   (result["exposed_allreduce_ms_median"] as! Double), allPeak / 1_073_741_824))
+      print(String(format: "  exposed allreduce %.1f ms/step | peak RSS %.2f GiB (largest rank), %.2f GiB (smallest) | optimizer state %.0f MiB (largest rank)",
+                   (result["exposed_allreduce_ms_median"] as! Double), allPeak / 1_073_741_824,
+                   smallestPeak / 1_073_741_824, stateBytes / 1_048_576))
       if let hidden = result["allreduce_hidden_share"] as? Double {
         print(String(format: "  gradient allreduce: %.0f ms when blocking, %.0f%% hidden under the backward pass",
                      result["blocking_allreduce_ms"] as! Double, hidden * 100))
