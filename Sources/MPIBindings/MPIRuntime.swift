@@ -19,6 +19,11 @@ public enum MPIRuntime {
   @discardableResult
   public static func initialise() throws -> Communicator {
     if !initialised {
+      // ZeRO-1 reduces each gradient bucket to its owner with MPI_Ireduce. Open MPI 4.1's
+      // libnbc picks its segmented "chain" algorithm for large buffers, one small segment per
+      // progress call, which left 2-3 s of a GPT-2 124M step exposed at dp = 2; the binomial tree
+      // sends each bucket whole (docs/parallelism.md). A value set by the user wins.
+      setenv("OMPI_MCA_coll_libnbc_ireduce_algorithm", "2", 0)
       var provided: Int32 = 0
       let status = MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided)
       guard status == MPI_SUCCESS else { throw SwiftletError("MPI_Init failed (code \(status))") }
