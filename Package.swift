@@ -61,6 +61,7 @@ let package = Package(
     .testTarget(
       name: "AccountingTests",
       dependencies: ["Accounting", "GPT", "Kernels", "MPIBindings", "Parallel", "SwiftletCore"]),
+    .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
     .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "HDF5Bindings"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training"]),
     .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),

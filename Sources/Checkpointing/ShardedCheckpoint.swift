@@ -17,6 +17,11 @@ import SwiftletCore
 ///
 /// Loading lets every rank read its own slices (hyperslabs) of each full tensor, so resuming on
 /// another layout needs no conversion step.
+///
+/// Under ZeRO-1 (`statePartition`) each optimizer state tensor lives on the data-parallel rank
+/// owning its parameter: that rank sends it to data-parallel rank 0 of its tensor-parallel
+/// position (point to point), which then gathers and writes it as above. Loading needs no
+/// change: a rank's optimizer lists only the state it owns, and reads just that.
 public enum ShardedCheckpoint {
   /// What goes into a checkpoint besides the tensors.
   public struct Metadata {
@@ -38,7 +43,8 @@ public enum ShardedCheckpoint {
   /// Collective over the world. Returns the checkpoint's path on every rank, or throws the same
   /// error on every rank if rank 0 could not write it (earlier checkpoints stay intact).
   public static func save(
-    model: GPTModel, optimizer: Optimizer, grid: ProcessGrid, directory: String, metadata: Metadata
+    model: GPTModel, optimizer: Optimizer, statePartition: ArenaPartition? = nil, grid: ProcessGrid,
+    directory: String, metadata: Metadata
   ) throws -> String {
     var writer: CheckpointWriter?
     var failure: String?
@@ -55,50 +61,74 @@ public enum ShardedCheckpoint {
           directory: directory, step: metadata.step, tokensSeen: Int64(metadata.tokensSeen), config: metadata.configJSON)
       }
     }
-    if grid.dpRank == 0 {
-      let layouts = try (0..<grid.tpSize).map {
-        try ParameterLayout(config: model.config, tpRank: $0, tpSize: grid.tpSize)
+    let layouts = try (0..<grid.tpSize).map {
+      try ParameterLayout(config: model.config, tpRank: $0, tpSize: grid.tpSize)
+    }
+    // Parameters first, then each optimizer state tensor, segment by segment; the same order
+    // on every rank. `shards` says how each tp rank's piece sits in the full tensor; a state
+    // tensor's owner is data-parallel rank 0 unless ZeRO-1 shards the state.
+    typealias Item = (path: String, pointer: FloatPointer?, shards: [ParameterTensor], owner: Int)
+    var items: [Item] = []
+    for (index, tensor) in model.layout.tensors.enumerated() {
+      items.append((
+        CheckpointLayout.modelTensor(tensor.name), model.parameters.base + tensor.offset,
+        layouts.map { $0.tensors[index] }, 0))
+    }
+    var ownedStates: [String: FloatPointer] = [:]
+    for state in optimizer.stateTensors {
+      ownedStates[CheckpointLayout.optimizerTensor(kind: state.kind, name: state.segmentName)] = state.pointer
+    }
+    for (index, tensor) in model.layout.tensors.enumerated() {
+      let owner = statePartition?.owner(of: tensor.offset) ?? 0
+      for state in optimizer.stateShapes(ofParameterShape: tensor.localShape) {
+        let path = CheckpointLayout.optimizerTensor(kind: state.kind, name: tensor.name)
+        let pointer = ownedStates[path]
+        precondition((pointer != nil) == (owner == grid.dpRank || statePartition == nil), "\(path): owner mismatch")
+        items.append((path, pointer, layouts.map { stateShard(state.extent, of: $0.tensors[index]) }, owner))
       }
-      // Parameters first, then each optimizer state tensor; the same order on every rank.
-      // `shards` says how each tp rank's piece sits in the full tensor.
-      var items: [(path: String, pointer: FloatPointer, shape: [Int], shards: [ParameterTensor])] = []
-      for (index, tensor) in model.layout.tensors.enumerated() {
-        items.append((
-          CheckpointLayout.modelTensor(tensor.name), model.parameters.base + tensor.offset, tensor.fullShape,
-          layouts.map { $0.tensors[index] }))
+    }
+    var received: [Float] = []
+    for item in items {
+      let count = item.shards[grid.tpRank].count
+      let fullShape = item.shards[0].fullShape
+      if item.owner != 0 {
+        // ZeRO-1: the owner hands its piece to data-parallel rank 0 of the same tp position.
+        if grid.dpRank == item.owner {
+          try grid.dataParallel.send(UnsafePointer(item.pointer!), count: count, to: 0)
+        } else if grid.dpRank == 0 {
+          received = [Float](repeating: 0, count: count)
+          try received.withUnsafeMutableBufferPointer {
+            try grid.dataParallel.receive($0.baseAddress!, count: count, from: item.owner)
+          }
+        }
       }
-      for state in optimizer.stateTensors {
-        let (index, _) = try parameter(named: state.segmentName, in: model.layout)
-        let shards = layouts.map { stateShard(state, of: $0.tensors[index]) }
-        items.append((
-          CheckpointLayout.optimizerTensor(kind: state.kind, name: state.segmentName), state.pointer,
-          shards[0].fullShape, shards))
-      }
-      for item in items {
+      guard grid.dpRank == 0 else { continue }
+      try received.withUnsafeMutableBufferPointer { scratch in
+        let local = item.owner == 0 ? item.pointer! : scratch.baseAddress!
         if grid.tpSize == 1 {
           // No tensor parallelism: the local tensor is the full tensor; write it in place.
           attempt {
             try writer!.writeTensor(
-              item.path, shape: item.shape,
-              values: UnsafeBufferPointer(start: item.pointer, count: item.shape.reduce(1, *)))
+              item.path, shape: fullShape, values: UnsafeBufferPointer(start: local, count: fullShape.reduce(1, *)))
           }
-          continue
+          return
         }
         let full = try gatherFullTensor(
-          local: item.pointer, shards: item.shards, group: grid.tensorParallel, isRoot: grid.isCoordinator)
+          local: local, shards: item.shards, group: grid.tensorParallel, isRoot: grid.isCoordinator)
         if let full, grid.isCoordinator {
           attempt {
-            try full.withUnsafeBufferPointer { try writer!.writeTensor(item.path, shape: item.shape, values: $0) }
+            try full.withUnsafeBufferPointer { try writer!.writeTensor(item.path, shape: fullShape, values: $0) }
           }
         }
       }
+      if item.owner != 0 { received = [] }
     }
     var path = ""
     if grid.isCoordinator {
       attempt {
         var state = metadata.state
         state.integers["optimizer_step"] = Int64(optimizer.step)
-        state.strings["written_by_layout"] = "dp=\(grid.dpSize),tp=\(grid.tpSize)"
+        state.strings["written_by_layout"] = "dp=\(grid.dpSize),tp=\(grid.tpSize)" + (statePartition == nil ? "" : ",zero=1")
         try writer!.writeAccounting(metadata.ledger)
         try writer!.writeState(state)
         path = try writer!.commit()
@@ -113,8 +143,8 @@ public enum ShardedCheckpoint {
   }
 
   /// Where an optimizer state tensor of `parameter` sits in the full state tensor.
-  static func stateShard(_ state: OptimizerStateTensor, of parameter: ParameterTensor) -> ParameterTensor {
-    switch state.extent {
+  static func stateShard(_ extent: OptimizerStateTensor.Extent, of parameter: ParameterTensor) -> ParameterTensor {
+    switch extent {
     case .parameter: return parameter
     case .rowReduction: return parameter.rowReductionShard
     case .columnReduction: return parameter.columnReductionShard
@@ -165,7 +195,7 @@ public enum ShardedCheckpoint {
         throw SwiftletError("\(reader.path) has no optimizer state \(path) (checkpoint of another optimizer?)")
       }
       let (_, tensor) = try parameter(named: state.segmentName, in: model.layout)
-      let shard = stateShard(state, of: tensor)
+      let shard = stateShard(state.extent, of: tensor)
       let stored = try reader.shape(of: path)
       guard stored == shard.fullShape else {
         throw SwiftletError("\(reader.path): optimizer state \(path) is \(stored), this run needs \(shard.fullShape)")

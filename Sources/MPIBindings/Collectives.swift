@@ -99,6 +99,64 @@ extension Communicator {
   }
 }
 
+extension Communicator {
+  /// Starts a non-blocking sum of `count` elements at `buffer` over all members into `root`'s
+  /// `buffer` (in place there; the other members' buffers are only read). Complete it with
+  /// `PendingRequest.wait()`.
+  public func startReduce<T: MPIElement>(
+    _ buffer: UnsafeMutablePointer<T>, count: Int, root: Int, op: ReduceOp = .sum
+  ) throws -> PendingRequest {
+    var request: MPI_Request? = swiftlet_mpi_request_null()
+    if size > 1 && count > 0 {
+      if rank == root {
+        try check(
+          MPI_Ireduce(swiftlet_mpi_in_place(), buffer, Int32(count), T.mpiType, op.handle, Int32(root), handle, &request),
+          "Ireduce")
+      } else {
+        try check(
+          MPI_Ireduce(buffer, nil, Int32(count), T.mpiType, op.handle, Int32(root), handle, &request), "Ireduce")
+      }
+    }
+    return PendingRequest(request: request, communicator: self)
+  }
+
+  /// In-place all-gather of variable-sized blocks: member `r` contributes
+  /// `buffer[displacements[r] ..< displacements[r] + counts[r]]`, and every member ends with all
+  /// blocks at their displacements.
+  public func allgatherInPlace<T: MPIElement>(
+    _ buffer: UnsafeMutablePointer<T>, counts: [Int], displacements: [Int]
+  ) throws {
+    guard size > 1 else { return }
+    precondition(counts.count == size && displacements.count == size, "one block per member")
+    CollectiveWatchdog.begin("MPI_Allgatherv")
+    defer { CollectiveWatchdog.end() }
+    var counts32 = counts.map { Int32($0) }
+    var displacements32 = displacements.map { Int32($0) }
+    try check(
+      MPI_Allgatherv(
+        swiftlet_mpi_in_place(), 0, T.mpiType, buffer, &counts32, &displacements32, T.mpiType, handle),
+      "Allgatherv")
+  }
+
+  /// Sends `count` elements to member `destination` (blocking; pairs with `receive`).
+  public func send<T: MPIElement>(_ buffer: UnsafePointer<T>, count: Int, to destination: Int, tag: Int = 0) throws {
+    CollectiveWatchdog.begin("MPI_Send")
+    defer { CollectiveWatchdog.end() }
+    try check(MPI_Send(buffer, Int32(count), T.mpiType, Int32(destination), Int32(tag), handle), "Send")
+  }
+
+  /// Receives `count` elements from member `source` into `buffer` (blocking; pairs with `send`).
+  public func receive<T: MPIElement>(
+    _ buffer: UnsafeMutablePointer<T>, count: Int, from source: Int, tag: Int = 0
+  ) throws {
+    CollectiveWatchdog.begin("MPI_Recv")
+    defer { CollectiveWatchdog.end() }
+    try check(
+      MPI_Recv(buffer, Int32(count), T.mpiType, Int32(source), Int32(tag), handle, swiftlet_mpi_status_ignore()),
+      "Recv")
+  }
+}
+
 /// A non-blocking operation in flight.
 public final class PendingRequest {
   var request: MPI_Request?

@@ -17,6 +17,11 @@ public enum MPIRuntime {
   /// `MPI_Init_thread`'s status, computed once: a static `let` is initialised exactly once even
   /// when several threads ask at the same time (test suites run concurrently in one process).
   private static let initialisationStatus: Int32 = {
+    // ZeRO-1 reduces each gradient bucket to its owner with MPI_Ireduce. Open MPI 4.1's
+    // libnbc picks its segmented "chain" algorithm for large buffers, one small segment per
+    // progress call, which left 2-3 s of a GPT-2 124M step exposed at dp = 2; the binomial tree
+    // sends each bucket whole (docs/parallelism.md). A value set by the user wins.
+    setenv("OMPI_MCA_coll_libnbc_ireduce_algorithm", "2", 0)
     var provided: Int32 = 0
     let status = MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided)
     if status == MPI_SUCCESS {

@@ -177,6 +177,18 @@ public final class Adafactor: Optimizer {
     return tensors
   }
 
+  public func stateShapes(ofParameterShape shape: [Int]) -> [(kind: String, shape: [Int], extent: OptimizerStateTensor.Extent)] {
+    var shapes: [(kind: String, shape: [Int], extent: OptimizerStateTensor.Extent)] = []
+    if beta1 != nil { shapes.append(("exp_avg", shape, .parameter)) }
+    if shape.count >= 2 {
+      shapes.append(("exp_avg_sq_row", Array(shape.dropLast()), .rowReduction))
+      shapes.append(("exp_avg_sq_col", shape.dropLast(2) + [shape.last!], .columnReduction))
+    } else {
+      shapes.append(("exp_avg_sq", shape, .parameter))
+    }
+    return shapes
+  }
+
   public func update(
     parameters: FloatPointer, gradients: UnsafePointer<Float>, learningRate: Double
   ) throws {

@@ -60,6 +60,10 @@ public protocol Optimizer: AnyObject {
   /// Every state tensor with its own shape, one per (kind, segment) that has that state: what a
   /// checkpoint stores under `/optimizer/<kind>/<segmentName>` (CONTRACTS.md section 6).
   var stateTensors: [OptimizerStateTensor] { get }
+  /// The `(kind, shape)` of every state tensor this optimizer keeps (or would keep) for a
+  /// parameter segment of shape `shape`, in `stateTensors` order, whether or not the segment is
+  /// one of its own: ranks that shard the state (ZeRO-1) use it to agree on what others hold.
+  func stateShapes(ofParameterShape shape: [Int]) -> [(kind: String, shape: [Int], extent: OptimizerStateTensor.Extent)]
 }
 
 extension Optimizer {

@@ -55,4 +55,8 @@ extension AdamW {
       }
     }
   }
+
+  public func stateShapes(ofParameterShape shape: [Int]) -> [(kind: String, shape: [Int], extent: OptimizerStateTensor.Extent)] {
+    stateArenas.map { ($0.kind, shape, .parameter) }
+  }
 }

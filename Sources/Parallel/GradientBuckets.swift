@@ -1,12 +1,17 @@
 import SwiftletCore
 import MPIBindings
 
-/// Averages gradients over the data-parallel group in buckets, overlapping communication with
+/// Sums gradients over the data-parallel group in buckets, overlapping communication with
 /// the backward pass (as PyTorch DDP does).
 ///
 /// The model announces when a bucket's gradients are final (`bucketReady`), which starts a
 /// non-blocking allreduce of that slice of the gradient arena; `progress()` between layers lets
 /// Open MPI advance the transfers; `finish()` waits for all before the optimizer runs.
+///
+/// With an `ArenaPartition` (ZeRO stage 1) only the owner of a tensor's optimizer state needs
+/// its summed gradient: each bucket is cut along the owners' ranges and every piece is reduced
+/// to its owner instead (one non-blocking reduce per piece). Elsewhere the gradients stay the
+/// local, unsummed ones.
 public final class GradientBuckets {
   /// A contiguous slice of the gradient arena.
   public struct Bucket {
@@ -20,13 +25,17 @@ public final class GradientBuckets {
 
   private let group: Communicator
   private let base: UnsafeMutablePointer<Float>
+  /// Who owns which part of the arena (ZeRO-1); nil: every rank gets every summed gradient.
+  public let owners: ArenaPartition?
   private var pending: [PendingRequest] = []
   /// Seconds spent blocked in `finish()` — the communication not hidden under the backward.
   public private(set) var exposedSeconds: Double = 0
 
-  public init(group: Communicator, gradients: UnsafeMutablePointer<Float>) {
+  public init(group: Communicator, gradients: UnsafeMutablePointer<Float>, owners: ArenaPartition? = nil) {
+    precondition(owners == nil || owners!.parts == group.size, "one arena range per data-parallel rank")
     self.group = group
     self.base = gradients
+    self.owners = owners
   }
 
   public var isActive: Bool { group.size > 1 }
@@ -55,10 +64,17 @@ public final class GradientBuckets {
     return (allTokens, allRows)
   }
 
-  /// Starts summing one bucket across the data-parallel ranks.
+  /// Starts summing one bucket across the data-parallel ranks (to every rank, or to the owners
+  /// of its pieces).
   public func bucketReady(_ bucket: Bucket) throws {
     guard isActive else { return }
-    pending.append(try group.startAllreduce(base + bucket.offset, count: bucket.count))
+    guard let owners else {
+      pending.append(try group.startAllreduce(base + bucket.offset, count: bucket.count))
+      return
+    }
+    for piece in owners.pieces(of: bucket.offset..<(bucket.offset + bucket.count)) {
+      pending.append(try group.startReduce(base + piece.range.lowerBound, count: piece.range.count, root: piece.owner))
+    }
   }
 
   /// Gives MPI a chance to progress outstanding transfers.

@@ -1,5 +1,6 @@
 import GPT
 import Kernels
+import MPIBindings
 import Parallel
 
 /// The global L2 norm of all gradients of the model, as one rank sees it after the
@@ -8,13 +9,20 @@ import Parallel
 /// Tensor-parallel shards hold disjoint parts of the sharded tensors, so their squared norms are
 /// summed across the tensor-parallel group; replicated tensors (LayerNorms, positions,
 /// row-parallel biases) hold identical copies on every tp rank and are counted once.
-public func globalGradientNorm(model: GPTModel) throws -> Double {
+///
+/// Under ZeRO-1 (`owned` given) a rank holds summed gradients only for the tensors starting in
+/// its owned range: it sums those, and the owners' sums are added over the data-parallel group.
+public func globalGradientNorm(model: GPTModel, owned: (range: Range<Int>, dataParallel: Communicator)? = nil) throws -> Double {
   var sharded: Double = 0
   var replicated: Double = 0
   let g = model.gradients.base
-  for tensor in model.layout.tensors {
+  for tensor in model.layout.tensors where owned?.range.contains(tensor.offset) ?? true {
     let squares = sumOfSquares(g + tensor.offset, count: tensor.count)
     if tensor.sharding == .replicated { replicated += squares } else { sharded += squares }
+  }
+  if let owned, owned.dataParallel.size > 1 {
+    let sums = try owned.dataParallel.allreduce([sharded, replicated])
+    (sharded, replicated) = (sums[0], sums[1])
   }
   if model.region.size > 1 {
     sharded = try model.region.group.allreduce(sharded)

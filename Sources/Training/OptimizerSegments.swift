@@ -11,6 +11,16 @@ extension GPTModel {
         split: $0.segmentSplit)
     }
   }
+
+  /// The segments of the tensors starting in `range`, with offsets relative to its start: an
+  /// optimizer over one ZeRO-1 owner's part of the arena.
+  public func optimizerSegments(in range: Range<Int>) -> [ParameterSegment] {
+    optimizerSegments.filter { range.contains($0.offset) }.map {
+      var segment = $0
+      segment.offset -= range.lowerBound
+      return segment
+    }
+  }
 }
 
 extension ParameterTensor {
@@ -31,4 +41,5 @@ extension ParameterTensor {
       return .columns(fullColumns: fullShape[fullShape.count - 1])
     }
   }
+
 }

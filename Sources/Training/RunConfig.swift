@@ -140,6 +140,9 @@ public struct RunConfig: Sendable {
     try positive("train.grad_accum")
     try positive("train.max_steps")
     try positive("parallel.tp")
+    if ![0, 1].contains(int("parallel.zero")) {
+      throw SwiftletError("parallel.zero must be 0 (off) or 1 (shard the optimizer state over data-parallel ranks), got \(int("parallel.zero"))")
+    }
     try positive("checkpoint.keep")
     try positive("train.eval_batches")
     try positive("train.max_nonfinite")

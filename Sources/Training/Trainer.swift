@@ -1,3 +1,4 @@
+import Accounting
 import Checkpointing
 import Dataset
 import Foundation
@@ -15,11 +16,21 @@ import SwiftletCore
 /// `metrics.jsonl`, checkpoints and the report. The loop knows nothing about tensor layouts:
 /// it asks the model for forward/backward, `GradientBuckets` for the data-parallel sum, and the
 /// optimizer for the update.
+///
+/// With `parallel.zero = 1` (ZeRO stage 1) the optimizer state is sharded over the data-parallel
+/// ranks: `statePartition` gives each rank whole tensors of the arena, the buckets reduce each
+/// gradient to its owner only, the owner updates its range, and an all-gather hands the new
+/// parameters to every replica (docs/parallelism.md).
 public final class Trainer {
   public let config: RunConfig
   public let grid: ProcessGrid
   public let model: GPTModel
+  /// This rank's optimizer: over the whole arena, or over `ownedRange` only under ZeRO-1.
   public let optimizer: Optimizer
+  /// ZeRO-1's split of the arena over the data-parallel ranks; nil when the state is replicated.
+  public let statePartition: ArenaPartition?
+  /// The arena range whose parameters this rank's optimizer updates.
+  public let ownedRange: Range<Int>
   let buckets: GradientBuckets
   let sampler: BatchSampler
   let evaluator: Evaluator?
@@ -52,8 +63,14 @@ public final class Trainer {
     model = try GPTModel(config: config.model, region: TensorParallelRegion(group: grid.tensorParallel))
     model.recomputesBlocks = config.bool("train.recompute")
     ModelInitializer.initialize(model.parameters, layout: model.layout, seed: config.seed)
-    optimizer = try Trainer.makeOptimizer(config: config, model: model, tensorParallel: grid.tensorParallel)
-    buckets = GradientBuckets(group: grid.dataParallel, gradients: model.gradients.base)
+    statePartition = config.int("parallel.zero") == 1
+      ? ArenaPartition(
+        tensorOffsets: model.layout.tensors.map(\.offset), arenaCount: model.layout.count, parts: grid.dpSize)
+      : nil
+    ownedRange = statePartition?.ranges[grid.dpRank] ?? 0..<model.layout.count
+    optimizer = try Trainer.makeOptimizer(
+      config: config, model: model, tensorParallel: grid.tensorParallel, owned: ownedRange)
+    buckets = GradientBuckets(group: grid.dataParallel, gradients: model.gradients.base, owners: statePartition)
     partition = BatchPartition(
       globalBatch: config.batchSize, gradAccum: config.gradAccum, dpRank: grid.dpRank, dpSize: grid.dpSize)
     let trainStream = try TokenStream(pattern: config.string("data.train"))
@@ -76,18 +93,23 @@ public final class Trainer {
     try resumeIfRequested()
   }
 
-  static func makeOptimizer(config: RunConfig, model: GPTModel, tensorParallel: Communicator) throws -> Optimizer {
+  /// The configured optimizer over the tensors starting in `owned` (the whole arena without
+  /// ZeRO), addressed relative to `owned.lowerBound`: call it with arena pointers advanced by it.
+  static func makeOptimizer(
+    config: RunConfig, model: GPTModel, tensorParallel: Communicator, owned: Range<Int>
+  ) throws -> Optimizer {
+    let segments = model.optimizerSegments(in: owned)
     switch config.string("train.optimizer") {
     case "adafactor":
       // Shards factor as slices of the full matrices: their partial sums meet across tp.
       let beta1 = config.double("train.adafactor_beta1")
       return try Adafactor(
-        segments: model.optimizerSegments, arenaCount: model.layout.count, beta1: beta1 > 0 ? beta1 : nil,
+        segments: segments, arenaCount: owned.count, beta1: beta1 > 0 ? beta1 : nil,
         weightDecay: config.double("train.weight_decay"),
         shardSum: tensorParallel.size > 1 ? { try tensorParallel.allreduce($0, count: $1) } : nil)
     default:
       return AdamW(
-        segments: model.optimizerSegments, arenaCount: model.layout.count,
+        segments: segments, arenaCount: owned.count,
         beta1: config.double("train.beta1"), beta2: config.double("train.beta2"),
         epsilon: config.double("train.eps"), weightDecay: config.double("train.weight_decay"))
     }
@@ -126,7 +148,7 @@ public final class Trainer {
     let path: String
     do {
       path = try ShardedCheckpoint.save(
-        model: model, optimizer: optimizer, grid: grid, directory: directory,
+        model: model, optimizer: optimizer, statePartition: statePartition, grid: grid, directory: directory,
         metadata: .init(
           step: step, tokensSeen: tokensSeen, configJSON: config.json, ledger: accounting.ledger,
           state: CheckpointState(integers: ["skipped_steps": Int64(skippedSteps)])))
@@ -148,6 +170,23 @@ public final class Trainer {
 
   private var lastSavedStep = -1
 
+  /// Floats of optimizer state this rank keeps.
+  public var optimizerStateCount: Int { optimizer.stateArenas.reduce(0) { $0 + $1.arena.count } }
+
+  /// Prints (rank 0) how much optimizer state the fullest data-parallel rank keeps under ZeRO-1,
+  /// against what every rank would keep unsharded (collective).
+  private func announceStateSharding() throws {
+    let largest = try grid.world.allreduce(Int64(optimizerStateCount), op: .max)
+    guard grid.isCoordinator else { return }
+    let unsharded = model.layout.tensors.reduce(0) { sum, tensor in
+      sum + optimizer.stateShapes(ofParameterShape: tensor.localShape).reduce(0) { $0 + $1.shape.reduce(1, *) }
+    }
+    let share = String(format: "%.1f%%", 100 * Double(largest) / Double(max(unsharded, 1)))
+    progress.event(
+      "ZeRO-1: optimizer state sharded over \(grid.dpSize) data-parallel ranks: at most "
+        + "\(Format.bytes(Double(largest) * 4)) per rank, \(share) of the \(Format.bytes(Double(unsharded) * 4)) unsharded")
+  }
+
   /// Opens the run directory's metrics (rank 0) and trains until `max_steps`.
   public func run() throws {
     if grid.isCoordinator {
@@ -158,6 +197,7 @@ public final class Trainer {
           + "(dp \(grid.dpSize) × tp \(grid.tpSize)), batch \(config.batchSize)×\(config.seqLen), "
           + "steps \(step)→\(config.maxSteps)")
     }
+    if statePartition != nil { try announceStateSharding() }
     let evalEvery = config.int("train.eval_every")
     let saveEvery = config.int("checkpoint.every")
     while step < config.maxSteps {
@@ -259,7 +299,8 @@ public final class Trainer {
     try buckets.finish()
     try model.finishBackward(buckets: buckets)
     let loss = try grid.dataParallel.allreduce(lossSum) / Double(globalTokens)
-    let norm = try globalGradientNorm(model: model)
+    let norm = try globalGradientNorm(
+      model: model, owned: statePartition == nil ? nil : (ownedRange, grid.dataParallel))
     let learningRate = schedule.rate(atStep: step)
     // One flag for the whole world, so every rank takes the same branch even if a non-finite
     // value sits in a replicated tensor of one rank only.
@@ -270,8 +311,15 @@ public final class Trainer {
       let clip = config.double("train.grad_clip")
       let factor = clip > 0 ? GradientClipping.factor(norm: norm, maxNorm: clip) : 1
       try optimizer.update(
-        parameters: model.parameters.base, gradients: model.gradients.base, learningRate: learningRate,
-        gradientScale: factor, count: model.layout.count)
+        parameters: model.parameters.base + ownedRange.lowerBound,
+        gradients: model.gradients.base + ownedRange.lowerBound, learningRate: learningRate,
+        gradientScale: factor, count: ownedRange.count)
+      if let statePartition {
+        // Every owner updated its range only; each replica needs all the new parameters.
+        try grid.dataParallel.allgatherInPlace(
+          model.parameters.base, counts: statePartition.ranges.map(\.count),
+          displacements: statePartition.ranges.map(\.lowerBound))
+      }
     } else {
       try handleNonFinite(loss: loss, norm: norm)
     }

@@ -18,6 +18,8 @@ struct Bench: ParsableCommand {
       Under mpirun the per-rank batch stays --batch, so the global batch grows with the
       data-parallel size (weak scaling). MFU is model FLOPs (PaLM Appendix B) per second over
       world size × the cblas_sgemm peak measured at start-up with the same thread count.
+      --zero 1 shards the optimizer state over the data-parallel ranks (ZeRO-1); the exposed
+      communication then covers the reduces to the owners (the parameter all-gather is in the step).
       Use a release build: swift build -c release.
       """)
 
@@ -28,6 +30,8 @@ struct Bench: ParsableCommand {
   @Option(help: "Untimed warm-up steps.") var warmup = 1
   @Option(help: "OpenBLAS threads per rank (0 = cores / ranks).") var threads = 1
   @Option(help: "Tensor-parallel size.") var tp = 1
+  @Option(help: "ZeRO stage: 0, or 1 to shard the optimizer state over data-parallel ranks (parallel.zero).")
+  var zero = 0
   @Option(help: "Layers override (for quick runs; 0 = preset).") var layers = 0
   @Flag(help: "Activation recomputation (train.recompute): keep only each block's input.") var recompute = false
   @Flag(help: "Print one JSON object instead of text.") var json = false
@@ -38,6 +42,7 @@ struct Bench: ParsableCommand {
     guard batch > 0, seq > 0, steps > 0, warmup >= 0, threads >= 0, tp > 0 else {
       throw ValidationError("--batch, --seq, --steps and --tp must be positive; --warmup and --threads not negative")
     }
+    guard zero == 0 || zero == 1 else { throw ValidationError("--zero must be 0 or 1, got \(zero)") }
   }
 
   func run() throws {
@@ -62,7 +67,8 @@ struct Bench: ParsableCommand {
       "model.n_ctx": .int(max(shape.nCtx, seq)), "model.vocab_size": .int(shape.vocabSize),
       "data.train": .string(shardPath), "train.batch_size": .int(globalBatch), "train.seq_len": .int(seq),
       "train.max_steps": .int(steps + warmup), "train.lr": .double(1e-4), "train.min_lr": .double(1e-4),
-      "parallel.tp": .int(tp), "run.dir": .string(directory), "train.recompute": .bool(recompute),
+      "parallel.tp": .int(tp), "parallel.zero": .int(zero), "run.dir": .string(directory),
+      "train.recompute": .bool(recompute),
     ])
     let peak = SgemmCalibration.measure(threads: threadCount, seconds: 1.0)
     let trainer = try Trainer(config: config, grid: grid)
@@ -75,9 +81,10 @@ struct Bench: ParsableCommand {
       times.append(try world.allreduce(stats.seconds, op: .max))
       exposed.append(try world.allreduce(stats.exposedCommunicationSeconds, op: .max))
     }
-    // The same gradient allreduce done blocking, to tell how much of it the overlap hides.
+    // The same gradient allreduce done blocking, to tell how much of it the overlap hides (not
+    // under ZeRO-1, whose buckets reduce to the owners instead).
     var blocking: [Double] = []
-    if grid.dpSize > 1 {
+    if grid.dpSize > 1 && zero == 0 {
       for _ in 0..<3 {
         try world.barrier()
         let start = MonotonicClock.now()
@@ -90,15 +97,18 @@ struct Bench: ParsableCommand {
     let perToken = 6 * Double(shape.parameterCount) + 12 * Double(shape.nLayer * shape.dModel * seq)
     let mfu = perToken * tokensPerSecond / (Double(world.size) * peak)
     let allPeak = try world.allreduce(Double(peakResidentBytes()), op: .max)
+    let smallestPeak = try world.allreduce(Double(peakResidentBytes()), op: .min)
+    let stateBytes = try world.allreduce(Double(trainer.optimizerStateCount * 4), op: .max)
     guard world.rank == 0 else { return }
 
     var result: [String: Any] = [
       "framework": "swiftlet", "model": model, "layers": shape.nLayer, "batch_per_rank": batch,
       "global_batch": globalBatch, "seq": seq, "threads": threadCount, "world": world.size, "tp": tp,
-      "dp": grid.dpSize, "step_ms_median": median * 1000, "step_ms_min": times.min()! * 1000,
+      "dp": grid.dpSize, "zero": zero, "step_ms_median": median * 1000, "step_ms_min": times.min()! * 1000,
       "tokens_per_s": tokensPerSecond, "mfu": mfu, "sgemm_peak_gflops": peak / 1e9,
       "exposed_allreduce_ms_median": exposed.sorted()[exposed.count / 2] * 1000,
-      "peak_rss_bytes_max_rank": allPeak, "recompute": recompute,
+      "peak_rss_bytes_max_rank": allPeak, "peak_rss_bytes_min_rank": smallestPeak,
+      "optimizer_state_bytes_max_rank": stateBytes, "recompute": recompute,
       "activation_bytes": trainer.model.activationBytes,
     ]
     if !blocking.isEmpty {
@@ -116,13 +126,14 @@ struct Bench: ParsableCommand {
       let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
       print(String(decoding: data, as: UTF8.self))
     } else {
-      print(String(format: "swiftlet bench %@ (%d layers) B=%d×%d T=%d, world %d (dp %d × tp %d), %d thread(s)/rank%@",
-                   model, shape.nLayer, batch, grid.dpSize, seq, world.size, grid.dpSize, tp, threadCount,
-                   recompute ? ", recompute" : ""))
+      print(String(format: "swiftlet bench %@ (%d layers) B=%d×%d T=%d, world %d (dp %d × tp %d%@), %d thread(s)/rank%@",
+                   model, shape.nLayer, batch, grid.dpSize, seq, world.size, grid.dpSize, tp,
+                   zero == 1 ? ", ZeRO-1" : "", threadCount, recompute ? ", recompute" : ""))
       print(String(format: "  step %.1f ms (median of %d, min %.1f) | %.0f tokens/s | MFU %.1f%% of measured sgemm peak %.1f GFLOP/s per rank",
                    median * 1000, steps, times.min()! * 1000, tokensPerSecond, mfu * 100, peak / 1e9))
-      print(String(format: "  exposed allreduce %.1f ms/step | peak RSS %.2f GiB (largest rank) | activations %.2f GiB",
+      print(String(format: "  exposed allreduce %.1f ms/step | peak RSS %.2f GiB (largest rank), %.2f GiB (smallest) | optimizer state %.0f MiB (largest rank) | activations %.2f GiB",
                    (result["exposed_allreduce_ms_median"] as! Double), allPeak / 1_073_741_824,
+                   smallestPeak / 1_073_741_824, stateBytes / 1_048_576,
                    Double(trainer.model.activationBytes) / 1_073_741_824))
       if let hidden = result["allreduce_hidden_share"] as? Double {
         print(String(format: "  gradient allreduce: %.0f ms when blocking, %.0f%% hidden under the backward pass",

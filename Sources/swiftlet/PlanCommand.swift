@@ -95,7 +95,7 @@ struct Plan: ParsableCommand {
   @Option(name: .long, help: "Optimizer for the memory estimate: adamw or adafactor.")
   var optimizer: String?
 
-  @Flag(name: .long, help: "Shard the optimizer state over data-parallel ranks (ZeRO-1).")
+  @Flag(name: .long, help: "Shard the optimizer state over data-parallel ranks (ZeRO-1; also when --config sets parallel.zero = 1).")
   var zero1 = false
 
   @Flag(
@@ -223,7 +223,7 @@ struct Plan: ParsableCommand {
       pricePerDeviceHour: try pricePerDeviceHour.map {
         try Count.nonNegative($0, flag: "--price-per-device-hour")
       } ?? configPrice,
-      microBatch: microBatch, optimizer: optimizerKind, zeroStage1: zero1,
+      microBatch: microBatch, optimizer: optimizerKind, zeroStage1: zero1 || runConfig?.int("parallel.zero") == 1,
       recompute: recompute || runConfig?.bool("train.recompute") == true)
     let plan = try Planner.plan(request)
     if json {

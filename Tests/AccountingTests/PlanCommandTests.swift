@@ -128,3 +128,35 @@ struct PlanCommandTests {
     #expect(result.stdout.isEmpty)
   }
 }
+
+extension PlanCommandTests {
+  /// `parallel.zero = 1` in the config shards the optimizer state in the estimate, as `--zero1` does.
+  @Test func configWithZeroOneHalvesTheOptimizerStateAtTwoDataParallelRanks() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-plan-zero-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    func optimizerBytes(zero: Int?, flag: Bool) throws -> Double {
+      let path = directory.appendingPathComponent("z\(zero ?? -1).toml").path
+      try """
+        [model]
+        preset = "gpt2-124M"
+        [data]
+        train = "unused.bin"
+        [train]
+        batch_size = 8
+        seq_len = 64
+        max_steps = 10
+        [parallel]
+        \(zero.map { "zero = \($0)" } ?? "")
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+      let result = try Self.run(
+        ["--config", path, "--devices", "2", "--hardware", "a100-80gb", "--json"] + (flag ? ["--zero1"] : []))
+      #expect(result.status == 0, "\(result.stderr)")
+      let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+      let memory = try #require(object["memory"] as? [String: Any])
+      return try #require(memory["optimizer_bytes"] as? Double)
+    }
+    let unsharded = try optimizerBytes(zero: 0, flag: false)
+    #expect(try optimizerBytes(zero: 1, flag: false) == unsharded / 2)
+    #expect(try optimizerBytes(zero: nil, flag: true) == unsharded / 2)
+  }
+}
