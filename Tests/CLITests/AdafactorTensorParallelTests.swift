@@ -63,10 +63,12 @@ struct AdafactorTensorParallelTests {
     #expect(try Harness.run(["train", "--config", configPath, "--run-dir", dataParallel], ranks: 2).status == 0)
     let yardstick = try Self.differences(baseCheckpoint, CheckpointComparison.finalCheckpoint(dataParallel, step: 10))
 
-    for (ranks, tp) in [(2, 2), (4, 2), (4, 4)] {
-      let run = try Harness.temporaryDirectory("adafactor-tp-\(ranks)-\(tp)")
+    // (4, 2, zero 1): ZeRO-1 hands each tensor's factor slices to its owning replica as well.
+    for (ranks, tp, zero) in [(2, 2, 0), (4, 2, 0), (4, 4, 0), (4, 2, 1)] {
+      let run = try Harness.temporaryDirectory("adafactor-tp-\(ranks)-\(tp)-\(zero)")
       let result = try Harness.run(
-        ["train", "--config", configPath, "--tp", "\(tp)", "--run-dir", run], ranks: ranks)
+        ["train", "--config", configPath, "--tp", "\(tp)", "--set", "parallel.zero=\(zero)", "--run-dir", run],
+        ranks: ranks)
       #expect(result.status == 0, "np \(ranks) tp \(tp): \(result.stderr)")
       let losses = try Harness.trainRecords(run).map { $0["loss"] as! Double }
       var worstLoss = 0.0
@@ -79,7 +81,7 @@ struct AdafactorTensorParallelTests {
       let factors = state.filter { $0.key.contains("exp_avg_sq_row") || $0.key.contains("exp_avg_sq_col") }
       let yardstickFactors = yardstick.filter { $0.key.contains("exp_avg_sq_row") || $0.key.contains("exp_avg_sq_col") }
       print(
-        "adafactor np=\(ranks) tp=\(tp): worst loss rel diff \(worstLoss), worst |weight diff| \(worstWeight) "
+        "adafactor np=\(ranks) tp=\(tp) zero=\(zero): worst loss rel diff \(worstLoss), worst |weight diff| \(worstWeight) "
           + "(key bias excluded; dp=2: \(yardstick.filter { $0.key.hasPrefix("model/") }.values.max()!)), worst factor rel diff "
           + "\(factors.values.max()!) (dp=2: \(yardstickFactors.values.max()!)), worst optimizer-state rel diff \(worstState)")
       #expect(losses.count == 10 && worstLoss <= 1e-5, "np \(ranks) tp \(tp): loss rel diff \(worstLoss)")
