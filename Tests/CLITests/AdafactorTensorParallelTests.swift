@@ -45,11 +45,7 @@ struct AdafactorTensorParallelTests {
   }
 
   @Test func everyTensorParallelLayoutMatchesTheSingleRank() throws {
-    let data = try Harness.temporaryDirectory("adafactor-tp-data")
-    try Harness.makeShards(in: data)
-    let base = try Harness.temporaryDirectory("adafactor-tp-base")
-    let configPath = data + "/config.toml"
-    try Self.config(data: data, run: base).write(toFile: configPath, atomically: true, encoding: .utf8)
+    let (_, configPath, base) = try Harness.preparedRun("adafactor-tp", config: Self.config)
     let single = try Harness.run(["train", "--config", configPath])
     #expect(single.status == 0, "single rank: \(single.stderr)")
     let reference = try Harness.trainRecords(base).map { $0["loss"] as! Double }
@@ -97,11 +93,7 @@ struct AdafactorTensorParallelTests {
   /// A tp = 2 checkpoint holds the full matrices' factors: a single rank resumes it and ends
   /// where the straight single-rank run ends.
   @Test func aTensorParallelCheckpointResumesOnOneRank() throws {
-    let data = try Harness.temporaryDirectory("adafactor-resume-data")
-    try Harness.makeShards(in: data)
-    let straight = try Harness.temporaryDirectory("adafactor-straight")
-    let configPath = data + "/config.toml"
-    try Self.config(data: data, run: straight).write(toFile: configPath, atomically: true, encoding: .utf8)
+    let (_, configPath, straight) = try Harness.preparedRun("adafactor-resume", config: Self.config)
     #expect(try Harness.run(["train", "--config", configPath]).status == 0)
 
     let moved = try Harness.temporaryDirectory("adafactor-moved")

@@ -9,11 +9,7 @@ struct DistributedEquivalenceTests {
   static let layouts: [(ranks: Int, tp: Int)] = [(2, 1), (2, 2), (4, 2), (4, 4)]
 
   @Test func everyLayoutMatchesTheSingleRankRun() throws {
-    let data = try Harness.temporaryDirectory("eq-data")
-    try Harness.makeShards(in: data)
-    let baseRun = try Harness.temporaryDirectory("eq-base")
-    let configPath = data + "/config.toml"
-    try Harness.tinyConfig(data: data, runDirectory: baseRun).write(toFile: configPath, atomically: true, encoding: .utf8)
+    let (_, configPath, baseRun) = try Harness.preparedRun("eq") { Harness.tinyConfig(data: $0, runDirectory: $1) }
 
     let single = try Harness.run(["train", "--config", configPath])
     #expect(single.status == 0, "single rank failed: \(single.stderr)")

@@ -85,6 +85,19 @@ enum Harness {
 
   /// Writes train and val shards of pseudo-random tokens below `vocab` into `directory`.
   /// The tokens follow a learnable pattern (a noisy cycle), so losses fall during training.
+  /// A data folder with tiny shards, a run directory, and the config `make(data, run)` written
+  /// into the data folder: the set-up of most end-to-end tests.
+  static func preparedRun(
+    _ label: String, config make: (_ data: String, _ run: String) -> String
+  ) throws -> (data: String, config: String, run: String) {
+    let data = try temporaryDirectory(label + "-data")
+    try makeShards(in: data)
+    let run = try temporaryDirectory(label + "-base")
+    let config = data + "/config.toml"
+    try make(data, run).write(toFile: config, atomically: true, encoding: .utf8)
+    return (data, config, run)
+  }
+
   static func makeShards(in directory: String, vocab: Int = 67, trainTokens: Int = 4000, valTokens: Int = 600) throws {
     var state: UInt64 = 42
     func next() -> Int {
