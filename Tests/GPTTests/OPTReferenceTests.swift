@@ -131,21 +131,7 @@ struct OPTReferenceTests {
   @Test(arguments: fixtures)
   func kvCacheDecoderReproducesTheFullForwardLogits(_ stem: String) throws {
     let t = try Case(stem)
-    let batch = t.fixture.batch
-    let expected = t.fixture.tensor("logits")
-    let v = t.model.config.vocabSize
-    let decoder = try KVCacheDecoder(model: t.model)
-    var worst: Float = 0
-    for row in 0..<batch.b {
-      decoder.reset()
-      for position in 0..<batch.t {
-        try decoder.append(Int(batch.inputs[row * batch.t + position]))
-        let start = expected.startIndex + (row * batch.t + position) * v
-        let (diff, _) = maxDifference(
-          UnsafeBufferPointer(start: decoder.logits.base, count: v), expected[start..<(start + v)])
-        worst = max(worst, diff)
-      }
-    }
+    let worst = try kvCacheLogitsDifference(model: t.model, fixture: t.fixture)
     print("\(stem) KV-cache logits: max diff \(worst)")
     #expect(worst <= 1e-5, "KV-cache logits differ from transformers by \(worst)")
   }

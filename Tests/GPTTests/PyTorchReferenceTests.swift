@@ -109,20 +109,7 @@ struct PyTorchReferenceTests {
 
 extension PyTorchReferenceTests {
   @Test func kvCacheDecoderReproducesTheFullForwardLogits() throws {
-    let batch = fixture.batch
-    let expected = fixture.tensor("logits")
-    let v = model.config.vocabSize
-    let decoder = try KVCacheDecoder(model: model)
-    var worst: Float = 0
-    for row in 0..<batch.b {
-      decoder.reset()
-      for position in 0..<batch.t {
-        try decoder.append(Int(batch.inputs[row * batch.t + position]))
-        let start = expected.startIndex + (row * batch.t + position) * v
-        let (diff, _) = maxDifference(UnsafeBufferPointer(start: decoder.logits.base, count: v), expected[start..<(start + v)])
-        worst = max(worst, diff)
-      }
-    }
+    let worst = try kvCacheLogitsDifference(model: model, fixture: fixture)
     #expect(worst <= 1e-5, "KV-cache logits differ from PyTorch by \(worst)")
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GPT
 
 /// A PyTorch reference written by Tests/Reference/make_gpt2_reference.py (`gpt2_tiny_reference`)
 /// or make_opt_reference.py (`opt_tiny_reference`, `opt350m_tiny_reference`).
@@ -53,4 +54,25 @@ where A.Element == Float, B.Element == Float {
     scale = max(scale, abs(y))
   }
   return (diff, scale)
+}
+
+/// Feeds each of the fixture's sequences to a `KVCacheDecoder` token by token and returns the
+/// largest difference between its logits and the fixture's full-forward `logits`.
+func kvCacheLogitsDifference(model: GPTModel, fixture: ReferenceFixture) throws -> Float {
+  let batch = fixture.batch
+  let expected = fixture.tensor("logits")
+  let v = model.config.vocabSize
+  let decoder = try KVCacheDecoder(model: model)
+  var worst: Float = 0
+  for row in 0..<batch.b {
+    decoder.reset()
+    for position in 0..<batch.t {
+      try decoder.append(Int(batch.inputs[row * batch.t + position]))
+      let start = expected.startIndex + (row * batch.t + position) * v
+      let (diff, _) = maxDifference(
+        UnsafeBufferPointer(start: decoder.logits.base, count: v), expected[start..<(start + v)])
+      worst = max(worst, diff)
+    }
+  }
+  return worst
 }
