@@ -111,4 +111,27 @@ struct AdafactorTensorParallelTests {
     #expect(worstWeight <= 1e-4)
     #expect(worstFactor <= 1e-3)
   }
+
+  /// OPT's column-parallel layers are `[out, in]` weights split by rows, and its q/k/v biases
+  /// are vectors split like them: Adafactor must treat both as slices of the full tensors.
+  @Test func optTrainsTheSameWithTensorParallelism() throws {
+    let (_, configPath, base) = try Harness.preparedRun("adafactor-opt") { data, run in
+      Self.config(data: data, run: run).replacingOccurrences(of: "[model]\n", with: "[model]\npreset = \"opt-125m\"\n")
+    }
+    #expect(try Harness.run(["train", "--config", configPath]).status == 0)
+    let reference = try Harness.trainRecords(base).map { $0["loss"] as! Double }
+    let run = try Harness.temporaryDirectory("adafactor-opt-tp2")
+    let result = try Harness.run(["train", "--config", configPath, "--tp", "2", "--run-dir", run], ranks: 2)
+    #expect(result.status == 0, "\(result.stderr)")
+    let losses = try Harness.trainRecords(run).map { $0["loss"] as! Double }
+    var worst = 0.0
+    for (a, b) in zip(losses, reference) { worst = max(worst, abs(a - b) / abs(b)) }
+    let factors = try Self.differences(
+      CheckpointComparison.finalCheckpoint(base, step: 10), CheckpointComparison.finalCheckpoint(run, step: 10)
+    ).filter { $0.key.contains("exp_avg_sq_row") || $0.key.contains("exp_avg_sq_col") }
+    print("adafactor OPT tp=2: worst loss rel diff \(worst), worst factor rel diff \(factors.values.max() ?? -1)")
+    #expect(losses.count == 10 && worst <= 1e-5)
+    #expect(factors.count == 28, "row and column factors of 14 matrices (q, k, v, out, fc1, fc2 per layer; two tables)")
+    #expect(factors.values.allSatisfy { $0 <= 1e-3 })
+  }
 }

@@ -95,7 +95,7 @@ extension DistributedEquivalenceTests {
     let stored = try CheckpointReader(path: CheckpointComparison.finalCheckpoint(base, step: 10))
     #expect(try stored.contains("model/model.decoder.layers.1.self_attn.q_proj.weight"))
     #expect(try stored.contains("model/model.decoder.project_in.weight") == (preset == "opt-350m"))
-    for (dp, tp) in [(1, 2), (2, 1)] {
+    for (dp, tp) in [(1, 2), (2, 1), (2, 2), (1, 4)] {
       let run = try Harness.temporaryDirectory("opt-eq-\(dp)-\(tp)")
       let result = try Harness.run(
         ["train", "--config", configPath, "--tp", "\(tp)", "--run-dir", run], ranks: dp * tp)
