@@ -3,9 +3,9 @@
 
 1. Loads the folder with transformers' GPT2LMHeadModel.from_pretrained (OPTForCausalLM for an
    OPT checkpoint; offline) and checks that no parameter was missing or unexpected.
-2. Computes logits for a few tokens two ways: with that model, and with a plain-torch GPT-2 (or
-   OPT) forward written here from the checkpoint's HDF5 tensors (read with h5py), which shares
-   nothing with the export path or with transformers.
+2. Computes logits for a few tokens two ways: with that model, and with the plain-torch GPT-2
+   (or OPT) forward of reference_support.py from the checkpoint's HDF5 tensors (read with h5py),
+   which shares nothing with the export path or with transformers.
 3. Checks that the safetensors header carries {"format": "pt"} and that every tensor equals the
    HDF5 one bit for bit.
 
@@ -16,8 +16,8 @@ Usage: check_export.py --export-dir DIR --checkpoint FILE.h5 [--tokens 5,17,3]
 
 import argparse
 import json
-import math
 import os
+import pathlib
 import sys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -27,6 +27,9 @@ import h5py  # noqa: E402
 import torch  # noqa: E402
 from safetensors import safe_open  # noqa: E402
 from transformers import GPT2LMHeadModel, OPTForCausalLM  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import reference_support as support  # noqa: E402  (the plain-torch forwards)
 
 
 def fail(message):
@@ -44,90 +47,15 @@ def load_h5_model(path):
     return tensors, config["model"]
 
 
-def layer_norm(x, weight, bias, eps=1e-5):
-    mean = x.mean(-1, keepdim=True)
-    var = ((x - mean) ** 2).mean(-1, keepdim=True)
-    return (x - mean) / torch.sqrt(var + eps) * weight + bias
-
-
-def gelu_tanh(x):
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
-
-
 def reference_logits(t, model, tokens):
-    """GPT-2 (Radford et al. 2019) forward from the checkpoint tensors: pre-LayerNorm blocks,
-    causal multi-head attention, tanh-GELU MLP, final LayerNorm, LM head tied to wte.
-    Conv1D weights are [in, out], so projections are x @ W + b."""
-    n_layer, n_head, c = model["n_layer"], model["n_head"], model["d_model"]
-    head = c // n_head
-    ids = torch.tensor(tokens)
-    T = len(tokens)
-    x = t["transformer.wte.weight"][ids] + t["transformer.wpe.weight"][:T]
-    mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
-    for i in range(n_layer):
-        p = f"transformer.h.{i}."
-        h = layer_norm(x, t[p + "ln_1.weight"], t[p + "ln_1.bias"])
-        qkv = h @ t[p + "attn.c_attn.weight"] + t[p + "attn.c_attn.bias"]
-        q, k, v = qkv.split(c, dim=-1)
-        q, k, v = (z.view(T, n_head, head).transpose(0, 1) for z in (q, k, v))
-        scores = (q @ k.transpose(-1, -2)) / math.sqrt(head)
-        scores = scores.masked_fill(~mask, float("-inf"))
-        attention = torch.softmax(scores, dim=-1) @ v
-        attention = attention.transpose(0, 1).reshape(T, c)
-        x = x + attention @ t[p + "attn.c_proj.weight"] + t[p + "attn.c_proj.bias"]
-        h = layer_norm(x, t[p + "ln_2.weight"], t[p + "ln_2.bias"])
-        h = gelu_tanh(h @ t[p + "mlp.c_fc.weight"] + t[p + "mlp.c_fc.bias"])
-        x = x + h @ t[p + "mlp.c_proj.weight"] + t[p + "mlp.c_proj.bias"]
-    x = layer_norm(x, t["transformer.ln_f.weight"], t["transformer.ln_f.bias"])
-    return x @ t["transformer.wte.weight"].T
-
-
-def reference_opt_logits(t, model, tokens):
-    """OPT (Zhang et al. 2022) forward from the checkpoint tensors: nn.Linear weights [out, in]
-    (x @ W.T + b), separate q/k/v projections, ReLU MLP, position t at row t + 2. layer_norm
-    "pre": x += attn(LN1(x)); x += mlp(LN2(x)); final LayerNorm. "post" (opt-350m):
-    x = LN1(x + attn(x)); x = LN2(x + mlp(x)). project_in/out when the token table is narrower."""
-    n_layer, n_head, c = model["n_layer"], model["n_head"], model["d_model"]
-    pre = model.get("layer_norm", "pre") == "pre"
-    head = c // n_head
-    ids = torch.tensor(tokens)
-    T = len(tokens)
-    d = "model.decoder."
-
-    def linear(x, name):
-        y = x @ t[name + ".weight"].T
-        return y + t[name + ".bias"] if name + ".bias" in t else y
-
-    def norm(x, name):
-        return layer_norm(x, t[name + ".weight"], t[name + ".bias"])
-
-    mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
-
-    def attention(x, p):
-        q, k, v = (linear(x, p + f"self_attn.{n}_proj").view(T, n_head, head).transpose(0, 1) for n in "qkv")
-        scores = ((q @ k.transpose(-1, -2)) / math.sqrt(head)).masked_fill(~mask, float("-inf"))
-        return linear((torch.softmax(scores, dim=-1) @ v).transpose(0, 1).reshape(T, c), p + "self_attn.out_proj")
-
-    def mlp(x, p):
-        return linear(torch.relu(linear(x, p + "fc1")), p + "fc2")
-
-    x = t[d + "embed_tokens.weight"][ids]
-    if d + "project_in.weight" in t:
-        x = linear(x, d + "project_in")
-    x = x + t[d + "embed_positions.weight"][2 : T + 2]
-    for i in range(n_layer):
-        p = f"{d}layers.{i}."
-        if pre:
-            x = x + attention(norm(x, p + "self_attn_layer_norm"), p)
-            x = x + mlp(norm(x, p + "final_layer_norm"), p)
-        else:
-            x = norm(x + attention(x, p), p + "self_attn_layer_norm")
-            x = norm(x + mlp(x, p), p + "final_layer_norm")
-    if pre:
-        x = norm(x, d + "final_layer_norm")
-    if d + "project_out.weight" in t:
-        x = linear(x, d + "project_out")
-    return x @ t[d + "embed_tokens.weight"].T
+    """Logits [T, V] for `tokens` from the checkpoint tensors `t`, written without transformers:
+    GPT-2 (Radford et al. 2019) or, for an OPT checkpoint, OPT (Zhang et al. 2022) with its
+    "pre" or "post" LayerNorm placement."""
+    inputs = torch.tensor([tokens])
+    if model.get("family") == "opt":
+        pre = model.get("layer_norm", "pre") == "pre"
+        return support.opt_logits(t, inputs, model["n_layer"], model["n_head"], pre)[0]
+    return support.gpt2_logits(t, inputs, model["n_layer"], model["n_head"])[0]
 
 
 def main():
@@ -164,7 +92,7 @@ def main():
     # 2. Logits: transformers vs the plain-torch forward from the HDF5 tensors.
     with torch.no_grad():
         got = hf(torch.tensor([tokens])).logits[0]
-        expected = (reference_opt_logits if is_opt else reference_logits)(tensors, model, tokens)
+        expected = reference_logits(tensors, model, tokens)
     diff = (got - expected).abs().max().item()
     if not diff <= args.tolerance:
         fail(f"logits differ: max |diff| = {diff:.3e} > {args.tolerance}")

@@ -23,14 +23,17 @@ It prints exactly one JSON line on stdout:
 
 import argparse
 import json
+import pathlib
 import statistics
 import sys
 import time
 
 import torch
-import torch.nn.functional as F
 import transformers
 from transformers import GPT2Config, GPT2LMHeadModel
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import reference_support as support  # noqa: E402  (the fixtures' loss and AdamW decay split)
 
 # (n_layer, n_head, n_embd); every preset has n_positions 1024 and the GPT-2 vocabulary.
 PRESETS = {
@@ -83,23 +86,14 @@ def main(argv) -> int:
     torch.manual_seed(args.seed)
 
     model = build_model(args.model)
-    params = list(model.parameters())
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": [p for p in params if p.dim() >= 2], "weight_decay": 0.1},
-            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
-        ],
-        lr=6e-4,
-        betas=(0.9, 0.95),
-        eps=1e-8,
-    )
+    optimizer = support.adamw(list(model.parameters()), lr=6e-4, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1)
     tokens = torch.randint(0, VOCAB_SIZE, (args.batch, args.seq + 1))
     inputs, targets = tokens[:, :-1], tokens[:, 1:]
 
     def step():
         optimizer.zero_grad(set_to_none=True)
         logits = model(input_ids=inputs).logits
-        loss = F.cross_entropy(logits.reshape(-1, VOCAB_SIZE), targets.reshape(-1))
+        loss = support.mean_cross_entropy(logits, targets)
         loss.backward()
         optimizer.step()
         return loss.item()
