@@ -56,10 +56,8 @@ public final class GPTModel {
     let lastBlockEnd = blocks.last.map { $0.span.offset + $0.span.count }
     headTensorsOffset = lnf?.weight ?? projectOut ?? lastBlockEnd ?? layout.count
     let shardRows = layout.paddedVocab / region.size
-    let firstRow = region.rank * shardRows
     crossEntropy = VocabParallelCrossEntropy(
-      region: region, firstColumn: firstRow, columns: shardRows,
-      validColumns: max(0, min(shardRows, config.vocabSize - firstRow)))
+      region: region, firstColumn: region.rank * shardRows, columns: shardRows, validColumns: wte.validRows)
   }
 
   /// Rows of the padded vocabulary this rank owns.

@@ -73,9 +73,15 @@ public struct ParameterTensor: Sendable {
     case .vocabRows:
       let width = localShape.count > 1 ? localShape[1] : 1
       let firstRow = tpRank * localShape[0]
-      let validRows = max(0, min(localShape[0], fullShape[0] - firstRow))
       return validRows > 0 ? [(0, firstRow * width, validRows * width)] : []
     }
+  }
+
+  /// Local rows that exist in the full tensor: all of them, except in a padded vocabulary
+  /// shard, whose rows at or beyond the real vocabulary are padding.
+  public var validRows: Int {
+    guard case .vocabRows = sharding else { return localShape.first ?? 1 }
+    return max(0, min(localShape[0], fullShape[0] - tpRank * localShape[0]))
   }
 }
 

@@ -32,11 +32,8 @@ extension ParameterTensor {
     switch sharding {
     case .replicated:
       return .whole
-    case .rows:
-      return .rows(validRows: localShape[0], fullRows: fullShape[0])
-    case .vocabRows:
-      let firstRow = tpRank * localShape[0]
-      return .rows(validRows: max(0, min(localShape[0], fullShape[0] - firstRow)), fullRows: fullShape[0])
+    case .rows, .vocabRows:
+      return .rows(validRows: validRows, fullRows: fullShape[0])
     case .columns:
       return .columns(fullColumns: fullShape[fullShape.count - 1])
     }
