@@ -23,11 +23,13 @@ let package = Package(
 
     // Thin Swift wrappers.
     .target(name: "SwiftletCore"),
+    // CPUID and XCR0, which Swift cannot execute itself.
+    .target(name: "CPUID", path: "Sources/CPUID"),
     .target(name: "MPIBindings", dependencies: ["CMPI", "SwiftletCore"]),
     .target(name: "HDF5Bindings", dependencies: ["CHDF5", "SwiftletCore"]),
 
     // Numerics and the model.
-    .target(name: "Kernels", dependencies: ["CBLAS", "SwiftletCore"]),
+    .target(name: "Kernels", dependencies: ["CBLAS", "CPUID", "SwiftletCore"]),
     .target(name: "Parallel", dependencies: ["MPIBindings", "Kernels", "SwiftletCore"]),
     .target(name: "GPT", dependencies: ["Kernels", "Parallel", "SwiftletCore"]),
     .target(name: "Optimizers", dependencies: ["Kernels", "SwiftletCore"]),
@@ -37,23 +39,23 @@ let package = Package(
     .target(
       name: "Checkpointing",
       dependencies: ["HDF5Bindings", "GPT", "Parallel", "Optimizers", "SwiftletCore"]),
-    .target(name: "Accounting", dependencies: ["GPT", "Parallel", "CBLAS", "SwiftletCore"]),
+    .target(name: "Accounting", dependencies: ["GPT", "Kernels", "Parallel", "CBLAS", "SwiftletCore"]),
     .target(name: "Reporting", dependencies: ["SwiftletCore"]),
     .target(
       name: "Training",
       dependencies: [
-        "GPT", "Parallel", "Optimizers", "Dataset", "Checkpointing", "Accounting", "Reporting",
+        "GPT", "Kernels", "Parallel", "Optimizers", "Dataset", "Checkpointing", "Accounting", "Reporting",
         "SwiftletCore", .product(name: "TOMLKit", package: "TOMLKit"),
       ]),
     .executableTarget(
       name: "swiftlet",
       dependencies: [
-        "Training", "GPT", "Dataset", "Checkpointing", "Accounting", "Reporting", "Parallel", "SwiftletCore",
+        "Training", "GPT", "Kernels", "Dataset", "Checkpointing", "Accounting", "Reporting", "Parallel", "MPIBindings", "HDF5Bindings", "SwiftletCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
     // Tests.
-    .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+    .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "GPTTests", dependencies: ["GPT", "Optimizers", "Kernels", "Parallel"],
       resources: [.copy("Fixtures")]),

@@ -17,8 +17,8 @@ public struct GridIntensity: Equatable, Codable, Sendable {
   public func co2eKg(kWh: Double) -> Double { kWh * gramsPerKWh / 1000 }
 
   /// A value given by the user (`--grid-intensity`, `accounting.grid_intensity`), or the
-  /// `region`'s average. Giving both is a contradiction unless the value is 0 (= "unset", the
-  /// config default).
+  /// `region`'s average (the world's when neither is given). Either alone is valid; giving both
+  /// is a contradiction. A value of 0 and an empty region mean "not given" (the config defaults).
   public static func resolve(gramsPerKWh: Double?, region: String?) throws -> GridIntensity {
     if let value = gramsPerKWh, value != 0 {
       guard value.isFinite, value > 0 else {
@@ -30,7 +30,7 @@ public struct GridIntensity: Equatable, Codable, Sendable {
       }
       return GridIntensity(gramsPerKWh: value, region: "custom", source: "given by the user")
     }
-    return try named(region ?? "world")
+    return try named(region.flatMap { $0.isEmpty ? nil : $0 } ?? "world")
   }
 
   /// The table entry called `name` (case-insensitive), or an error listing the known regions.

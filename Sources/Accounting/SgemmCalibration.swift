@@ -1,55 +1,58 @@
 import CBLAS
 import Foundation
+import Kernels
 import SwiftletCore
 
 /// The float32 GEMM throughput OpenBLAS reaches on this machine: the per-core peak behind the
 /// `cpu`/`auto` hardware profile and thus the denominator of MFU on CPUs.
 ///
-/// BRIEF pitfalls: nanoGPT hard-coded the A100 peak and reported 104% MFU on an H100 (#464).
-/// Swiftlet measures the machine it runs on: a square `cblas_sgemm` (2·n³ FLOPs), best of
-/// repeated calls for about half a second, with 1 thread and with all cores; cached in
-/// `${XDG_CACHE_HOME:-$HOME/.cache}/swiftlet/sgemm-peak.json`, keyed by CPU model and threads.
-///
-/// Measure on an otherwise idle node: ranks that calibrate at the same time share the cores and
-/// under-measure. In a job, let one rank per node calibrate while the others wait at a barrier,
-/// then every rank reads the cache.
+/// nanoGPT hard-coded the A100 peak and reported 104% MFU on an H100 (nanoGPT#464); a calibration
+/// taken in a busy moment fails the same way (docs/accounting.md, "Peak and MFU"). So the peak is
+/// the best of several short trials, spread over time, of the GEMM shapes the run itself executes
+/// (`GemmShape.model`), with the loaded OpenBLAS kernel and the run's thread count; and a step
+/// that runs faster than the peak raises it (`TrainingAccountant`), so MFU never exceeds 100%.
+/// `swiftlet plan` reads a cached measurement of GPT-2 small's shapes from
+/// `${XDG_CACHE_HOME:-$HOME/.cache}/swiftlet/sgemm-peak.json`, keyed by CPU model, kernel and threads.
 public struct SgemmCalibration: Sendable {
   /// One cached measurement.
   public struct Measurement: Codable, Equatable, Sendable {
     public var cpuModel: String
+    /// The OpenBLAS kernel measured (`openblas_get_corename`).
+    public var blasCore: String
     public var threads: Int
-    /// Best FLOP/s observed.
+    /// Best FLOP/s observed over the shapes and trials.
     public var flopsPerSecond: Double
-    public var matrixSize: Int
     /// ISO 8601 time of the measurement.
     public var measuredAt: String
 
     enum CodingKeys: String, CodingKey {
       case cpuModel = "cpu_model"
+      case blasCore = "blas_core"
       case threads
       case flopsPerSecond = "flops_per_second"
-      case matrixSize = "matrix_size"
       case measuredAt = "measured_at"
     }
   }
 
   struct CacheFile: Codable {
-    var version = 1
+    var version = 2
     var measurements: [Measurement] = []
   }
 
   /// Where measurements are cached.
   public let cacheURL: URL
-  /// Side of the square matrices (1024 or 2048 keep a measurement near half a second).
-  public let matrixSize: Int
-  /// Seconds spent per thread count.
-  public let seconds: Double
+  /// Shapes measured for the cached (planning) figure.
+  public let shapes: [GemmShape]
+  /// Rounds over the shapes; the best round of each shape counts.
+  public let trials: Int
 
-  public init(cacheURL: URL = SgemmCalibration.defaultCacheURL, matrixSize: Int = 1024, seconds: Double = 0.5)
-  {
+  public init(
+    cacheURL: URL = SgemmCalibration.defaultCacheURL,
+    shapes: [GemmShape] = GemmShape.model(dModel: 768, vocabSize: 50257, rows: 256), trials: Int = 5
+  ) {
     self.cacheURL = cacheURL
-    self.matrixSize = matrixSize
-    self.seconds = seconds
+    self.shapes = shapes
+    self.trials = trials
   }
 
   /// `${XDG_CACHE_HOME:-$HOME/.cache}/swiftlet/sgemm-peak.json` (`/tmp` when neither is set).
@@ -66,26 +69,29 @@ public struct SgemmCalibration: Sendable {
     return URL(fileURLWithPath: base).appendingPathComponent("swiftlet/sgemm-peak.json")
   }
 
-  /// The cached measurement for this CPU model and thread count, if any.
-  public func cached(threads: Int, cpuModel: String = CPUInfo.current.modelName) -> Measurement? {
-    load().measurements.first { $0.cpuModel == cpuModel && $0.threads == threads }
+  /// The cached measurement for this CPU model, kernel and thread count, if any.
+  public func cached(
+    threads: Int, cpuModel: String = CPUInfo.current.modelName, blasCore: String = BLASKernelSelection.loadedCore
+  ) -> Measurement? {
+    load().measurements.first { $0.cpuModel == cpuModel && $0.blasCore == blasCore && $0.threads == threads }
   }
 
   /// The cached measurement, or a fresh one (then cached). `remeasure` ignores the cache.
   public func peak(
     threads: Int, cpuModel: String = CPUInfo.current.modelName, remeasure: Bool = false
   ) -> Measurement {
-    if !remeasure, let hit = cached(threads: threads, cpuModel: cpuModel) { return hit }
+    let core = BLASKernelSelection.loadedCore
+    if !remeasure, let hit = cached(threads: threads, cpuModel: cpuModel, blasCore: core) { return hit }
     let measurement = Measurement(
-      cpuModel: cpuModel, threads: threads,
-      flopsPerSecond: SgemmCalibration.measure(threads: threads, size: matrixSize, seconds: seconds),
-      matrixSize: matrixSize, measuredAt: ISO8601DateFormatter().string(from: Date()))
+      cpuModel: cpuModel, blasCore: core, threads: threads,
+      flopsPerSecond: SgemmCalibration.measure(threads: threads, shapes: shapes, trials: trials).best,
+      measuredAt: ISO8601DateFormatter().string(from: Date()))
     store(measurement)
     return measurement
   }
 
-  /// Measures (or reads from the cache) this machine with 1 thread and with all its cores:
-  /// about one second the first time. The single-thread figure is the per-core peak.
+  /// Measures (or reads from the cache) this machine with 1 thread and with all its cores.
+  /// The single-thread figure is the per-core peak.
   @discardableResult
   public func calibrateThisMachine(cpu: CPUInfo = .current, remeasure: Bool = false) -> [Measurement] {
     Array(Set([1, cpu.cores])).sorted().map {
@@ -93,59 +99,45 @@ public struct SgemmCalibration: Sendable {
     }
   }
 
-  /// Best FLOP/s of `size`³ `cblas_sgemm` calls with `threads` OpenBLAS threads over about
-  /// `seconds` (the thread count is restored afterwards).
-  public static func measure(threads: Int, size: Int = 1024, seconds: Double = 0.5) -> Double {
+  /// FLOP/s of each shape (best of `trials` rounds, each round timing every shape once after a
+  /// warm-up call) with `threads` OpenBLAS threads, and the best of them. The thread count is
+  /// restored afterwards.
+  public static func measure(
+    threads: Int, shapes: [GemmShape], trials: Int = 5
+  ) -> (best: Double, perShape: [Double]) {
     let previous = openblas_get_num_threads()
     openblas_set_num_threads(Int32(max(1, threads)))
     defer { openblas_set_num_threads(previous) }
-    let count = size * size
-    var a = [Float](repeating: 0, count: count)
-    var b = [Float](repeating: 0, count: count)
-    var c = [Float](repeating: 0, count: count)
-    for i in 0..<count {
-      a[i] = Float(i % 7) * 0.01
-      b[i] = Float(i % 5) * 0.01
-    }
-    let n = Int32(size)
-    let flops = 2 * Double(size) * Double(size) * Double(size)
-    func run() {
-      a.withUnsafeBufferPointer { pa in
-        b.withUnsafeBufferPointer { pb in
-          c.withUnsafeMutableBufferPointer { pc in
-            cblas_sgemm(
-              CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, pa.baseAddress, n,
-              pb.baseAddress, n, 0, pc.baseAddress, n)
-          }
-        }
+    let buffers = shapes.map { GemmShape.Operands($0) }
+    for operands in buffers { operands.run() }  // warm-up: thread pool start, page faults
+    var best = [Double](repeating: 0, count: shapes.count)
+    for _ in 0..<max(1, trials) {
+      for (index, operands) in buffers.enumerated() {
+        let start = MonotonicClock.now()
+        operands.run()
+        let elapsed = MonotonicClock.now() - start
+        if elapsed > 0 { best[index] = max(best[index], shapes[index].flops / elapsed) }
       }
     }
-    run()  // warm-up: thread pool start, page faults
-    var best = 0.0
-    let deadline = MonotonicClock.now() + seconds
-    repeat {
-      let start = MonotonicClock.now()
-      run()
-      let elapsed = MonotonicClock.now() - start
-      if elapsed > 0 { best = max(best, flops / elapsed) }
-    } while MonotonicClock.now() < deadline
-    return best
+    return (best.max() ?? 0, best)
   }
 
   func load() -> CacheFile {
     guard let data = try? Data(contentsOf: cacheURL),
-      let file = try? JSONDecoder().decode(CacheFile.self, from: data)
+      let file = try? JSONDecoder().decode(CacheFile.self, from: data), file.version == CacheFile().version
     else { return CacheFile() }
     return file
   }
 
-  /// Replaces the entry for the same CPU model and threads; writes atomically. A cache that
-  /// cannot be written only costs a re-measurement next time.
+  /// Replaces the entry for the same CPU model, kernel and threads; writes atomically. A cache
+  /// that cannot be written only costs a re-measurement next time.
   func store(_ measurement: Measurement) {
     var file = load()
-    file.measurements.removeAll { $0.cpuModel == measurement.cpuModel && $0.threads == measurement.threads }
+    file.measurements.removeAll {
+      $0.cpuModel == measurement.cpuModel && $0.blasCore == measurement.blasCore && $0.threads == measurement.threads
+    }
     file.measurements.append(measurement)
-    file.measurements.sort { ($0.cpuModel, $0.threads) < ($1.cpuModel, $1.threads) }
+    file.measurements.sort { ($0.cpuModel, $0.blasCore, $0.threads) < ($1.cpuModel, $1.blasCore, $1.threads) }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     guard let data = try? encoder.encode(file) else { return }
@@ -189,8 +181,7 @@ extension HardwareProfile {
     remeasure: Bool = false
   ) throws -> HardwareProfile {
     if isCPU(name) {
-      let perCore = calibration.calibrateThisMachine(remeasure: remeasure)
-        .first { $0.threads == 1 }!.flopsPerSecond
+      let perCore = calibration.peak(threads: 1, remeasure: remeasure).flopsPerSecond
       return thisMachine(perCorePeak: perCore, coresPerDevice: coresPerDevice)
     }
     return try accelerator(named: name)

@@ -12,7 +12,12 @@
 /// Every rank can call `record` (the inputs are global), so every rank holds the same ledger
 /// for the checkpoint.
 public final class TrainingAccountant {
-  public let run: RunDescription
+  public private(set) var run: RunDescription
+  /// The per-device peak as calibrated, before any step raised it.
+  public let calibratedPeak: Double
+  /// Set when a step ran faster than the calibrated peak, which is then raised to the rate that
+  /// step reached: the calibration ran in a busy moment (an MFU above 100% is never reported).
+  public private(set) var peakRaised = false
   /// PaLM model FLOPs of one step (global tokens).
   public let modelFlopsPerStep: Double
   /// GEMM FLOPs the kernels execute in one step, all ranks.
@@ -32,6 +37,7 @@ public final class TrainingAccountant {
   public init(run: RunDescription, ledger: ComputeLedger = ComputeLedger()) {
     self.run = run
     self.ledger = ledger
+    calibratedPeak = run.hardware.peakFlops
     modelFlopsPerStep = ModelFlops.perStep(run.model, tokensPerStep: run.tokensPerStep, seqLen: run.seqLen)
     hardwareFlopsPerStep =
       KernelFlops(
@@ -47,6 +53,15 @@ public final class TrainingAccountant {
     ledger.addStep(
       modelFlops: modelFlopsPerStep, hardwareFlops: hardwareFlopsPerStep, tokens: run.tokensPerStep,
       energyKWh: energyKWh, gridIntensity: run.grid, wallSeconds: stepSeconds, ranks: run.devices)
+    // What this step proves the devices can do: it ran all its GEMM FLOPs (and more) in
+    // stepSeconds, so neither rate can exceed the true peak.
+    if stepSeconds > 0, run.hardware.kind == .cpu {
+      let reached = max(hardwareFlopsPerStep, modelFlopsPerStep) / (stepSeconds * Double(run.devices))
+      if reached > run.hardware.peakFlops {
+        run.hardware.peakFlops = reached
+        peakRaised = true
+      }
+    }
     let peak = run.hardware.peakFlops
     return Live(
       mfu: MFU.utilisation(

@@ -43,6 +43,22 @@ public enum MPIRuntime {
     return world
   }
 
+  /// The MPI library's own description, e.g. "Open MPI v4.1.4, …" (callable before `MPI_Init`).
+  public static var libraryVersion: String {
+    var buffer = [CChar](repeating: 0, count: Int(MPI_MAX_LIBRARY_VERSION_STRING) + 1)
+    var length: Int32 = 0
+    MPI_Get_library_version(&buffer, &length)
+    return String(cString: buffer).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+  }
+
+  /// The MPI standard version the library implements, e.g. "3.1".
+  public static var standardVersion: String {
+    var major: Int32 = 0
+    var minor: Int32 = 0
+    MPI_Get_version(&major, &minor)
+    return "\(major).\(minor)"
+  }
+
   /// Finalises MPI if it was initialised (idempotent).
   public static func finalise() {
     guard initialised else { return }

@@ -28,13 +28,20 @@ final class AccountingSession {
   init(config: RunConfig, grid: ProcessGrid, threadsPerRank: Int) throws {
     self.grid = grid
     let name = config.string("accounting.hardware")
-    // One rank per node measures the sgemm peak (concurrent calibrations would share the cores
-    // and under-measure); the others read the cached figure after the barrier.
-    if grid.isNodeLeader {
-      hardware = try HardwareProfile.resolve(name, coresPerDevice: threadsPerRank)
-      try grid.node.barrier()
+    if HardwareProfile.isCPU(name) {
+      // The node leader measures the run's own GEMM shapes with the run's thread count while
+      // the node's other ranks wait (concurrent measurements would share the cores and
+      // under-measure); the figure is then shared over the node.
+      var measured = 0.0
+      if grid.isNodeLeader {
+        let rows = config.batchSize / max(1, grid.dpSize * config.gradAccum) * config.seqLen
+        let shapes = GemmShape.model(dModel: config.model.dModel, vocabSize: config.model.vocabSize, rows: max(1, rows))
+        measured = SgemmCalibration.measure(threads: threadsPerRank, shapes: shapes).best
+      }
+      let perRank = try grid.node.allreduce(measured, op: .max)
+      hardware = HardwareProfile.thisMachine(
+        perCorePeak: perRank / Double(threadsPerRank), coresPerDevice: threadsPerRank)
     } else {
-      try grid.node.barrier()
       hardware = try HardwareProfile.resolve(name, coresPerDevice: threadsPerRank)
     }
     let intensity = config.double("accounting.grid_intensity")

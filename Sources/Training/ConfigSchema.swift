@@ -48,7 +48,7 @@ public enum ConfigSchema {
     Key(name: "train.threads", kind: .int, defaultValue: .int(0), help: "OpenBLAS threads per rank (0 = cores / ranks on this node, at least 1)."),
     // [parallel]
     Key(name: "parallel.tp", kind: .int, defaultValue: .int(1), help: "Tensor-parallel size; data-parallel size is world / tp."),
-    Key(name: "parallel.zero", kind: .int, defaultValue: .int(0), help: "ZeRO stage: 0 = every data-parallel rank keeps the whole optimizer state; 1 = shard it over the data-parallel ranks (same results, less memory, and faster at dp = 2 here: recommended whenever dp > 1)."),
+    Key(name: "parallel.zero", kind: .int, defaultValue: .int(1), help: "ZeRO stage: 1 = shard the optimizer state over the data-parallel ranks when dp > 1 (bit-identical results, less memory, faster); 0 = every data-parallel rank keeps the whole optimizer state."),
     Key(name: "parallel.collective_timeout", kind: .double, defaultValue: .double(600), help: "Abort the whole job when one MPI collective waits longer than this many seconds (0 = never)."),
     // [checkpoint]
     Key(name: "checkpoint.every", kind: .int, defaultValue: .int(0), help: "Save every N steps (0 = only at the end)."),
@@ -59,7 +59,7 @@ public enum ConfigSchema {
     Key(name: "accounting.hardware", kind: .string, defaultValue: .string("auto"), help: "Hardware profile for peak FLOP/s and power (auto = this CPU, measured)."),
     Key(name: "accounting.pue", kind: .double, defaultValue: .double(1.0), help: "Data-centre power usage effectiveness multiplying the energy."),
     Key(name: "accounting.grid_intensity", kind: .double, defaultValue: .double(0), help: "Grid carbon intensity in gCO2e/kWh (0 = from region)."),
-    Key(name: "accounting.region", kind: .string, defaultValue: .string("world"), help: "Region whose grid intensity applies when grid_intensity is 0."),
+    Key(name: "accounting.region", kind: .string, defaultValue: .string(""), help: "Region whose average grid intensity applies (empty = world, unless grid_intensity is given; giving both is an error)."),
     Key(name: "accounting.price_per_device_hour", kind: .double, defaultValue: .double(0), help: "USD per device-hour for a cost estimate (0 = none)."),
     Key(name: "accounting.target_tokens", kind: .double, defaultValue: .double(0), help: "Tokens of the full run to project (0 = max_steps × tokens per step)."),
     // [debug] — fault injection for the reliability tests

@@ -63,7 +63,8 @@ public final class Trainer {
     model = try GPTModel(config: config.model, region: TensorParallelRegion(group: grid.tensorParallel))
     model.recomputesBlocks = config.bool("train.recompute")
     ModelInitializer.initialize(model.parameters, layout: model.layout, seed: config.seed)
-    statePartition = config.int("parallel.zero") == 1
+    // ZeRO-1 over a single data-parallel rank would be the unsharded optimizer with extra steps.
+    statePartition = config.int("parallel.zero") == 1 && grid.dpSize > 1
       ? ArenaPartition(
         tensorOffsets: model.layout.tensors.map(\.offset), arenaCount: model.layout.count, parts: grid.dpSize)
       : nil
@@ -196,6 +197,10 @@ public final class Trainer {
         "swiftlet: \(config.model.parameterCount.formatted()) parameters, world \(grid.worldSize) "
           + "(dp \(grid.dpSize) × tp \(grid.tpSize)), batch \(config.batchSize)×\(config.seqLen), "
           + "steps \(step)→\(config.maxSteps)")
+      progress.event(
+        "blas: \(BLASKernelSelection.status.summary(verified: BLASKernelSelection.verification.passed)); "
+          + "calibrated peak \(Format.rate(accounting.hardware.peakFlops)) per rank "
+          + "(\(max(1, blasThreads)) thread\(blasThreads > 1 ? "s" : ""), this run's GEMM shapes)")
     }
     if statePartition != nil { try announceStateSharding() }
     let evalEvery = config.int("train.eval_every")
@@ -239,6 +244,9 @@ public final class Trainer {
       // The accounting report plus the non-finite steps skipped (issue 8: counted in the report).
       var object = try JSONSerialization.jsonObject(with: Data(try report.json().utf8)) as? [String: Any] ?? [:]
       object["skipped_nonfinite_steps"] = skippedSteps
+      object["blas"] = BLASKernelSelection.status.jsonObject(verified: BLASKernelSelection.verification.passed)
+      object["peak_calibrated"] = accounting.accountant.calibratedPeak
+      object["peak_raised"] = accounting.accountant.peakRaised
       let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
       try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {

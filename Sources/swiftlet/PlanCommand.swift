@@ -204,7 +204,7 @@ struct Plan: ParsableCommand {
     } else if let runConfig {
       let value = runConfig.double("accounting.grid_intensity")
       grid = try GridIntensity.resolve(
-        gramsPerKWh: value > 0 ? value : nil, region: value > 0 ? nil : runConfig.string("accounting.region"))
+        gramsPerKWh: value > 0 ? value : nil, region: runConfig.string("accounting.region"))
     } else {
       grid = try GridIntensity.named("world")
     }

@@ -4,6 +4,6 @@ import ArgumentParser
 enum SubcommandRegistry {
   static let all: [ParsableCommand.Type] = [
     Train.self, Prepare.self, Eval.self, Sample.self, Plan.self, Inspect.self, Export.self,
-    Report.self, Bench.self,
+    Report.self, Bench.self, Doctor.self,
   ]
 }

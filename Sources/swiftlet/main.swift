@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 
 #if canImport(Glibc)
   import Glibc
@@ -12,6 +13,15 @@ struct Swiftlet: ParsableCommand {
     abstract: "Train GPT-2/GPT-3- and OPT-family language models on CPUs with MPI, and account for their cost.",
     subcommands: SubcommandRegistry.all
   )
+}
+
+// The OpenBLAS kernel is settled before anything computes: this may restart the process with
+// OPENBLAS_CORETYPE set (docs/performance.md, "Kernel choice").
+do {
+  try BLASKernelSelection.select()
+} catch {
+  FileHandle.standardError.write("error: \(error)\n")
+  exit(2)
 }
 
 // swift-argument-parser prints a multi-line `Error:` plus usage by default; the contract wants

@@ -1,4 +1,6 @@
 import Accounting
+import GPT
+import Kernels
 import Foundation
 import SwiftletCore
 import Testing
@@ -80,22 +82,43 @@ struct HardwareAndGridTests {
     #expect(trip.sentence.contains("km by car"))
   }
 
-  /// A short measurement and its cache, keyed by CPU model and threads.
+  /// A short measurement and its cache, keyed by CPU model, OpenBLAS kernel and threads.
   @Test func sgemmCalibrationMeasuresAndCaches() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sgemm-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: dir) }
     let calibration = SgemmCalibration(
-      cacheURL: dir.appendingPathComponent("swiftlet/sgemm-peak.json"), matrixSize: 256, seconds: 0.1)
+      cacheURL: dir.appendingPathComponent("swiftlet/sgemm-peak.json"),
+      shapes: GemmShape.model(dModel: 64, vocabSize: 500, rows: 32), trials: 2)
     #expect(calibration.cached(threads: 1, cpuModel: "Test CPU") == nil)
     let first = calibration.peak(threads: 1, cpuModel: "Test CPU")
-    print("sgemm 256³, 1 thread: \(first.flopsPerSecond / 1e9) GFLOP/s")
-    #expect(first.flopsPerSecond > 1e9)
+    print("sgemm on small GPT shapes, 1 thread, \(first.blasCore): \(first.flopsPerSecond / 1e9) GFLOP/s")
+    #expect(first.flopsPerSecond > 1e8)
+    #expect(first.blasCore == BLASKernelSelection.loadedCore)
     #expect(calibration.cached(threads: 1, cpuModel: "Test CPU") == first)
     #expect(calibration.peak(threads: 1, cpuModel: "Test CPU") == first)  // from the cache
     #expect(calibration.cached(threads: 2, cpuModel: "Test CPU") == nil)
     #expect(calibration.cached(threads: 1, cpuModel: "Other CPU") == nil)
+    #expect(calibration.cached(threads: 1, cpuModel: "Test CPU", blasCore: "Prescott-or-other") == nil || first.blasCore == "Prescott-or-other")
     let fresh = calibration.peak(threads: 1, cpuModel: "Test CPU", remeasure: true)
     #expect(calibration.cached(threads: 1, cpuModel: "Test CPU") == fresh)
+  }
+
+  /// A peak calibrated in a busy moment is raised by the first step that beats it: MFU never
+  /// exceeds 100%, and the report says the peak was raised.
+  @Test func aStepFasterThanTheCalibratedPeakRaisesItAndMFUStaysAtMost100Percent() throws {
+    let model = try GPTConfig.preset(named: "gpt2-124M")
+    let slowPeak = HardwareProfile.thisMachine(perCorePeak: 1e9, coresPerDevice: 1)
+    let run = RunDescription(
+      modelName: "gpt2-124M", model: model, seqLen: 64, tokensPerStep: 256, maxSteps: 10, devices: 1,
+      microBatch: 4, hardware: slowPeak, grid: try GridIntensity.named("world"), pue: 1, energyMethod: .cpuTimeEstimate)
+    let accountant = TrainingAccountant(run: run)
+    // 1.9e11 model FLOPs in 2 s is 95 GFLOP/s, far above the 1 GFLOP/s "calibration".
+    let live = accountant.record(stepSeconds: 2, energyKWh: 1e-6)
+    #expect(accountant.peakRaised && accountant.calibratedPeak == 1e9)
+    #expect(live.mfu <= 1 && live.mfu > 0.5, "mfu \(live.mfu)")
+    #expect(accountant.report().mfu <= 1)
+    // A slower step keeps the raised peak: its MFU is below 1.
+    #expect(accountant.record(stepSeconds: 4, energyKWh: 1e-6).mfu < 0.6)
   }
 
   @Test func defaultCacheLivesUnderXDGCacheHome() {

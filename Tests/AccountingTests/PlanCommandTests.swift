@@ -1,3 +1,4 @@
+import Accounting
 import Foundation
 import Testing
 
@@ -158,5 +159,38 @@ extension PlanCommandTests {
     let unsharded = try optimizerBytes(zero: 0, flag: false)
     #expect(try optimizerBytes(zero: 1, flag: false) == unsharded / 2)
     #expect(try optimizerBytes(zero: nil, flag: true) == unsharded / 2)
+  }
+}
+
+extension PlanCommandTests {
+  /// `accounting.grid_intensity` alone and `accounting.region` alone are both valid; both is the error.
+  @Test func gridIntensityOrRegionAloneAreValidBothAreAnError() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-plan-grid-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    func plan(_ accounting: String) throws -> (status: Int32, intensity: Double?, stderr: String) {
+      let path = directory.appendingPathComponent("c\(accounting.hashValue).toml").path
+      try """
+        [model]
+        preset = "gpt2-124M"
+        [data]
+        train = "unused.bin"
+        [accounting]
+        \(accounting)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+      let result = try Self.run(["--config", path, "--tokens", "1e9", "--hardware", "a100-80gb", "--json"])
+      let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+      let co2 = object?["co2e_kg"] as? Double
+      let energy = object?["energy_kwh"] as? Double
+      return (result.status, co2.flatMap { c in energy.map { c / $0 * 1000 } }, result.stderr)
+    }
+    let value = try plan("grid_intensity = 400.0")
+    #expect(value.status == 0, "\(value.stderr)")
+    #expect(abs((value.intensity ?? 0) - 400) < 1e-6)
+    let region = try plan("region = \"fr\"")
+    let france = try GridIntensity.named("fr").gramsPerKWh
+    #expect(region.status == 0 && abs((region.intensity ?? 0) - france) < 1e-6, "\(region.stderr)")
+    let both = try plan("grid_intensity = 400.0\nregion = \"fr\"")
+    #expect(both.status != 0 && both.stderr.contains("not both"), "\(both.stderr)")
   }
 }

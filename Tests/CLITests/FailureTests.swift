@@ -26,8 +26,27 @@ struct FailureTests {
     process.environment = environment
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
+    // The child inherits this thread's signal mask, and test-runner threads block most signals:
+    // an mpirun started with SIGUSR1 blocked never forwards it. Start it with none blocked.
+    var none = sigset_t()
+    var saved = sigset_t()
+    sigemptyset(&none)
+    pthread_sigmask(SIG_SETMASK, &none, &saved)
+    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
     try process.run()
     return process
+  }
+
+  /// Waits for `process` at most `seconds`; kills it (and records an issue) when it overruns, so
+  /// a lost signal fails the test instead of hanging the suite.
+  func waitForExit(_ process: Process, seconds: Double, _ what: String) {
+    let deadline = Date().addingTimeInterval(seconds)
+    while process.isRunning && Date() < deadline { usleep(50_000) }
+    if process.isRunning {
+      kill(process.processIdentifier, SIGKILL)
+      Issue.record("\(what) did not exit within \(Int(seconds)) s")
+      process.waitUntilExit()
+    }
   }
 
   /// Process ids of the ranks whose command line contains `marker`.
@@ -182,7 +201,7 @@ extension FailureTests {
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline, ((try? Harness.trainRecords(run).count) ?? 0) < 3 { usleep(100_000) }
     kill(process.processIdentifier, SIGUSR1)  // what Slurm's --signal=B:USR1 forwards
-    process.waitUntilExit()
+    waitForExit(process, seconds: 120, "mpirun after SIGUSR1")
     #expect(process.terminationStatus == 0, "a preempted job exits 0")
     let steps = try Harness.trainRecords(run).count
     let checkpoint = CheckpointComparison.finalCheckpoint(run, step: steps)

@@ -36,9 +36,12 @@ enum Harness {
 
   /// Runs `swiftlet arguments…`; with `ranks`, under `mpirun -np ranks --oversubscribe`.
   @discardableResult
-  static func run(_ arguments: [String], ranks: Int? = nil, environment extra: [String: String] = [:]) throws -> Result {
+  static func run(
+    _ arguments: [String], ranks: Int? = nil, environment extra: [String: String] = [:], unset: [String] = []
+  ) throws -> Result {
     let process = Process()
     var environment = Harness.cleanEnvironment
+    for key in unset { environment[key] = nil }
     environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
     environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
     environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
