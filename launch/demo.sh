@@ -10,6 +10,9 @@ run=runs/shakespeare-small
 config=configs/shakespeare-small.toml
 bin=.build/release/swiftlet
 
+echo "== the machine (swiftlet doctor)"
+"$bin" doctor --trials 2
+
 echo "== 1/4 train on $ranks ranks until step 300 (then stop as if preempted)"
 rm -rf "$run"
 launch/local.sh "$ranks" -- --config "$config" --run-dir "$run" --stop-at-step 300

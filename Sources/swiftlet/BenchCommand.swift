@@ -17,9 +17,11 @@ struct Bench: ParsableCommand {
       Runs the real training step (forward, backward, gradient allreduce, AdamW) on random tokens.
       Under mpirun the per-rank batch stays --batch, so the global batch grows with the
       data-parallel size (weak scaling). MFU is model FLOPs (PaLM Appendix B) per second over
-      world size × the cblas_sgemm peak measured at start-up with the same thread count.
-      --zero 1 shards the optimizer state over the data-parallel ranks (ZeRO-1); the exposed
-      communication then covers the reduces to the owners (the parameter all-gather is in the step).
+      world size × the sgemm peak: the best of several trials of this run's GEMM shapes with the
+      same kernel and thread count, raised to what the steps reached if they beat it (never >100%).
+      At dp > 1 the optimizer state is sharded over the data-parallel ranks (ZeRO-1, the training
+      default); the exposed communication then covers the reduces to the owners (the parameter
+      all-gather is in the step). --zero 0 measures the plain gradient allreduce instead.
       Use a release build: swift build -c release.
       """)
 
@@ -30,8 +32,8 @@ struct Bench: ParsableCommand {
   @Option(help: "Untimed warm-up steps.") var warmup = 1
   @Option(help: "OpenBLAS threads per rank (0 = cores / ranks).") var threads = 1
   @Option(help: "Tensor-parallel size.") var tp = 1
-  @Option(help: "ZeRO stage: 0, or 1 to shard the optimizer state over data-parallel ranks (parallel.zero).")
-  var zero = 0
+  @Option(help: "ZeRO stage: 1 (default, as parallel.zero) shards the optimizer state over data-parallel ranks when dp > 1; 0 keeps it whole and allreduces gradients.")
+  var zero = 1
   @Option(help: "Layers override (for quick runs; 0 = preset).") var layers = 0
   @Flag(help: "Activation recomputation (train.recompute): keep only each block's input.") var recompute = false
   @Flag(help: "Print one JSON object instead of text.") var json = false
@@ -146,7 +148,7 @@ struct Bench: ParsableCommand {
     } else {
       print(String(format: "swiftlet bench %@ (%d layers) B=%d×%d T=%d, world %d (dp %d × tp %d%@), %d thread(s)/rank%@",
                    model, shape.nLayer, batch, grid.dpSize, seq, world.size, grid.dpSize, tp,
-                   zero == 1 ? ", ZeRO-1" : "", threadCount, recompute ? ", recompute" : ""))
+                   zero == 1 && grid.dpSize > 1 ? ", ZeRO-1" : "", threadCount, recompute ? ", recompute" : ""))
       print(String(format: "  step %.1f ms (median of %d, min %.1f) | %.0f tokens/s | MFU %.1f%% of measured sgemm peak %.1f GFLOP/s per rank",
                    median * 1000, steps, times.min()! * 1000, tokensPerSecond, mfu * 100, peak / 1e9))
       print(String(format: "  exposed allreduce %.1f ms/step | peak RSS %.2f GiB (largest rank), %.2f GiB (smallest) | optimizer state %.0f MiB (largest rank) | activations %.2f GiB",
