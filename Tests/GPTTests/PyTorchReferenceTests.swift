@@ -52,10 +52,12 @@ struct PyTorchReferenceTests {
   @Test func logitsAndLossMatchPyTorch() throws {
     let loss = try forwardBackward()
     let expected = fixture.manifest["loss"] as! Double
-    #expect(abs(loss - expected) / expected < 1e-6, "loss \(loss) vs \(expected)")
     let (diff, scale) = maxDifference(logits(), fixture.tensor("logits"))
-    print("logits: max diff \(diff) (max |value| \(scale)); loss \(loss) vs \(expected)")
-    #expect(diff <= 1e-5 * scale, "logits max diff \(diff)")
+    let bound = ErrorBounds.logits(fixture.errorShape) * Double(scale)
+    let lossBound = ErrorBounds.loss(fixture.errorShape, maxLogit: Double(scale))
+    print("logits: max diff \(diff), bound \(bound) (max |value| \(scale)); loss diff \(abs(loss - expected)), bound \(lossBound)")
+    #expect(Double(diff) <= bound, "logits max diff \(diff) > bound \(bound)")
+    #expect(abs(loss - expected) <= lossBound, "loss \(loss) vs \(expected), bound \(lossBound)")
   }
 
   @Test func everyGradientMatchesPyTorch() throws {
@@ -63,13 +65,18 @@ struct PyTorchReferenceTests {
     model.gradients.zero()
     let batch = fixture.batch
     try model.backward(lossScale: 1 / Float(batch.b * batch.t))
+    let relative = ErrorBounds.gradient(fixture.errorShape)
+    var worst = (ratio: 0.0, name: "")
     for tensor in model.layout.tensors {
       let expected = fixture.tensor("grads/" + tensor.name)
       let actual = Array(UnsafeBufferPointer(start: model.gradients.base + tensor.offset, count: tensor.count))
-      let (diff, scale) = maxDifference(actual, expected)
-      print("grad \(tensor.name): max diff \(diff) (max |value| \(scale))")
-      #expect(diff <= 1e-5 * scale, "\(tensor.name): max |grad diff| \(diff)")
+      let (diff, _) = maxDifference(actual, expected)
+      let bound = relative * Double(fixture.gradientScale("grads/", tensor.name))
+      if Double(diff) / bound > worst.ratio { worst = (Double(diff) / bound, tensor.name) }
+      print("grad \(tensor.name): max diff \(diff), bound \(bound)")
+      #expect(Double(diff) <= bound, "\(tensor.name): max |grad diff| \(diff) > bound \(bound)")
     }
+    print("gradients: worst diff/bound \(worst.ratio) (\(worst.name)); relative bound \(relative)")
   }
 
   @Test func threeAdamWStepsWithClippingMatchPyTorch() throws {
@@ -83,34 +90,40 @@ struct PyTorchReferenceTests {
     let expectedLosses = fixture.doubles("step_losses")
     let expectedNorms = fixture.doubles("grad_norms")
     let batch = fixture.batch
+    let shape = fixture.errorShape
+    let normBound = ErrorBounds.gradientNorm(shape, parameterCount: model.layout.count)
     for step in 0..<3 {
       let loss = try forwardBackward()
-      #expect(abs(loss - expectedLosses[step]) / expectedLosses[step] < 1e-6, "step \(step + 1) loss")
+      let lossBound = ErrorBounds.loss(shape, maxLogit: Double(logits().map(abs).max()!))
+      #expect(abs(loss - expectedLosses[step]) <= lossBound, "step \(step + 1) loss \(loss), bound \(lossBound)")
       model.gradients.zero()
       try model.backward(lossScale: 1 / Float(batch.b * batch.t))
       let norm = sumOfSquares(model.gradients.base, count: model.layout.count).squareRoot()
-      #expect(abs(norm - expectedNorms[step]) / expectedNorms[step] < 1e-5, "step \(step + 1) grad norm \(norm)")
+      #expect(
+        abs(norm - expectedNorms[step]) <= normBound * expectedNorms[step],
+        "step \(step + 1) grad norm \(norm), relative bound \(normBound)")
       GradientClipping.clip(model.gradients.base, count: model.layout.count, norm: norm, maxNorm: o["grad_clip"] as! Double)
       adam.update(parameters: model.parameters.base, gradients: model.gradients.base, learningRate: o["lr"] as! Double)
     }
-    for tensor in model.layout.tensors {
-      let expected = fixture.tensor("params_after/" + tensor.name)
-      let actual = Array(UnsafeBufferPointer(start: model.parameters.base + tensor.offset, count: tensor.count))
-      let (diff, _) = maxDifference(actual, expected)
-      // 1e-5 absolute: Adam divides by √v + 1e-8, which amplifies float32 rounding of gradients
-      // near zero (the fixture's own torch replay differs by up to 4e-6; see Tests/Reference).
-      #expect(diff <= 1e-5, "\(tensor.name): max |param diff| after 3 steps \(diff)")
-    }
+    print(checkParametersAfterAdamW(model: model, fixture: fixture, label: "gpt2"))
+    // logits_after exercise the non-zero biases and non-unit gains; computed from the fixture's
+    // params_after (the parameters are checked above), so the forward bound applies.
+    load(prefix: "params_after/")
     _ = try forwardBackward()
     let (diff, scale) = maxDifference(logits(), fixture.tensor("logits_after"))
-    #expect(diff <= 1e-5 * max(scale, 1), "logits after training: max diff \(diff)")
+    let bound = ErrorBounds.logits(shape) * Double(scale)
+    print("logits after training: max diff \(diff), bound \(bound)")
+    #expect(Double(diff) <= bound, "logits after training: max diff \(diff) > bound \(bound)")
   }
 }
 
 extension PyTorchReferenceTests {
   @Test func kvCacheDecoderReproducesTheFullForwardLogits() throws {
     let worst = try kvCacheLogitsDifference(model: model, fixture: fixture)
-    #expect(worst <= 1e-5, "KV-cache logits differ from PyTorch by \(worst)")
+    let scale = fixture.tensor("logits").map(abs).max()!
+    let bound = ErrorBounds.logits(fixture.errorShape) * Double(scale)
+    print("KV-cache logits: max diff \(worst), bound \(bound)")
+    #expect(Double(worst) <= bound, "KV-cache logits differ from PyTorch by \(worst) > bound \(bound)")
   }
 
   @Test func samplingIsGreedyAtZeroTemperatureAndSeededOtherwise() {

@@ -4,14 +4,14 @@ import Testing
 
 /// The three-pass cross-entropy on one (possibly padded) shard of the vocabulary.
 ///
-/// Tolerances: losses are checked to 1e-5 relative to the largest loss. Rows shifted by ±100
-/// (to prove the max-subtraction keeps exp in range) carry an inherent float32 error of about
-/// ulp(100)/2 ≈ 4e-6 absolute, because log(Σ) + max is formed near 100 before the target logit
-/// is subtracted; unshifted rows are ~1e-7 (measured overall: 4.3e-7 relative). Gradients
-/// (softmax − one-hot, each entry one FastMath.exp times a factor; measured ≤ 3.4e-8) are
-/// checked to 1e-6 relative to the largest entry; the double finite differences of the loss
-/// are exact to ~1e-9. Using a padding column, the
-/// wrong target or a missing max shift gives O(1) or NaN errors.
+/// Tolerances (ErrorBounds), element by element. The row max and the target logit are exact.
+/// Σexp(z − max) over V columns: each term has a subtraction and a 2-ulp exp (γ₅), plus the sum,
+/// so relative γ_{V+5}. loss = max + log Σ − z_target: log turns that relative error into an
+/// absolute one, and the two additions round at the size of their results (rows shifted by ±100
+/// form log Σ + max near 100): γ_{V+6} + γ₂·(|max + log Σ| + |loss|). The gradient
+/// gradScale·(softmax − one-hot) has relative error γ_{V+8} on each softmax entry, one more u
+/// of the result where the one-hot is subtracted, plus the finite differences' error (log-sum-exp has third derivative ≤ 1). Using a padding column,
+/// the wrong target or a missing max shift gives O(1) or NaN errors.
 struct CrossEntropyTests {
   let memory = TestMemory()
   let rows = 5
@@ -61,16 +61,25 @@ struct CrossEntropyTests {
     let expectedTargets = (0..<rows).map { logitsD[$0 * vocabulary + Int(targets[$0])] }
     let expectedLosses = CrossEntropyReference.losses(
       logitsD, targets: targets, rows: rows, vocabulary: vocabulary)
-    let checks: [(String, [Float], [Double], Double)] = [
-      ("rowMax", rowMax.array, statistics.max, 0),
-      ("sumExp", sumExp.array, statistics.sumExp, 1e-5),
-      ("targetLogit", targetLogit.array, expectedTargets, 0),
-      ("losses", losses.array, expectedLosses, 1e-5),
+    let lossBounds = (0..<rows).map { n in
+      ErrorBounds.gamma(vocabulary + 6)
+        + ErrorBounds.gamma(2) * (abs(expectedLosses[n] + expectedTargets[n]) + abs(expectedLosses[n]))
+    }
+    let checks: [(String, [Float], [Double], [Double])] = [
+      ("rowMax", rowMax.array, statistics.max, Array(repeating: 0, count: rows)),
+      ("sumExp", sumExp.array, statistics.sumExp, statistics.sumExp.map { ErrorBounds.gamma(vocabulary + 5) * $0 }),
+      ("targetLogit", targetLogit.array, expectedTargets, Array(repeating: 0, count: rows)),
+      ("losses", losses.array, expectedLosses, lossBounds),
     ]
-    for (name, actual, expected, tolerance) in checks {
+    for (name, actual, expected, bound) in checks {
       let error = measureError(actual, expected)
-      report("cross-entropy forward \(name)", error)
-      #expect(error.relative <= tolerance, "\(name): \(error)")
+      // Exact quantities (bound 0) must match exactly.
+      let ratio = zip(zip(actual, expected), bound).map { pair, b in
+        let e = abs(Double(pair.0) - pair.1)
+        return e == 0 ? 0 : e / b
+      }.max()!
+      report("cross-entropy forward \(name)", error, ratio: ratio)
+      #expect(ratio <= 1, "\(name): \(error), error/bound \(ratio)")
     }
   }
 
@@ -98,8 +107,10 @@ struct CrossEntropyTests {
         * CrossEntropyReference.losses($0, targets: targets, rows: rows, vocabulary: vocabulary).reduce(0, +)
     }
     let error = measureError(gradient.array, expected)
-    report("cross-entropy backward (unsharded)", error)
-    #expect(error.relative < 1e-6, "\(error)")
+    let bound = softmaxGradientBound(expected, targets: targets, firstColumn: 0, valid: vocabulary, vocabulary: vocabulary)
+    let ratio = ErrorBounds.worstRatio(gradient.array, expected, bound)
+    report("cross-entropy backward (unsharded)", error, ratio: ratio)
+    #expect(ratio <= 1, "\(error), error/bound \(ratio)")
   }
 
   /// This shard owns vocabulary columns [16, 29) of 29, stored 16 wide: the three padding
@@ -140,13 +151,14 @@ struct CrossEntropyTests {
     let expectedTarget = (0..<rows).map { n in
       (first..<(first + valid)).contains(Int(targets[n])) ? fullD[n * vocabulary + Int(targets[n])] : 0
     }
-    for (name, actual, expected) in [
-      ("local max", localMax.array, expectedMax), ("local Σexp", localSum.array, expectedSum),
-      ("local target logit", localTarget.array, expectedTarget),
+    for (name, actual, expected, relative) in [
+      ("local max", localMax.array, expectedMax, 0), ("local Σexp", localSum.array, expectedSum, ErrorBounds.gamma(valid + 5)),
+      ("local target logit", localTarget.array, expectedTarget, 0),
     ] {
       let error = measureError(actual, expected)
-      report("cross-entropy shard \(name)", error)
-      #expect(error.relative < 1e-5, "\(name): \(error)")
+      let ratio = relative == 0 ? (error.maxAbsolute == 0 ? 0 : .infinity) : error.maxAbsolute / (relative * error.scale)
+      report("cross-entropy shard \(name)", error, ratio: ratio)
+      #expect(ratio <= 1, "\(name): \(error), relative bound \(relative)")
     }
 
     crossEntropyBackwardInPlace(
@@ -164,9 +176,28 @@ struct CrossEntropyTests {
     let result = shard.array
     let ownColumns = (0..<rows).flatMap { n in result[(n * width)..<(n * width + valid)] }
     let error = measureError(ownColumns, expected)
-    report("cross-entropy backward (padded shard)", error)
-    #expect(error.relative < 1e-6, "\(error)")
+    // The global Σexp arrives rounded to float32 (u) on top of the shard's own γ_{V+8}.
+    let bound = softmaxGradientBound(expected, targets: targets, firstColumn: first, valid: valid, vocabulary: vocabulary, extra: 1)
+    let ratio = ErrorBounds.worstRatio(ownColumns, expected, bound)
+    report("cross-entropy backward (padded shard)", error, ratio: ratio)
+    #expect(ratio <= 1, "\(error), error/bound \(ratio)")
     let padding = (0..<rows).flatMap { n in result[(n * width + valid)..<((n + 1) * width)] }
     #expect(padding.allSatisfy { $0 == 0 }, "padding gradient must be exactly 0, got \(padding)")
+  }
+
+  /// Element-wise bound for gradScale·(softmax − one-hot) given its double reference `expected`
+  /// over columns [firstColumn, firstColumn + valid): γ_{V+8+extra} of the softmax part, plus
+  /// the finite differences' error (objective Σ losses ≤ rows·(max|z| + log V) ≤ 100·rows here).
+  func softmaxGradientBound(
+    _ expected: [Double], targets: [Int32], firstColumn: Int, valid: Int, vocabulary: Int, extra: Int = 0
+  ) -> [Double] {
+    let fd = ErrorBounds.finiteDifferenceError(objectiveScale: Double(gradScale) * 110 * Double(rows), thirdDerivative: 1)
+    return expected.indices.map { i in
+      let (n, j) = (i / valid, firstColumn + i % valid)
+      let softmax = expected[i] / Double(gradScale) + (Int(targets[n]) == j ? 1 : 0)
+      // The target entry's − gradScale rounds once more at the size of the result.
+      return ErrorBounds.gamma(vocabulary + 8 + extra) * Double(gradScale) * abs(softmax)
+        + ErrorBounds.gamma(1) * abs(expected[i]) + fd
+    }
   }
 }

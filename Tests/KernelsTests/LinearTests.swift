@@ -3,10 +3,12 @@ import Testing
 
 /// `linearForward` / `linearBackward` (Hugging Face `Conv1D` layout, y = x·W + b).
 ///
-/// Tolerances: outputs and gradients are float32 dot products of length ≤ 11 of O(1) terms
-/// (~1e-7 relative rounding each; measured ≤ 1.3e-7), compared with exact double references;
-/// 2e-6 relative to the largest entry leaves a 10× margin while a wrong transpose, a dropped
-/// bias or a missing accumulation gives errors of order 1.
+/// Tolerances (ErrorBounds), element by element: y = x·W + b is a dot product over the input
+/// features plus a bias, γ_{in+1}·(|x|·|W| + |b|); dinp = dout·Wᵀ sums over the outputs,
+/// γ_out·|dout|·|W|ᵀ; dweight = xᵀ·dout and dbias = Σ dout sum over the rows, γ_rows·|x|ᵀ·|dout|
+/// and γ_rows·Σ|dout|; accumulating into a start value and subtracting it again adds
+/// γ₂·(|start| + 2|g|), and the finite differences add their own (exact-linear) rounding. A wrong
+/// transpose, a dropped bias or a missing accumulation gives errors of the order of the entries.
 struct LinearTests {
   let memory = TestMemory()
   let rows = 6
@@ -39,9 +41,12 @@ struct LinearTests {
       bias: withBias ? UnsafePointer(bias.pointer) : nil,
       rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
     let expected = reference(x.map(Double.init), w.map(Double.init), withBias ? b.map(Double.init) : nil)
+    let absolute = reference(x.map { abs(Double($0)) }, w.map { abs(Double($0)) }, withBias ? b.map { abs(Double($0)) } : nil)
+    let bound = absolute.map { ErrorBounds.gamma(inFeatures + 1) * $0 }
     let error = measureError(out.array, expected)
-    report("linear forward bias=\(withBias)", error)
-    #expect(error.relative < 2e-6, "\(error)")
+    let ratio = ErrorBounds.worstRatio(out.array, expected, bound)
+    report("linear forward bias=\(withBias)", error, ratio: ratio)
+    #expect(ratio <= 1, "\(error), error/bound \(ratio)")
   }
 
   @Test(
@@ -71,14 +76,36 @@ struct LinearTests {
     let gradB = numericalGradient(at: bd) { weightedSum(reference(xd, wd, $0), dout) }
 
     let addedX = accumulateInput ? difference(dinp.array, dinpStart) : dinp.array
-    let errors = [
-      ("dinp", measureError(addedX, gradX)),
-      ("dweight", measureError(difference(dweight.array, dweightStart), gradW)),
-      ("dbias", measureError(difference(dbias.array, dbiasStart), gradB)),
+    // Σ|terms| of each gradient entry, and the finite differences' error at Σ|dout·y|.
+    var absX = [Double](repeating: 0, count: rows * inFeatures)
+    var absW = [Double](repeating: 0, count: inFeatures * outFeatures)
+    var absB = [Double](repeating: 0, count: outFeatures)
+    for r in 0..<rows {
+      for o in 0..<outFeatures {
+        let d = abs(Double(dout[r * outFeatures + o]))
+        absB[o] += d
+        for i in 0..<inFeatures {
+          absX[r * inFeatures + i] += d * abs(wd[i * outFeatures + o])
+          absW[i * outFeatures + o] += d * abs(xd[r * inFeatures + i])
+        }
+      }
+    }
+    let objective = weightedSum(
+      reference(xd.map(abs), wd.map(abs), bd.map(abs)), dout.map(abs))
+    let fd = ErrorBounds.finiteDifferenceError(objectiveScale: objective)
+    let boundX = absX.map { ErrorBounds.gamma(outFeatures) * $0 + fd }
+    let boundW = absW.map { ErrorBounds.gamma(rows) * $0 + fd }
+    let boundB = absB.map { ErrorBounds.gamma(rows) * $0 + fd }
+    let checks = [
+      ("dinp", addedX, gradX, accumulateInput ? ErrorBounds.accumulated(boundX, start: dinpStart, added: gradX) : boundX),
+      ("dweight", difference(dweight.array, dweightStart), gradW, ErrorBounds.accumulated(boundW, start: dweightStart, added: gradW)),
+      ("dbias", difference(dbias.array, dbiasStart), gradB, ErrorBounds.accumulated(boundB, start: dbiasStart, added: gradB)),
     ]
-    for (name, error) in errors {
-      report("linear backward \(name) accumulate=\(accumulateInput)", error)
-      #expect(error.relative < 2e-6, "\(name): \(error)")
+    for (name, actual, expected, bound) in checks {
+      let error = measureError(actual, expected)
+      let ratio = ErrorBounds.worstRatio(actual, expected, bound)
+      report("linear backward \(name) accumulate=\(accumulateInput)", error, ratio: ratio)
+      #expect(ratio <= 1, "\(name): \(error), error/bound \(ratio)")
     }
   }
 
@@ -94,14 +121,18 @@ struct LinearTests {
       inp: memory.buffer(x).pointer, weight: memory.buffer(w).pointer,
       rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
     var expected = [Double](repeating: 0, count: inFeatures * outFeatures)
+    var bound = [Double](repeating: 0, count: inFeatures * outFeatures)
     for r in 0..<rows {
       for i in 0..<inFeatures {
         for o in 0..<outFeatures {
-          expected[i * outFeatures + o] += Double(x[r * inFeatures + i]) * Double(dout[r * outFeatures + o])
+          let term = Double(x[r * inFeatures + i]) * Double(dout[r * outFeatures + o])
+          expected[i * outFeatures + o] += term
+          bound[i * outFeatures + o] += ErrorBounds.gamma(rows + 1) * abs(term)  // Σ over rows, + 0
         }
       }
     }
     let error = measureError(dweight.array, expected)
-    #expect(error.relative < 2e-6, "\(error)")
+    let ratio = ErrorBounds.worstRatio(dweight.array, expected, bound)
+    #expect(ratio <= 1, "\(error), error/bound \(ratio)")
   }
 }
