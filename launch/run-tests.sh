@@ -9,6 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Test suites run in parallel threads of one process, each calling OpenBLAS; OpenBLAS's own
+# thread pool under concurrent callers was seen to spin forever. One BLAS thread per caller, as
+# every rank of a real job has (the CLI tests' children get the same).
+export OPENBLAS_NUM_THREADS=1
 swiftlet=.build/release/swiftlet
 run_tests=(swift test -c release -Xswiftc -enable-testing --skip-build)
 reference="PyTorchReferenceTests|OPTReferenceTests|AdafactorReferenceTests|AdamWTests|KernelsTests"
