@@ -99,11 +99,13 @@ public struct SgemmCalibration: Sendable {
     }
   }
 
-  /// FLOP/s of each shape (best of `trials` rounds, each round timing every shape once after a
-  /// warm-up call) with `threads` OpenBLAS threads, and the best of them. The thread count is
-  /// restored afterwards.
+  /// FLOP/s of each shape with `threads` OpenBLAS threads, and the best of them. Each round
+  /// times every shape once (repeating a small GEMM until 2 ms have passed, so a tiny model's
+  /// shapes are timed as reliably as large ones); rounds continue until `trials` are done and at
+  /// least `minimumSeconds` have passed, so one slow moment cannot decide the figure. The thread
+  /// count is restored afterwards.
   public static func measure(
-    threads: Int, shapes: [GemmShape], trials: Int = 5
+    threads: Int, shapes: [GemmShape], trials: Int = 5, minimumSeconds: Double = 0.3
   ) -> (best: Double, perShape: [Double]) {
     let previous = openblas_get_num_threads()
     openblas_set_num_threads(Int32(max(1, threads)))
@@ -111,13 +113,21 @@ public struct SgemmCalibration: Sendable {
     let buffers = shapes.map { GemmShape.Operands($0) }
     for operands in buffers { operands.run() }  // warm-up: thread pool start, page faults
     var best = [Double](repeating: 0, count: shapes.count)
-    for _ in 0..<max(1, trials) {
+    let start = MonotonicClock.now()
+    var round = 0
+    while round < max(1, trials) || MonotonicClock.now() - start < minimumSeconds {
       for (index, operands) in buffers.enumerated() {
-        let start = MonotonicClock.now()
-        operands.run()
-        let elapsed = MonotonicClock.now() - start
-        if elapsed > 0 { best[index] = max(best[index], shapes[index].flops / elapsed) }
+        var calls = 0
+        let begin = MonotonicClock.now()
+        var elapsed = 0.0
+        repeat {
+          operands.run()
+          calls += 1
+          elapsed = MonotonicClock.now() - begin
+        } while elapsed < 0.002
+        best[index] = max(best[index], Double(calls) * shapes[index].flops / elapsed)
       }
+      round += 1
     }
     return (best.max() ?? 0, best)
   }

@@ -32,8 +32,7 @@ struct DiskFaultTests {
     let data = try Harness.temporaryDirectory("disk-data")
     try Harness.makeShards(in: data)
     guard let fs = try smallFilesystem() else {
-      print("SKIP: cannot mount a tmpfs here (needs root)")
-      return
+      return Harness.skip("cannot mount a tmpfs here (needs root)")
     }
     defer { unmount(fs) }
     let configPath = data + "/config.toml"

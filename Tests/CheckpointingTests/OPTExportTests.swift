@@ -48,8 +48,7 @@ struct OPTExportTests {
     #expect(json["do_layer_norm_before"] as? Bool == (config.layerNorm == .pre))
     #expect(json["word_embed_proj_dim"] as? Int == config.embeddingDim)
     guard let python = pythonWith(["torch", "transformers", "h5py", "safetensors"]) else {
-      print("skipped: python3 with torch, transformers, h5py and safetensors not found")
-      return
+      return skip("python3 with torch, transformers, h5py and safetensors not found")
     }
     let result = try python.run(
       [packageRoot() + "/Tests/Reference/check_export.py", "--export-dir", folder.file("hf"), "--checkpoint", checkpoint],

@@ -12,8 +12,7 @@ struct PythonInteropTests {
   /// Python's own zlib.crc32 reproduces every stored checksum.
   @Test func h5pyReadsTheCheckpointAndReproducesItsChecksums() throws {
     guard let python = pythonWith(["h5py", "numpy"]) else {
-      print("skipped: python3 with h5py not found")
-      return
+      return skip("python3 with h5py not found")
     }
     let folder = TemporaryFolder()
     let tensors = try writeTinyCheckpoint(
@@ -58,8 +57,7 @@ struct PythonInteropTests {
     #expect(summary.parameterCount == tinyConfig.parameterCount)
     #expect(FileManager.default.fileExists(atPath: summary.modelPath))
     guard let python = pythonWith(["torch", "transformers", "h5py", "safetensors"]) else {
-      print("skipped: python3 with torch, transformers, h5py and safetensors not found")
-      return
+      return skip("python3 with torch, transformers, h5py and safetensors not found")
     }
     let script = packageRoot() + "/Tests/Reference/check_export.py"
     let result = try python.run(

@@ -5,7 +5,7 @@ import Testing
 /// The heap-based merge (long pieces) against the direct scan (short pieces), and SHA-256.
 @Suite struct BytePairMergerTests {
   @Test func heapMergeEqualsScanMergeOnLongPieces() {
-    guard let tokenizer = TestData.tokenizer else { return print(TestData.skipMessage) }
+    guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     let merger = tokenizer.mergerForTesting
     var generator = SplitMix(seed: 11)
     for trial in 0..<60 {
@@ -28,7 +28,7 @@ import Testing
   }
 
   @Test func longPiecesRoundTripAndStayLinear() {
-    guard let tokenizer = TestData.tokenizer else { return print(TestData.skipMessage) }
+    guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     // One 200,000-byte letter run and one whitespace run: quadratic merging would take minutes.
     let letters = String(repeating: "abcdefghij", count: 20_000)
     let spaces = String(repeating: " \t", count: 100_000) + "x"

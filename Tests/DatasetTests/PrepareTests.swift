@@ -22,7 +22,7 @@ import Testing
   }
 
   @Test func trainFollowedByValidationIsEachFilesEncoding() throws {
-    guard let tokenizer = TestData.tokenizer, let data = TestData.sharedData else { return print(TestData.skipMessage) }
+    guard let tokenizer = TestData.tokenizer, let data = TestData.sharedData else { return TestData.skip() }
     let folder = try TestData.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let shakespeare = try String(contentsOfFile: data + "/tinyshakespeare.txt", encoding: .utf8)
@@ -71,7 +71,7 @@ import Testing
   }
 
   @Test func literalEndOfTextIsTextUnlessAnOptionAsks() throws {
-    guard let tokenizer = TestData.tokenizer else { return print(TestData.skipMessage) }
+    guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     let folder = try TestData.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let text = "one<|endoftext|>two\n"
@@ -93,7 +93,7 @@ import Testing
   }
 
   @Test func shardsOfAnEarlierRunAreReplacedAndOtherFilesKept() throws {
-    guard let tokenizer = TestData.tokenizer else { return print(TestData.skipMessage) }
+    guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     let folder = try TestData.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let output = folder + "/out"
@@ -109,7 +109,7 @@ import Testing
   }
 
   @Test func unusableInputsFailBeforeAnythingIsWritten() throws {
-    guard let tokenizer = TestData.tokenizer else { return print(TestData.skipMessage) }
+    guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     let folder = try TestData.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let good = try PrepareTests.write("some text\n", in: folder, name: "good.txt")

@@ -17,7 +17,7 @@ import Testing
   }
 
   @Test func missingOrCorruptFilesAreClearErrors() throws {
-    guard let data = TestData.sharedData else { return print(TestData.skipMessage) }
+    guard let data = TestData.sharedData else { return TestData.skip() }
     let folder = try TestData.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     #expect(performing: { try GPT2Tokenizer(directory: folder) }, throws: { error in

@@ -7,7 +7,7 @@ import Testing
 /// (Fixtures/tokenizer_cases.json, from Tests/Reference/make_tokenizer_fixture.py).
 @Suite struct TokenizerFixtureTests {
   @Test func ordinaryCasesMatchTiktoken() throws {
-    guard let tokenizer = TestData.tokenizer else { return print(TestData.skipMessage) }
+    guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     var mismatches = 0
     for testCase in TestData.cases.ordinary {
       let ids = tokenizer.encode(testCase.text)
@@ -21,7 +21,7 @@ import Testing
   }
 
   @Test func endOfTextIsSpecialOnlyWhenAllowed() throws {
-    guard let tokenizer = TestData.tokenizer else { return print(TestData.skipMessage) }
+    guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     for testCase in TestData.cases.allowing_endoftext {
       #expect(tokenizer.encode(testCase.text, allowingEndOfText: true) == testCase.ids, "\(testCase.text.debugDescription)")
       #expect(!tokenizer.encode(testCase.text).contains(GPT2Tokenizer.endOfText))

@@ -18,8 +18,7 @@ import Testing
 
   @Test func tinyShakespeareEncodesToTheReferenceIds() throws {
     guard let data = TestData.sharedData, let tokenizer = TestData.tokenizer else {
-      print(TestData.skipMessage)
-      return
+      return TestData.skip()
     }
     let reference = try JSONDecoder().decode(
       Reference.self, from: Data(contentsOf: URL(fileURLWithPath: data + "/tokens-reference.json")))

@@ -6,7 +6,7 @@ import Testing
 /// decode(encode(x)) == x, for text and for arbitrary bytes (the invalid UTF-8 policy).
 @Suite struct TokenizerRoundTripTests {
   @Test func fixtureTextsRoundTrip() {
-    guard let tokenizer = TestData.tokenizer else { return print(TestData.skipMessage) }
+    guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     for testCase in TestData.cases.ordinary {
       // Compare bytes: String == would accept any canonically equivalent text.
       #expect(Array(tokenizer.decode(tokenizer.encode(testCase.text)).utf8) == Array(testCase.text.utf8))
@@ -14,7 +14,7 @@ import Testing
   }
 
   @Test func randomBytesRoundTrip() {
-    guard let tokenizer = TestData.tokenizer else { return print(TestData.skipMessage) }
+    guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     var generator = SplitMix(seed: 7)
     for _ in 0..<200 {
       let length = Int(generator.next() % 64)
@@ -28,7 +28,7 @@ import Testing
   }
 
   @Test func eachInvalidByteIsItsOwnToken() throws {
-    guard let tokenizer = TestData.tokenizer else { return print(TestData.skipMessage) }
+    guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     // 0xFF can never occur in UTF-8; E2 82 is a truncated euro sign; C0 AF an overlong '/'.
     let bytes: [UInt8] = Array("ab".utf8) + [0xFF] + Array("cd ".utf8) + [0xE2, 0x82] + Array(" x".utf8) + [0xC0, 0xAF]
     let ids = tokenizer.encode(bytes: bytes)
@@ -44,14 +44,14 @@ import Testing
   }
 
   @Test func stringAndByteEncodingsAgreeOnValidText() {
-    guard let tokenizer = TestData.tokenizer else { return print(TestData.skipMessage) }
+    guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     for testCase in TestData.cases.ordinary.prefix(60) {
       #expect(tokenizer.encode(bytes: Array(testCase.text.utf8)) == tokenizer.encode(testCase.text))
     }
   }
 
   @Test func idsOutsideTheVocabularyDecodeToReplacementCharacter() {
-    guard let tokenizer = TestData.tokenizer else { return print(TestData.skipMessage) }
+    guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     #expect(tokenizer.decode([15496, 50257, -1, 995]) == "Hello\u{FFFD}\u{FFFD} world")
     #expect(tokenizer.bytes(of: 50257) == nil)
   }
