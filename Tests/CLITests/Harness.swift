@@ -38,8 +38,10 @@ enum Harness {
   /// Runs `swiftlet arguments…`; with `ranks`, under `mpirun -np ranks --oversubscribe`.
   @discardableResult
   static func run(
-    _ arguments: [String], ranks: Int? = nil, environment extra: [String: String] = [:], unset: [String] = []
+    _ arguments: [String], ranks: Int? = nil, environment extra: [String: String] = [:], unset: [String] = [],
+    program: String? = nil
   ) throws -> Result {
+    let executable = program.map { buildDirectory.appendingPathComponent($0).path } ?? Harness.executable
     let process = Process()
     var environment = Harness.cleanEnvironment
     for key in unset { environment[key] = nil }

@@ -1,0 +1,114 @@
+import Foundation
+import MPIBindings
+import Parallel
+
+/// Per-operation checks of the Parallel module under a real `mpirun` (Tests/CLITests/
+/// ParallelOperationsTests.swift launches it with 2 and 4 ranks): every rank feeds known values
+/// through Megatron's f/g, the vocabulary-parallel cross-entropy and the gradient buckets (with
+/// and without ZeRO-1 owners) and checks what comes out. Prints `PASS name` or `FAIL name: why`
+/// per check and rank; exits 1 if any check failed.
+
+let world = try MPIRuntime.initialise()
+let ranks = world.size
+var failures = 0
+
+func check(_ name: String, _ condition: Bool, _ detail: @autoclosure () -> String = "") {
+  print(condition ? "PASS \(name) rank \(world.rank)" : "FAIL \(name) rank \(world.rank): \(detail())")
+  if !condition { failures += 1 }
+}
+
+/// Small integers: their sums are exact in float32, so the checks compare with ==.
+func known(_ rank: Int, _ count: Int) -> [Float] { (0..<count).map { Float((rank + 1) * ($0 % 7 + 1)) } }
+
+// f and g over the tensor-parallel groups of a (dp, tp = 2) grid, or of the whole world.
+for tp in Set([ranks, ranks % 2 == 0 ? 2 : ranks]).sorted() {
+  let grid = try ProcessGrid(world: world, tensorParallelSize: tp)
+  let region = TensorParallelRegion(group: grid.tensorParallel)
+  let count = 37
+  // The group's ranks are world ranks dp·tp … dp·tp + tp − 1: the expected sum of (r + 1).
+  let first = grid.dpRank * tp
+  let groupSum = Float((first + 1 + first + tp) * tp / 2)
+  var x = known(world.rank, count)
+  let original = x
+  region.copyToRegionForward(&x, count: count)
+  check("f forward is the identity (tp \(tp))", x == original)
+  try region.reduceFromRegionForward(&x, count: count)
+  check("g forward sums the group (tp \(tp))", x == (0..<count).map { groupSum * Float($0 % 7 + 1) }, "\(x.prefix(3))")
+  var grad = known(world.rank, count)
+  region.reduceFromRegionBackward(&grad, count: count)
+  check("g backward is the identity (tp \(tp))", grad == original)
+  try region.copyToRegionBackward(&grad, count: count)
+  check("f backward sums the group (tp \(tp))", grad == x)
+}
+
+// Vocabulary-parallel cross-entropy against the same operation on one rank with the whole
+// vocabulary. V = 13 does not divide by 2 or 4: the last shard carries padding columns.
+do {
+  let vocab = 13, rows = 5
+  let grid = try ProcessGrid(world: world, tensorParallelSize: ranks)
+  let single = try ProcessGrid(world: world, tensorParallelSize: 1)
+  let width = (vocab + ranks - 1) / ranks
+  let firstColumn = grid.tpRank * width
+  let valid = max(0, min(width, vocab - firstColumn))
+  let full = (0..<(rows * vocab)).map { Float(sin(Double($0) * 0.7)) * 3 }
+  let targets: [Int32] = (0..<rows).map { Int32(($0 * 5 + 2) % vocab) }
+  var shard = [Float](repeating: 0, count: rows * width)
+  for r in 0..<rows {
+    for c in 0..<valid { shard[r * width + c] = full[r * vocab + firstColumn + c] }
+    for c in valid..<width { shard[r * width + c] = 1e3 }  // padding must not count
+  }
+  var reference = full
+  var referenceLoss = [Float](repeating: 0, count: rows)
+  var referenceStats = [Float](repeating: 0, count: 3 * rows)
+  let whole = VocabParallelCrossEntropy(
+    region: TensorParallelRegion(group: single.tensorParallel), firstColumn: 0, columns: vocab, validColumns: vocab)
+  try whole.forward(losses: &referenceLoss, statistics: &referenceStats, logits: reference, targets: targets, rows: rows)
+  whole.backward(logits: &reference, statistics: referenceStats, targets: targets, rows: rows, gradScale: 0.5)
+
+  let split = VocabParallelCrossEntropy(
+    region: TensorParallelRegion(group: grid.tensorParallel), firstColumn: firstColumn, columns: width,
+    validColumns: valid)
+  var losses = [Float](repeating: 0, count: rows)
+  var stats = [Float](repeating: 0, count: 3 * rows)
+  try split.forward(losses: &losses, statistics: &stats, logits: shard, targets: targets, rows: rows)
+  split.backward(logits: &shard, statistics: stats, targets: targets, rows: rows, gradScale: 0.5)
+  // The shards sum the same exponentials in another order: float32 rounding of a 13-term sum
+  // and a log, a few units in the last place of values of order 1–10.
+  let lossError = zip(losses, referenceLoss).map { abs($0 - $1) / max(1, abs($1)) }.max()!
+  check("vocab-parallel cross-entropy losses", lossError <= 16 * Float.ulpOfOne, "relative error \(lossError)")
+  var gradError: Float = 0
+  var paddingGradient: Float = 0
+  for r in 0..<rows {
+    for c in 0..<valid { gradError = max(gradError, abs(shard[r * width + c] - reference[r * vocab + firstColumn + c])) }
+    for c in valid..<width { paddingGradient = max(paddingGradient, abs(shard[r * width + c])) }
+  }
+  check("vocab-parallel cross-entropy gradient", gradError <= 16 * Float.ulpOfOne, "max error \(gradError)")
+  check("vocab-parallel cross-entropy padding gets no gradient", paddingGradient == 0, "\(paddingGradient)")
+}
+
+// Gradient buckets, announced in backward order, summed to everyone or to each piece's owner.
+for zero in [false, true] {
+  let count = 1000
+  let tensorOffsets = [0, 120, 300, 650, 700]
+  let owners = zero ? ArenaPartition(tensorOffsets: tensorOffsets, arenaCount: count, parts: ranks) : nil
+  var gradients = known(world.rank, count)
+  let local = gradients
+  try gradients.withUnsafeMutableBufferPointer { arena in
+    let buckets = GradientBuckets(group: world, gradients: arena.baseAddress!, owners: owners)
+    for (offset, end) in zip(tensorOffsets, tensorOffsets.dropFirst() + [count]).reversed() {
+      try buckets.bucketReady(.init(offset: offset, count: end - offset))
+      try buckets.progress()
+    }
+    try buckets.finish()
+  }
+  let total = Float(ranks * (ranks + 1) / 2)
+  let owned = owners?.ranges[world.rank] ?? 0..<count
+  let summed = owned.allSatisfy { gradients[$0] == total * Float($0 % 7 + 1) }
+  let untouched = (0..<count).filter { !owned.contains($0) }.allSatisfy { gradients[$0] == local[$0] }
+  let name = zero ? "gradient buckets reduce to the ZeRO-1 owners" : "gradient buckets allreduce"
+  check(name, summed && (zero || owned.count == count), "owned \(owned)")
+  if zero { check("gradient buckets leave what others own unsummed", untouched) }
+}
+
+MPIRuntime.finalise()
+exit(failures == 0 ? 0 : 1)
