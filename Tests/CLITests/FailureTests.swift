@@ -17,53 +17,7 @@ struct FailureTests {
 
   /// Starts `swiftlet train` under mpirun without waiting.
   func launch(_ arguments: [String], ranks: Int) throws -> Process {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["mpirun", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)", Harness.executable] + arguments
-    var environment = Harness.cleanEnvironment
-    environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-    environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-    process.environment = environment
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    // The child inherits this thread's signal mask, and test-runner threads block most signals:
-    // an mpirun started with SIGUSR1 blocked never forwards it. Start it with none blocked.
-    var none = sigset_t()
-    var saved = sigset_t()
-    sigemptyset(&none)
-    pthread_sigmask(SIG_SETMASK, &none, &saved)
-    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
-    try process.run()
-    return process
-  }
-
-  /// Waits for `process` at most `seconds`; kills it (and records an issue) when it overruns, so
-  /// a lost signal fails the test instead of hanging the suite.
-  func waitForExit(_ process: Process, seconds: Double, _ what: String) {
-    let deadline = Date().addingTimeInterval(seconds)
-    while process.isRunning && Date() < deadline { usleep(50_000) }
-    if process.isRunning {
-      kill(process.processIdentifier, SIGKILL)
-      Issue.record("\(what) did not exit within \(Int(seconds)) s")
-      process.waitUntilExit()
-    }
-  }
-
-  /// Process ids of the ranks whose command line contains `marker`.
-  func rankPIDs(_ marker: String) -> [Int32] {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["pgrep", "-f", "swiftlet train .*\(marker)"]
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    try? p.run()
-    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    return text.split(separator: "\n").compactMap { Int32($0) }.filter { pid in
-      // Only the ranks, not mpirun itself.
-      let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
-      return !command.hasPrefix("mpirun")
-    }
+    try Harness.spawn(["mpirun", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)", Harness.executable] + arguments)
   }
 
   @Test func aStoppedRankMakesTheJobAbortWithinTheCollectiveTimeout() throws {
@@ -76,7 +30,7 @@ struct FailureTests {
     // Wait until training runs (a metrics line exists), then stop rank 1.
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline, ((try? Harness.trainRecords(run).count) ?? 0) < 3 { usleep(100_000) }
-    let pids = rankPIDs(run)
+    let pids = Harness.rankPIDs(run)
     #expect(pids.count == 2, "two ranks running: \(pids)")
     guard let victim = pids.last else { process.terminate(); return }
     kill(victim, SIGSTOP)
@@ -110,7 +64,7 @@ struct FailureTests {
       let deadline = Date().addingTimeInterval(30)
       while pids.count < 2, Date() < deadline, process.isRunning {
         usleep(50_000)
-        pids = rankPIDs(run)
+        pids = Harness.rankPIDs(run)
       }
       usleep(UInt32.random(in: 0...2_000_000, using: &rng))
       if let victim = pids.randomElement(using: &rng) { kill(victim, SIGKILL) }
@@ -201,7 +155,7 @@ extension FailureTests {
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline, ((try? Harness.trainRecords(run).count) ?? 0) < 3 { usleep(100_000) }
     kill(process.processIdentifier, SIGUSR1)  // what Slurm's --signal=B:USR1 forwards
-    waitForExit(process, seconds: 120, "mpirun after SIGUSR1")
+    Harness.waitForExit(process, seconds: 120, "mpirun after SIGUSR1")
     #expect(process.terminationStatus == 0, "a preempted job exits 0")
     let steps = try Harness.trainRecords(run).count
     let checkpoint = CheckpointComparison.finalCheckpoint(run, step: steps)

@@ -91,6 +91,65 @@ enum Harness {
     }
   }
 
+  /// Starts `command` (found on PATH) without waiting; output goes to `log` or nowhere.
+  static func spawn(_ command: [String], environment extra: [String: String] = [:], log: String? = nil) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = command
+    var environment = Harness.cleanEnvironment
+    environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+    environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+    for (k, v) in extra { environment[k] = v }
+    process.environment = environment
+    if let log {
+      FileManager.default.createFile(atPath: log, contents: nil)
+      let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+      process.standardOutput = handle
+      process.standardError = handle
+    } else {
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+    }
+    // The child inherits this thread's signal mask, and test-runner threads block most signals:
+    // an mpirun started with SIGUSR1 blocked never forwards it. Start it with none blocked.
+    var none = sigset_t()
+    var saved = sigset_t()
+    sigemptyset(&none)
+    pthread_sigmask(SIG_SETMASK, &none, &saved)
+    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+    try process.run()
+    return process
+  }
+
+  /// Waits for `process` at most `seconds`; kills it (and records an issue) when it overruns, so
+  /// a lost signal fails the test instead of hanging the suite.
+  static func waitForExit(_ process: Process, seconds: Double, _ what: String) {
+    let deadline = Date().addingTimeInterval(seconds)
+    while process.isRunning && Date() < deadline { usleep(50_000) }
+    if process.isRunning {
+      kill(process.processIdentifier, SIGKILL)
+      Issue.record("\(what) did not exit within \(Int(seconds)) s")
+      process.waitUntilExit()
+    }
+  }
+
+  /// Process ids of the ranks whose command line contains `marker`.
+  static func rankPIDs(_ marker: String) -> [Int32] {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["pgrep", "-f", "swiftlet train .*\(marker)"]
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    try? p.run()
+    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return text.split(separator: "\n").compactMap { Int32($0) }.filter { pid in
+      // Only the ranks, not mpirun itself.
+      let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+      return !command.hasPrefix("mpirun")
+    }
+  }
+
   /// A fresh temporary folder.
   static func temporaryDirectory(_ name: String) throws -> String {
     let path = FileManager.default.temporaryDirectory
