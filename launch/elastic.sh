@@ -92,7 +92,8 @@ alive_hosts() {
     case $name in '' | '#'*) continue ;; esac
     slots=$(sed -n 's/.*slots=\([0-9]*\).*/\1/p' <<<"$rest")
     # shellcheck disable=SC2086  # MPIRUN_ARGS is a space-separated list by design.
-    if timeout 30 "${MPIRUN:-mpirun}" ${MPIRUN_ARGS:-} --host "$name" -np 1 true >/dev/null 2>&1; then
+    # </dev/null: mpirun forwards its stdin to the job and would eat the rest of the hostfile.
+    if timeout 30 "${MPIRUN:-mpirun}" ${MPIRUN_ARGS:-} --host "$name" -np 1 true </dev/null >/dev/null 2>&1; then
       echo "$name ${slots:-1}"
     fi
   done <"$hostfile"

@@ -247,6 +247,7 @@ public final class Trainer {
       object["blas"] = BLASKernelSelection.status.jsonObject(verified: BLASKernelSelection.verification.passed)
       object["peak_calibrated"] = accounting.accountant.calibratedPeak
       object["peak_raised"] = accounting.accountant.peakRaised
+      object["restarts"] = SupervisorLog.restarts(runDirectory: config.runDirectory)
       let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
       try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
@@ -256,6 +257,8 @@ public final class Trainer {
     if printSummary {
       progress.event(report.summary)
       if skippedSteps > 0 { progress.event("  skipped    \(skippedSteps) steps with non-finite loss or gradients") }
+      let restarts = SupervisorLog.restarts(runDirectory: config.runDirectory)
+      if restarts > 0 { progress.event("  restarts   \(restarts) after crashes (launch/elastic.sh; every launch in elastic.jsonl)") }
       progress.event("report: \(path), \(page)")
     }
   }

@@ -80,6 +80,10 @@ struct ElasticTests {
     let comparison = try CheckpointComparison.compare(
       CheckpointComparison.finalCheckpoint(run, step: 40), CheckpointComparison.finalCheckpoint(baseline, step: 40))
     #expect(comparison.identical && comparison.tensors > 0, "final weights differ by \(comparison.maxDifference)")
+    let report = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/report.json"))) as? [String: Any])
+    #expect(report["restarts"] as? Int == 3)
+    #expect(output.contains("restarts   3 after crashes"), "\(output)")
   }
 
   @Test func aCrashAtTheSameStepTwiceStopsInsteadOfLooping() throws {
@@ -133,5 +137,24 @@ struct SplitMix: RandomNumberGenerator {
     z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
     z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
     return z ^ (z >> 31)
+  }
+}
+
+extension ElasticTests {
+  /// Two network-namespace nodes × 2 ranks (dp 4); node1 is lost mid-run; the job continues on
+  /// node0 at dp 2 with the same global batch (Tests/Reference/elastic_netns_test.sh).
+  @Test func aLostNodeIsDroppedAndTheJobFinishesOnTheOtherAtHalfTheDataParallelSize() throws {
+    let process = try Harness.spawn(
+      ["bash", Harness.packageRoot.appendingPathComponent("Tests/Reference/elastic_netns_test.sh").path],
+      environment: ["SWIFTLET_BIN": Harness.executable], log: "/tmp/elastic-netns.log")
+    Harness.waitForExit(process, seconds: 300, "elastic_netns_test.sh")
+    let output = (try? String(contentsOfFile: "/tmp/elastic-netns.log", encoding: .utf8)) ?? ""
+    print(output.split(separator: "\n").suffix(6).joined(separator: "\n"))
+    #expect(process.terminationStatus == 0, "\(output)")
+    if output.contains("SKIP:") {
+      Harness.skip("the network-namespace cluster could not be built")
+    } else {
+      #expect(output.contains("PASS: dp 4 on 2 nodes → dp 2 on node0"), "\(output)")
+    }
   }
 }
