@@ -117,6 +117,7 @@ public final class GPTModel {
         layout: .outputMajor)
     }
     positionEmbeddingForward(x: x0, table: w + wpeOffset, batch: batch, seqLen: seqLen, channels: c)
+    PhaseProfile.lap(.embeddingForward)
 
     for (i, block) in blocks.enumerated() {
       let output = i + 1 < blocks.count ? a.blocks[i + 1].residualIn : a.residualOut
@@ -130,6 +131,7 @@ public final class GPTModel {
       layerNormForward(
         out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: a.residualOut, weight: w + lnf.weight,
         bias: w + lnf.bias, rows: n, channels: c)
+      PhaseProfile.lap(.layerNormForward)
     }
     if let projectOut {
       linearForward(
@@ -138,6 +140,7 @@ public final class GPTModel {
     }
     region.copyToRegionForward(hidden, count: n * e)
     gemm(a.logits, hidden, w + wte.offset, m: n, n: shard.count, k: e, transposeB: true)
+    PhaseProfile.lap(.lmHeadForward)
 
     guard let targets else { return 0 }
     try targets.withUnsafeBufferPointer {
@@ -147,6 +150,7 @@ public final class GPTModel {
     }
     var sum: Double = 0
     for i in 0..<n { sum += Double(a.losses[i]) }
+    PhaseProfile.lap(.crossEntropyForward)
     return sum
   }
 
@@ -187,6 +191,7 @@ public final class GPTModel {
         logits: a.logits, statistics: a.lossStatistics, targets: $0.baseAddress!, rows: n,
         gradScale: lossScale)
     }
+    PhaseProfile.lap(.crossEntropyBackward)
     gemm(g + wte.offset, a.logits, hidden, m: shard.count, n: e, k: n, transposeA: true, beta: 1)
     // The tied head's part of ∂wte is now complete. When the data-parallel ranks' embedding
     // lookups touch few rows, send the big table now (it then overlaps all the blocks' backward)
@@ -194,7 +199,9 @@ public final class GPTModel {
     let deferLookup = buckets.map { $0.isActive && $0.groupSize * n < shard.count } ?? false
     if deferLookup { try buckets?.bucketReady(.init(offset: wte.offset, count: wte.count)) }
     gemm(dHidden, a.logits, w + wte.offset, m: n, n: e, k: shard.count)
+    PhaseProfile.lap(.lmHeadBackward)
     try region.copyToRegionBackward(dHidden, count: n * e)
+    PhaseProfile.lap(.tensorParallel)
     if let projectOut {
       linearBackward(
         dinp: a.dNorm, dweight: g + projectOut, dbias: nil, dout: a.dEmbedded, inp: normalizedOutput(a),
@@ -209,6 +216,7 @@ public final class GPTModel {
     } else {
       a.dResidual.update(from: a.dNorm, count: n * c)
     }
+    PhaseProfile.lap(.layerNormBackward)
     if headTensorsOffset < layout.count {
       try buckets?.bucketReady(.init(offset: headTensorsOffset, count: layout.count - headTensorsOffset))
     }
@@ -250,6 +258,7 @@ public final class GPTModel {
       }
       try buckets?.bucketReady(.init(offset: 0, count: embeddingsEnd))
     }
+    PhaseProfile.lap(.embeddingBackward)
   }
 
   /// The last block's output as the head sees it: after the final LayerNorm, if any.

@@ -74,24 +74,32 @@ struct TransformerBlock {
       layerNormForward(
         out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, inp: a.residualIn, weight: w + ln1Weight,
         bias: w + ln1Bias, rows: n, channels: c)
+      PhaseProfile.lap(.layerNormForward)
       try attentionForward(input: a.ln1, a, scratch: s, weights: w, region: region)
       residualForward(out: a.residualMid, a.residualIn, s.projection, count: n * c)
+      PhaseProfile.lap(.residualForward)
       layerNormForward(
         out: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, inp: a.residualMid, weight: w + ln2Weight,
         bias: w + ln2Bias, rows: n, channels: c)
+      PhaseProfile.lap(.layerNormForward)
       try mlpForward(input: a.ln2, a, scratch: s, weights: w, region: region)
       residualForward(out: output, a.residualMid, s.projection, count: n * c)
+      PhaseProfile.lap(.residualForward)
     case .post:
       try attentionForward(input: a.residualIn, a, scratch: s, weights: w, region: region)
       residualForward(out: a.residualMid, a.residualIn, s.projection, count: n * c)
+      PhaseProfile.lap(.residualForward)
       layerNormForward(
         out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, inp: a.residualMid, weight: w + ln1Weight,
         bias: w + ln1Bias, rows: n, channels: c)
+      PhaseProfile.lap(.layerNormForward)
       try mlpForward(input: a.ln1, a, scratch: s, weights: w, region: region)
       residualForward(out: a.ln2, a.ln1, s.projection, count: n * c)
+      PhaseProfile.lap(.residualForward)
       layerNormForward(
         out: output, mean: a.ln2Mean, rstd: a.ln2Rstd, inp: a.ln2, weight: w + ln2Weight,
         bias: w + ln2Bias, rows: n, channels: c)
+      PhaseProfile.lap(.layerNormForward)
     }
   }
 
@@ -111,25 +119,31 @@ struct TransformerBlock {
       layerNormBackward(
         dinp: dRes, dweight: g + ln2Weight, dbias: g + ln2Bias, dout: s.dNorm, inp: a.residualMid,
         weight: w + ln2Weight, mean: a.ln2Mean, rstd: a.ln2Rstd, rows: n, channels: c)
+      PhaseProfile.lap(.layerNormBackward)
       // h = x + Attention(LN₁(x))
       try attentionBackward(dout: dRes, input: a.ln1, a, scratch: s, weights: w, gradients: g, region: region)
       layerNormBackward(
         dinp: dRes, dweight: g + ln1Weight, dbias: g + ln1Bias, dout: s.dNorm, inp: a.residualIn,
         weight: w + ln1Weight, mean: a.ln1Mean, rstd: a.ln1Rstd, rows: n, channels: c)
+      PhaseProfile.lap(.layerNormBackward)
     case .post:
       // y = LN₂(u), u = h + MLP(h): ∂u = LN₂ᵀ(∂y), ∂h = ∂u + MLPᵀ(∂u)
       layerNormBackwardReplacing(
         dRes, dweight: g + ln2Weight, dbias: g + ln2Bias, inp: a.ln2, weight: w + ln2Weight,
         mean: a.ln2Mean, rstd: a.ln2Rstd, scratch: s)
+      PhaseProfile.lap(.layerNormBackward)
       try mlpBackward(dout: dRes, input: a.ln1, a, scratch: s, weights: w, gradients: g, region: region)
       addInPlace(dRes, s.dNorm, count: n * c)
+      PhaseProfile.lap(.residualBackward)
       // h = LN₁(v), v = x + Attention(x)
       layerNormBackwardReplacing(
         dRes, dweight: g + ln1Weight, dbias: g + ln1Bias, inp: a.residualMid, weight: w + ln1Weight,
         mean: a.ln1Mean, rstd: a.ln1Rstd, scratch: s)
+      PhaseProfile.lap(.layerNormBackward)
       try attentionBackward(
         dout: dRes, input: a.residualIn, a, scratch: s, weights: w, gradients: g, region: region)
       addInPlace(dRes, s.dNorm, count: n * c)
+      PhaseProfile.lap(.residualBackward)
     }
   }
 
@@ -147,14 +161,19 @@ struct TransformerBlock {
     linearForward(
       out: a.qkv, inp: input, weight: w + qkvWeight, bias: w + qkvBias, rows: n, inFeatures: c,
       outFeatures: 3 * localWidth, layout: layout)
+    PhaseProfile.lap(.qkvForward)
     attention.forward(
       out: a.attention, logSumExp: a.logSumExp, qkv: a.qkv, scratch: s.attentionScratch,
       batch: s.batch, seqLen: s.seqLen)
+    PhaseProfile.lap(.attentionForward)
     linearForward(
       out: s.projection, inp: a.attention, weight: w + projWeight, bias: nil, rows: n,
       inFeatures: localWidth, outFeatures: c, layout: layout)
+    PhaseProfile.lap(.projectionForward)
     try region.reduceFromRegionForward(s.projection, count: n * c)
+    PhaseProfile.lap(.tensorParallel)
     addRowVector(s.projection, w + projBias, rowCount: n, width: c)  // bias once, after the sum
+    PhaseProfile.lap(.residualForward)
   }
 
   /// `s.projection = FC₂(φ(FC₁(input)))`, entered through `f` and left through `g`.
@@ -169,12 +188,17 @@ struct TransformerBlock {
     linearForward(
       out: a.fcPre, inp: input, weight: w + fcWeight, bias: w + fcBias, rows: n, inFeatures: c,
       outFeatures: localFFN, layout: layout)
+    PhaseProfile.lap(.mlpUpForward)
     architecture.activation.forward(out: s.geluOut, inp: a.fcPre, count: n * localFFN)
+    PhaseProfile.lap(.activationForward)
     linearForward(
       out: s.projection, inp: s.geluOut, weight: w + fcProjWeight, bias: nil, rows: n,
       inFeatures: localFFN, outFeatures: c, layout: layout)
+    PhaseProfile.lap(.mlpDownForward)
     try region.reduceFromRegionForward(s.projection, count: n * c)
+    PhaseProfile.lap(.tensorParallel)
     addRowVector(s.projection, w + fcProjBias, rowCount: n, width: c)
+    PhaseProfile.lap(.residualForward)
   }
 
   /// Given ∂L/∂(attention sub-layer output) in `dout`, accumulates its parameter gradients and
@@ -188,16 +212,21 @@ struct TransformerBlock {
     let layout = architecture.weightLayout
     region.reduceFromRegionBackward(dout, count: n * c)
     addColumnSums(into: g + projBias, dout, rows: n, columns: c)
+    PhaseProfile.lap(.residualBackward)
     linearBackward(
       dinp: s.dAttention, dweight: g + projWeight, dbias: nil, dout: dout, inp: a.attention,
       weight: w + projWeight, rows: n, inFeatures: localWidth, outFeatures: c, layout: layout)
+    PhaseProfile.lap(.projectionBackward)
     attention.backward(
       dqkv: s.dWide, dout: s.dAttention, qkv: a.qkv, out: a.attention, logSumExp: a.logSumExp,
       scratch: s.attentionScratch, batch: s.batch, seqLen: s.seqLen)
+    PhaseProfile.lap(.attentionBackward)
     linearBackward(
       dinp: s.dNorm, dweight: g + qkvWeight, dbias: g + qkvBias, dout: s.dWide, inp: input,
       weight: w + qkvWeight, rows: n, inFeatures: c, outFeatures: 3 * localWidth, layout: layout)
+    PhaseProfile.lap(.qkvBackward)
     try region.copyToRegionBackward(s.dNorm, count: n * c)
+    PhaseProfile.lap(.tensorParallel)
   }
 
   /// Given ∂L/∂(MLP sub-layer output) in `dout`, accumulates its parameter gradients and writes
@@ -211,15 +240,21 @@ struct TransformerBlock {
     let layout = architecture.weightLayout
     region.reduceFromRegionBackward(dout, count: n * c)
     addColumnSums(into: g + fcProjBias, dout, rows: n, columns: c)
+    PhaseProfile.lap(.residualBackward)
     architecture.activation.forward(out: s.geluOut, inp: a.fcPre, count: n * localFFN)  // recompute, not stored
+    PhaseProfile.lap(.activationBackward)
     linearBackward(
       dinp: s.dWide, dweight: g + fcProjWeight, dbias: nil, dout: dout, inp: s.geluOut,
       weight: w + fcProjWeight, rows: n, inFeatures: localFFN, outFeatures: c, layout: layout)
+    PhaseProfile.lap(.mlpDownBackward)
     architecture.activation.backward(grad: s.dWide, inp: a.fcPre, count: n * localFFN)
+    PhaseProfile.lap(.activationBackward)
     linearBackward(
       dinp: s.dNorm, dweight: g + fcWeight, dbias: g + fcBias, dout: s.dWide, inp: input,
       weight: w + fcWeight, rows: n, inFeatures: c, outFeatures: localFFN, layout: layout)
+    PhaseProfile.lap(.mlpUpBackward)
     try region.copyToRegionBackward(s.dNorm, count: n * c)
+    PhaseProfile.lap(.tensorParallel)
   }
 
   /// Post-LayerNorm: replaces ∂L/∂(LayerNorm output) in `grad` by ∂L/∂(LayerNorm input),

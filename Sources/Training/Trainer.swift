@@ -297,11 +297,13 @@ public final class Trainer {
     var inputs: [Int32] = []
     var targets: [Int32] = []
     var lossSum: Double = 0
+    PhaseProfile.mark()
     model.gradients.zero()
     buckets.resetTiming()
     for micro in 0..<partition.gradAccum {
       let first = step * config.batchSize + partition.firstSequence(micro: micro)
       sampler.fill(inputs: &inputs, targets: &targets, firstSequence: first, count: partition.localBatch)
+      PhaseProfile.lap(.other)
       lossSum += try model.forward(inputs: inputs, targets: targets, batch: partition.localBatch, seqLen: t)
       let last = micro == partition.gradAccum - 1
       if last { injectFaultIfRequested() }
@@ -310,8 +312,10 @@ public final class Trainer {
     try buckets.finish()
     try model.finishBackward(buckets: buckets)
     let loss = try grid.dataParallel.allreduce(lossSum) / Double(globalTokens)
+    PhaseProfile.lap(.gradientCommunication)
     let norm = try globalGradientNorm(
       model: model, owned: statePartition == nil ? nil : (ownedRange, grid.dataParallel))
+    PhaseProfile.lap(.gradientNorm)
     let learningRate = schedule.rate(atStep: step)
     // One flag for the whole world, so every rank takes the same branch even if a non-finite
     // value sits in a replicated tensor of one rank only.
@@ -331,6 +335,7 @@ public final class Trainer {
           model.parameters.base, counts: statePartition.ranges.map(\.count),
           displacements: statePartition.ranges.map(\.lowerBound))
       }
+      PhaseProfile.lap(.optimizer)
     } else {
       try handleNonFinite(loss: loss, norm: norm)
     }

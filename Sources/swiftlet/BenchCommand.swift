@@ -36,6 +36,8 @@ struct Bench: ParsableCommand {
   var zero = 1
   @Option(help: "Layers override (for quick runs; 0 = preset).") var layers = 0
   @Flag(help: "Activation recomputation (train.recompute): keep only each block's input.") var recompute = false
+  @Flag(help: "Also time every phase of the step (LayerNorm, QKV, attention, MLP, LM head, cross-entropy, communication, optimizer …) and measure the memory bandwidth.")
+  var profile = false
   @Flag(help: "Print one JSON object instead of text.") var json = false
   @Flag(help: "Also run Tests/Reference/pytorch_step_bench.py with the same settings and print the speed ratio.")
   var comparePytorch = false
@@ -89,12 +91,16 @@ struct Bench: ParsableCommand {
     for _ in 0..<warmup { try trainer.trainStep() }
     var times: [Double] = []
     var exposed: [Double] = []
+    if profile { PhaseProfile.start() }
     for _ in 0..<steps {
       let stats = try trainer.trainStep()
       // The slowest rank sets the pace.
       times.append(try world.allreduce(stats.seconds, op: .max))
       exposed.append(try world.allreduce(stats.exposedCommunicationSeconds, op: .max))
     }
+    PhaseProfile.stop()
+    let phases = profile ? PhaseProfile.totals : [:]
+    let bandwidth = profile && grid.isNodeLeader ? MemoryBandwidth.triad() : 0
     // The same gradient allreduce done blocking, to tell how much of it the overlap hides (not
     // under ZeRO-1, whose buckets reduce to the owners instead).
     var blocking: [Double] = []
@@ -137,6 +143,23 @@ struct Bench: ParsableCommand {
       result["blocking_allreduce_ms"] = full * 1000
       result["allreduce_hidden_share"] = hidden
     }
+    if profile {
+      let stepSeconds = phases.values.reduce(0) { $0 + $1.seconds } / Double(steps)
+      let owned = Double(trainer.ownedRange.count)
+      let optimizerBytes = 4 * (3 * owned + 2 * Double(trainer.optimizerStateCount))
+      result["memory_bandwidth_gbs"] = bandwidth / 1e9
+      result["profile"] = PhaseProfile.Phase.allCases.compactMap { phase -> [String: Any]? in
+        guard let totals = phases[phase] else { return nil }
+        let seconds = totals.seconds / Double(steps)
+        var row: [String: Any] = ["phase": phase.rawValue, "ms_per_step": seconds * 1000, "share": seconds / stepSeconds]
+        if totals.gemmFlops > 0 { row["gemm_gflops"] = totals.gemmFlops / Double(steps) / seconds / 1e9 }
+        if phase == .optimizer {
+          row["gb_per_s"] = optimizerBytes / seconds / 1e9
+          row["seconds_at_memory_bandwidth"] = bandwidth > 0 ? optimizerBytes / bandwidth : 0
+        }
+        return row
+      }
+    }
     if comparePytorch {
       let reference = try runPyTorchBench(threads: threadCount)
       result["pytorch_step_ms_median"] = reference
@@ -162,6 +185,16 @@ struct Bench: ParsableCommand {
       if let hidden = result["allreduce_hidden_share"] as? Double {
         print(String(format: "  gradient allreduce: %.0f ms when blocking, %.0f%% hidden under the backward pass",
                      result["blocking_allreduce_ms"] as! Double, hidden * 100))
+      }
+      if let rows = result["profile"] as? [[String: Any]] {
+        print(String(format: "  profile of rank 0, per step (memory bandwidth %.1f GB/s, one thread, triad):", bandwidth / 1e9))
+        print("    phase                                          ms/step   share   GEMM GFLOP/s   GB/s")
+        for row in rows {
+          let name = (row["phase"] as! String).padding(toLength: 44, withPad: " ", startingAt: 0)
+          let gflops = (row["gemm_gflops"] as? Double).map { String(format: "%10.1f", $0) } ?? String(repeating: " ", count: 10)
+          let gbs = (row["gb_per_s"] as? Double).map { String(format: "%7.1f", $0) } ?? ""
+          print(String(format: "    %@ %9.1f  %5.1f%%  %@    %@", name, row["ms_per_step"] as! Double, 100 * (row["share"] as! Double), gflops, gbs))
+        }
       }
       if let ratio = result["speedup_vs_pytorch"] as? Double {
         print(String(format: "  PyTorch %@ same settings: %.1f ms/step → swiftlet is %.2f× faster",
