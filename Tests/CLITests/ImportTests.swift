@@ -78,6 +78,31 @@ struct ImportTests {
     }
   }
 
+  @Test func initFromAnLlmcFileOrACheckpointAndAResumeTakesPrecedence() throws {
+    guard let fixtures = try ImportFixtures.folder() else { return }
+    let imported = try importing(fixtures + "/gpt2_f32", "for-init")
+    for (label, source) in [("llmc", fixtures + "/gpt2.llmc.bin"), ("checkpoint", imported)] {
+      let run = try Harness.temporaryDirectory("init-\(label)")
+      func train(_ steps: Int, _ extra: [String] = []) throws -> Harness.Result {
+        let result = try Harness.run(
+          ["train", "--run-dir", run, "--set", "model.init_from=\(source)", "--set", "data.train=\(fixtures)/tokens.bin",
+           "--set", "train.batch_size=4", "--set", "train.seq_len=16", "--set", "train.max_steps=\(steps)",
+           "--set", "train.threads=1"] + extra, ranks: 2)
+        #expect(result.status == 0, "\(label): \(result.stderr)")
+        return result
+      }
+      let first = try train(2, ["--stop-at-step", "1"])
+      #expect(first.stdout.contains("initialised the weights from"), "\(first.stdout)")
+      expectClose(
+        try Harness.trainRecords(run).first?["loss"] as? Double, try ImportFixtures.referenceLoss(fixtures, "gpt2_f32"),
+        "first loss from \(label) at dp 2")
+      // Restarted, the run continues from its own checkpoint, not from the released weights.
+      let second = try train(2)
+      #expect(second.stdout.contains("resuming from") && !second.stdout.contains("initialised the weights"), "\(second.stdout)")
+      #expect(try Harness.trainRecords(run).map { $0["step"] as! Int } == [1, 2])
+    }
+  }
+
   @Test func initFromRefusesConflictingShapeKeys() throws {
     guard let fixtures = try ImportFixtures.folder() else { return }
     let result = try Harness.run(
