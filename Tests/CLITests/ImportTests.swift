@@ -46,6 +46,9 @@ struct ImportTests {
     // The llm.c file was written from gpt2_f32: transposed back and unpadded, it is the same model.
     let llmc = try importing(fixtures + "/gpt2.llmc.bin", "llmc")
     try ImportFixtures.check(["compare", "--checkpoint", llmc, "--folder", fixtures + "/gpt2_f32"])
+    // Version 2 (bfloat16) holds the values torch's bfloat16 rounding gives, as gpt2_bf16 does.
+    let llmcBF16 = try importing(fixtures + "/gpt2.llmc.bf16.bin", "llmc-bf16")
+    try ImportFixtures.check(["compare", "--checkpoint", llmcBF16, "--folder", fixtures + "/gpt2_bf16"])
   }
 
   @Test func evalOfImportedModelsEqualsTransformersLoss() throws {

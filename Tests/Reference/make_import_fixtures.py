@@ -13,7 +13,7 @@ fixed batch of that shard (the mean cross-entropy and the logits).
     python3 Tests/Reference/make_import_fixtures.py logits --folder DIR --reference DIR/NAME
 
 ``make`` writes into DIR: ``gpt2_f32/``, ``gpt2_f16/``, ``gpt2_bf16/``, ``gpt2_sharded/``,
-``opt_f32/``, ``gpt2.llmc.bin`` (tiny only), ``tokens.bin`` (a token shard in the llm.c shard
+``opt_f32/``, ``gpt2.llmc.bin`` and ``gpt2.llmc.bf16.bin`` (llm.c versions 3 and 2; tiny only), ``tokens.bin`` (a token shard in the llm.c shard
 format, docs/data.md) and ``reference.json``: per folder its loss and the name of a raw
 little-endian float32 file of its logits [B, T, V] on the batch (B sequences of T + 1 tokens
 starting at token b·T of tokens.bin, as ``swiftlet eval`` takes them). ``--size 124M`` makes
@@ -107,14 +107,14 @@ def save(model, folder: pathlib.Path, dtype=torch.float32, **options) -> None:
     copy.deepcopy(model).to(dtype).save_pretrained(folder, safe_serialization=True, **options)
 
 
-def write_llmc(model: GPT2LMHeadModel, path: pathlib.Path, padded_vocab: int) -> None:
-    """llm.c's gpt2 checkpoint: 256 int32 header (magic 20240326, version 3 = float32, maxT, V, L,
-    NH, C, Vp), then the parameters in llm.c's order with nn.Linear weights [out, in] (Conv1D
-    weights transposed) and wte padded with zero rows to Vp."""
+def write_llmc(model: GPT2LMHeadModel, path: pathlib.Path, padded_vocab: int, bfloat16: bool = False) -> None:
+    """llm.c's gpt2 checkpoint: 256 int32 header (magic 20240326, version 3 = float32 or 2 =
+    bfloat16, maxT, V, L, NH, C, Vp), then the parameters in llm.c's order with nn.Linear
+    weights [out, in] (Conv1D weights transposed) and wte padded with zero rows to Vp."""
     c, sd = model.config, {k: v.detach().float() for k, v in model.state_dict().items()}
     L = c.n_layer
     header = np.zeros(256, dtype="<i4")
-    header[:8] = [20240326, 3, c.n_positions, c.vocab_size, L, c.n_head, c.n_embd, padded_vocab]
+    header[:8] = [20240326, 2 if bfloat16 else 3, c.n_positions, c.vocab_size, L, c.n_head, c.n_embd, padded_vocab]
     wte = torch.zeros(padded_vocab, c.n_embd)
     wte[:c.vocab_size] = sd["transformer.wte.weight"]
     parts = [wte, sd["transformer.wpe.weight"]]
@@ -129,7 +129,10 @@ def write_llmc(model: GPT2LMHeadModel, path: pathlib.Path, padded_vocab: int) ->
     with open(path, "wb") as out:
         out.write(header.tobytes())
         for part in parts:
-            out.write(part.contiguous().numpy().astype("<f4").tobytes())
+            if bfloat16:
+                out.write(part.contiguous().to(torch.bfloat16).view(torch.int16).numpy().astype("<i2").tobytes())
+            else:
+                out.write(part.contiguous().numpy().astype("<f4").tobytes())
 
 
 def make(output: pathlib.Path, size: str) -> None:
@@ -152,6 +155,7 @@ def make(output: pathlib.Path, size: str) -> None:
         save(gpt2, output / "gpt2_sharded", max_shard_size="20KB")
         save(opt, output / "opt_f32")
         write_llmc(gpt2, output / "gpt2.llmc.bin", padded_vocab=128)
+        write_llmc(gpt2, output / "gpt2.llmc.bf16.bin", padded_vocab=128, bfloat16=True)
         folders = ["gpt2_f32", "gpt2_f16", "gpt2_bf16", "gpt2_sharded", "opt_f32"]
     write_shard(output / "tokens.bin", values)
     inputs, targets = batch(values, t)
