@@ -50,6 +50,9 @@ public final class CheckpointReader {
   public let tokensSeen: Int64
   /// The run configuration text stored by the writer (JSON, or TOML).
   public let config: String
+  /// Where the weights came from when the file was made by `swiftlet import` (root attribute
+  /// `imported_from`), else nil.
+  public let importedFrom: String?
 
   private let file: HDF5File
 
@@ -91,6 +94,7 @@ public final class CheckpointReader {
     self.step = Int(try required("step", file.int64Attribute))
     self.tokensSeen = try required("tokens_seen", file.int64Attribute)
     self.config = try required("config", file.stringAttribute)
+    self.importedFrom = try file.hasAttribute("imported_from") ? try? file.stringAttribute("imported_from") : nil
     guard try file.contains(CheckpointLayout.modelGroup) else {
       throw SwiftletError("checkpoint \(path) is incomplete: group '/model' is missing")
     }

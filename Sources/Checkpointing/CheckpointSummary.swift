@@ -12,6 +12,8 @@ public struct CheckpointSummary {
   public var step: Int
   public var tokensSeen: Int64
   public var config: String
+  /// The source of an imported checkpoint (`imported_from`), nil for one written by training.
+  public var importedFrom: String?
   /// The model shape from the config, nil if the config does not give one.
   public var model: GPTConfig?
   public var accounting: [String: Double]
@@ -31,6 +33,7 @@ public struct CheckpointSummary {
     self.step = reader.step
     self.tokensSeen = reader.tokensSeen
     self.config = reader.config
+    self.importedFrom = reader.importedFrom
     self.model = try? CheckpointModelConfig.parse(reader.config)
     self.accounting = try reader.accounting()
     self.state = try reader.state()
@@ -62,6 +65,7 @@ public struct CheckpointSummary {
     row(
       "checkpoint",
       "\(path) (\(formatBytes(fileBytes)), \(CheckpointLayout.format) v\(formatVersion))")
+    if let importedFrom { row("imported", importedFrom) }
     row("step", "\(step)")
     row("tokens", "\(tokensSeen)")
     if let model {
@@ -168,6 +172,7 @@ public struct CheckpointSummary {
         "word_embed_proj_dim": model.embeddingDim, "parameters": model.parameterCount,
       ]
     }
+    if let importedFrom { object["imported_from"] = importedFrom }
     object["state"] = [
       "integers": state.integers, "doubles": state.doubles, "strings": state.strings,
       "integer_arrays": state.integerArrays, "byte_arrays": state.byteArrays.mapValues { $0.count },

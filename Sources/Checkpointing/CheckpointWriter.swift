@@ -48,18 +48,36 @@ public final class CheckpointWriter {
   ///   - step: optimizer steps completed; names the file.
   ///   - tokensSeen: training tokens consumed so far (global, all ranks).
   ///   - config: the full resolved run configuration as JSON (or TOML) text.
-  public init(directory: String, step: Int, tokensSeen: Int64, config: String) throws {
+  public convenience init(directory: String, step: Int, tokensSeen: Int64, config: String) throws {
+    let folder = URL(fileURLWithPath: directory)
+    try self.init(
+      directory: directory, finalPath: folder.appendingPathComponent(CheckpointLayout.fileName(step: step)).path,
+      temporaryPath: folder.appendingPathComponent(
+        CheckpointLayout.temporaryFileName(step: step, processID: getpid())
+      ).path, step: step, tokensSeen: tokensSeen, config: config)
+  }
+
+  /// Creates a checkpoint that `commit()` renames to `path` (any name; `swiftlet import` uses
+  /// it). The temporary file is `.<name>.tmp-<pid>` in the same folder.
+  public convenience init(path: String, step: Int, tokensSeen: Int64, config: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let folder = url.deletingLastPathComponent()
+    try self.init(
+      directory: folder.path, finalPath: url.path,
+      temporaryPath: folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path,
+      step: step, tokensSeen: tokensSeen, config: config)
+  }
+
+  private init(
+    directory: String, finalPath: String, temporaryPath: String, step: Int, tokensSeen: Int64, config: String
+  ) throws {
     guard step >= 0 else {
       throw SwiftletError("checkpoint step must be non-negative, got \(step)")
     }
     self.directory = directory
     self.step = step
-    let folder = URL(fileURLWithPath: directory)
-    self.finalPath = folder.appendingPathComponent(CheckpointLayout.fileName(step: step)).path
-    self.temporaryPath =
-      folder.appendingPathComponent(
-        CheckpointLayout.temporaryFileName(step: step, processID: getpid())
-      ).path
+    self.finalPath = finalPath
+    self.temporaryPath = temporaryPath
     try guarded {
       try DurableFiles.createDirectory(directory)
       // Creating the file ourselves first turns "permission denied" or "read-only file system"
@@ -119,6 +137,11 @@ public final class CheckpointWriter {
   /// Writes a whole tensor from an array.
   public func writeTensor(_ path: String, shape: [Int], values: [Float]) throws {
     try values.withUnsafeBufferPointer { try writeTensor(path, shape: shape, values: $0) }
+  }
+
+  /// Adds a string attribute to the root, e.g. `imported_from` (docs/checkpoint-format.md).
+  public func writeRootAttribute(_ name: String, _ value: String) throws {
+    try guarded { try openFile().setAttribute(name, value) }
   }
 
   // MARK: Ledger and state

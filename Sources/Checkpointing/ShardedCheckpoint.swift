@@ -192,7 +192,10 @@ public enum ShardedCheckpoint {
     for state in optimizer.stateTensors {
       let path = CheckpointLayout.optimizerTensor(kind: state.kind, name: state.segmentName)
       guard try reader.contains(path) else {
-        throw SwiftletError("\(reader.path) has no optimizer state \(path) (checkpoint of another optimizer?)")
+        throw SwiftletError(
+          reader.importedFrom != nil
+            ? "\(reader.path) is an imported model without optimizer state: start from it with model.init_from, not checkpoint.resume"
+            : "\(reader.path) has no optimizer state \(path) (checkpoint of another optimizer?)")
       }
       let (_, tensor) = try parameter(named: state.segmentName, in: model.layout)
       let shard = stateShard(state.extent, of: tensor)

@@ -19,6 +19,7 @@ public enum ConfigSchema {
     Key(name: "model.n_ctx", kind: .int, defaultValue: .int(0), help: "Context length of the position table (0 = from preset)."),
     Key(name: "model.vocab_size", kind: .int, defaultValue: .int(0), help: "Vocabulary size (0 = from preset; 50257 for GPT-2)."),
     Key(name: "model.word_embed_proj_dim", kind: .int, defaultValue: .int(0), help: "OPT only: token-embedding width, projected to and from d_model when different (0 = from preset: 512 for opt-350m, else d_model)."),
+    Key(name: "model.init_from", kind: .string, defaultValue: .string(""), help: "Start from released weights: a Hugging Face GPT2LMHeadModel/OPTForCausalLM folder (safetensors), an llm.c GPT-2 .bin file or a Swiftlet checkpoint. The model shape comes from it (shape keys may only repeat it); the optimizer is fresh and training starts at step 0. A checkpoint in the run directory (checkpoint.resume = auto) takes precedence."),
     // [data]
     Key(name: "data.train", kind: .string, defaultValue: .string(""), help: "Training token shards: a path, a glob, or several separated by commas."),
     Key(name: "data.val", kind: .string, defaultValue: .string(""), help: "Validation token shards (empty = no evaluation)."),

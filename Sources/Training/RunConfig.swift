@@ -1,3 +1,4 @@
+import Checkpointing
 import Foundation
 import GPT
 import SwiftletCore
@@ -38,6 +39,14 @@ public struct RunConfig: Sendable {
 
   /// Builds from explicit values (missing keys take their defaults) and validates.
   public init(values given: [String: ConfigValue]) throws {
+    try self.init(values: given, storedModel: nil, requireData: true)
+  }
+
+  /// - Parameters:
+  ///   - storedModel: the model shape when it is already resolved (a stored config whose
+  ///     `model.init_from` source may no longer exist); nil resolves it from the keys.
+  ///   - requireData: whether `data.train` must be set (not for stored or imported configs).
+  init(values given: [String: ConfigValue], storedModel: GPTConfig?, requireData: Bool) throws {
     var values: [String: ConfigValue] = [:]
     for key in ConfigSchema.keys {
       let value = given[key.name] ?? key.defaultValue
@@ -47,8 +56,14 @@ public struct RunConfig: Sendable {
       throw SwiftletError("unknown config key '\(name)'\(RunConfig.suggestion(for: name))")
     }
     self.values = values
-    model = try RunConfig.resolveModel(values)
-    try validate()
+    model = try storedModel ?? RunConfig.resolveModel(values)
+    try validate(requireData: requireData)
+  }
+
+  /// The configuration stored in a checkpoint made by `swiftlet import`: defaults, the source
+  /// as `model.init_from`, and its model shape.
+  public static func imported(model: GPTConfig, source: String) throws -> RunConfig {
+    try RunConfig(values: ["model.init_from": .string(source)], storedModel: model, requireData: false)
   }
 
   /// Parses a TOML document into flat `section.key` values; rejects unknown keys and nested
@@ -104,6 +119,8 @@ public struct RunConfig: Sendable {
   }
 
   static func resolveModel(_ values: [String: ConfigValue]) throws -> GPTConfig {
+    let source = values["model.init_from"]!.stringValue
+    if !source.isEmpty { return try InitialWeights.modelShape(source: source, keys: values) }
     let preset = values["model.preset"]!.stringValue
     var config: GPTConfig
     if preset.isEmpty {
@@ -129,7 +146,7 @@ public struct RunConfig: Sendable {
     return config
   }
 
-  func validate() throws {
+  func validate(requireData: Bool) throws {
     func positive(_ key: String) throws {
       if int(key) <= 0 { throw SwiftletError("\(key) must be positive, got \(int(key))") }
     }
@@ -179,7 +196,7 @@ public struct RunConfig: Sendable {
     }
     let resume = string("checkpoint.resume")
     if resume.isEmpty { throw SwiftletError("checkpoint.resume must be auto, never or a checkpoint path") }
-    if string("data.train").isEmpty { throw SwiftletError("data.train is not set: give the training token shards (run `swiftlet prepare` to make them)") }
+    if requireData && string("data.train").isEmpty { throw SwiftletError("data.train is not set: give the training token shards (run `swiftlet prepare` to make them)") }
     if string("run.dir").isEmpty { throw SwiftletError("run.dir must not be empty") }
   }
 
@@ -255,7 +272,13 @@ public struct RunConfig: Sendable {
         }
       }
     }
-    return try RunConfig(values: values)
+    // A stored config was validated when written; with model.init_from its shape is the one
+    // resolved then (the source need not exist any more).
+    var stored: GPTConfig?
+    if case .string(let source)? = values["model.init_from"], !source.isEmpty {
+      stored = try CheckpointModelConfig.parse(text)
+    }
+    return try RunConfig(values: values, storedModel: stored, requireData: false)
   }
 }
 

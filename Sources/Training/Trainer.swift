@@ -92,6 +92,13 @@ public final class Trainer {
     progress = ProgressPrinter(every: config.int("train.log_every"))
     accounting = try AccountingSession(config: config, grid: grid, threadsPerRank: max(1, blasThreads))
     try resumeIfRequested()
+    let initFrom = config.string("model.init_from")
+    if resumedFrom == nil && !initFrom.isEmpty {
+      // A resume checkpoint takes precedence: init_from only seeds the first start.
+      let origin = try InitialWeights.load(
+        source: initFrom, model: model, grid: grid, scratchDirectory: config.runDirectory)
+      if grid.isCoordinator { progress.event("initialised the weights from \(origin) (fresh optimizer, step 0)") }
+    }
   }
 
   /// The configured optimizer over the tensors starting in `owned` (the whole arena without

@@ -16,7 +16,7 @@ struct Eval: ParsableCommand {
       Runs under mpirun too (sequences split over data-parallel ranks, --tp for tensor parallelism).
       """)
 
-  @Option(help: "Checkpoint file (RUN_DIR/checkpoints/step_XXXXXXXX.h5).") var checkpoint: String
+  @Option(help: "Checkpoint file (RUN_DIR/checkpoints/step_XXXXXXXX.h5), Hugging Face model folder or llm.c file.") var checkpoint: String
   @Option(help: "Token shards: a path or glob (several separated by commas).") var data: String
   @Option(name: .customLong("batch-size"), help: "Sequences per batch.") var batchSize = 8
   @Option(name: .customLong("seq-len"), help: "Tokens per sequence (default: the checkpoint's train.seq_len).") var seqLen: Int?

@@ -17,7 +17,7 @@ struct Sample: ParsableCommand {
       at <|endoftext|>; when the context (n_ctx) fills, the older half is dropped and re-encoded.
       """)
 
-  @Option(help: "Checkpoint file (RUN_DIR/checkpoints/step_XXXXXXXX.h5).") var checkpoint: String
+  @Option(help: "Checkpoint file (RUN_DIR/checkpoints/step_XXXXXXXX.h5), Hugging Face model folder or llm.c file.") var checkpoint: String
   @Option(help: "Text to continue.") var prompt: String = "\n"
   @Option(name: .customLong("max-tokens"), help: "Tokens to generate.") var maxTokens = 200
   @Option(help: "Softmax temperature (0 = greedy).") var temperature = 0.8

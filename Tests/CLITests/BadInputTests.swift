@@ -102,7 +102,7 @@ struct BadInputTests {
   }
 
   @Test func everyCommandHasHelp() throws {
-    for command in ["train", "prepare", "eval", "sample", "plan", "inspect", "export", "report", "bench"] {
+    for command in ["train", "prepare", "eval", "sample", "plan", "inspect", "import", "export", "report", "bench"] {
       let result = try Harness.run([command, "--help"])
       #expect(result.status == 0, "\(command) --help")
       #expect(result.stdout.contains("USAGE: swiftlet \(command)"), "\(command) --help text")

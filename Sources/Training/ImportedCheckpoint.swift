@@ -1,0 +1,46 @@
+import Checkpointing
+import Foundation
+import Parallel
+import SwiftletCore
+
+/// A Swiftlet checkpoint for any weight source: the source itself, or a temporary import of a
+/// Hugging Face folder or llm.c file made by rank 0 and shared through the file system.
+struct ImportedCheckpoint {
+  var path: String
+  var isTemporary: Bool
+  var origin: String
+
+  /// Collective over the world; every rank gets the same outcome (or the same error).
+  static func materialize(_ source: String, grid: ProcessGrid, scratchDirectory: String) throws -> ImportedCheckpoint {
+    var message = ""
+    if grid.isCoordinator {
+      do {
+        if try ModelSourceKind.detect(source) == .swiftletCheckpoint {
+          // Every rank opens it with its whole-file checksum checked, as before imports existed.
+          message = "keep\n\(source)\nSwiftlet checkpoint \(source)"
+        } else {
+          let weights = try ModelSourceKind.open(source)
+          try FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: true)
+          let path = URL(fileURLWithPath: scratchDirectory)
+            .appendingPathComponent("imported-\(getpid())-\(UUID().uuidString.prefix(8)).h5").path
+          let config = try RunConfig.imported(model: weights.config, source: source)
+          try ModelImport.write(weights, to: path, configJSON: config.json)
+          message = "temporary\n\(path)\n\(weights.origin)"
+        }
+      } catch {
+        message = "error\n" + ((error as? SwiftletError)?.message ?? "\(error)")
+      }
+    }
+    message = try grid.world.broadcast(string: message)
+    let parts = message.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+    guard parts.count == 3 else { throw SwiftletError(parts.count > 1 ? parts[1] : "cannot read \(source)") }
+    return ImportedCheckpoint(path: parts[1], isTemporary: parts[0] == "temporary", origin: parts[2])
+  }
+
+  /// Once every rank has read it (collective), rank 0 deletes a temporary import.
+  func remove(grid: ProcessGrid) {
+    guard isTemporary else { return }
+    _ = try? grid.world.broadcast(string: "done")
+    if grid.isCoordinator { try? FileManager.default.removeItem(atPath: path) }
+  }
+}
