@@ -40,7 +40,9 @@ struct ImportedCheckpoint {
   /// Once every rank has read it (collective), rank 0 deletes a temporary import.
   func remove(grid: ProcessGrid) {
     guard isTemporary else { return }
-    _ = try? grid.world.broadcast(string: "done")
+    // A barrier, not a broadcast: the root of a broadcast may return before the others have
+    // even entered it, and would delete the file under a rank that has not opened it yet.
+    try? grid.world.barrier()
     if grid.isCoordinator { try? FileManager.default.removeItem(atPath: path) }
   }
 }
