@@ -50,7 +50,7 @@ struct ElasticTests {
     let supervisor = try Self.elastic(
       ["--backoff", "0.2", "--max-restarts", "5", "2", "--", "--config", config, "--run-dir", run], log: log)
     // Seeded choices: a step window for each kill, which rank, and a small delay into the step.
-    var rng = SplitMix(seed: 20261203)
+    var rng = Harness.SeededGenerator(seed: 20261203)
     for (number, window) in [(1, 3...12), (2, 15...24), (3, 27...35)] {
       let threshold = Int.random(in: window, using: &rng)
       let deadline = Date().addingTimeInterval(120)
@@ -124,19 +124,6 @@ struct ElasticTests {
       let output = (try? String(contentsOfFile: "/tmp/elastic-bad.log", encoding: .utf8)) ?? ""
       #expect(process.terminationStatus == 2 && output.hasPrefix("error: ") && output.split(separator: "\n").count == 1, "\(output)")
     }
-  }
-}
-
-/// A small seeded generator (SplitMix64), so the kills are reproducible.
-struct SplitMix: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }
 

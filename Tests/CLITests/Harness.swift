@@ -173,6 +173,20 @@ enum Harness {
     return (data, config, run)
   }
 
+  /// A seeded linear congruential generator (Knuth's MMIX constants): reproducible test data
+  /// and choices on every machine.
+  struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      // The high bits are the well-mixed ones: two halves make the 64 bits.
+      let high = state >> 32
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return high << 32 | state >> 32
+    }
+  }
+
   static func makeShards(in directory: String, vocab: Int = 67, trainTokens: Int = 4000, valTokens: Int = 600) throws {
     var state: UInt64 = 42
     func next() -> Int {
