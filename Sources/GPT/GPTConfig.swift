@@ -116,11 +116,6 @@ public struct GPTConfig: Equatable, Codable, Sendable {
     let finalNorm = architecture.hasFinalLayerNorm ? 2 * c : 0
     return vocabSize * embeddingDim + positionRows * c + projections + nLayer * perBlock + finalNorm
   }
-
-  /// Parameters excluding the embedding tables (Kaplan et al. 2020's N).
-  public var nonEmbeddingParameterCount: Int {
-    parameterCount - vocabSize * embeddingDim - positionRows * dModel
-  }
 }
 
 extension GPTConfig {

@@ -4,17 +4,6 @@ import CHDF5
 public enum HDF5ElementKind: String, Sendable, CaseIterable {
   case float32, float64, int32, int64, uint8
 
-  /// The name safetensors, NumPy and PyTorch users know it by (`F32`, `I64`, …).
-  public var safetensorsName: String {
-    switch self {
-    case .float32: "F32"
-    case .float64: "F64"
-    case .int32: "I32"
-    case .int64: "I64"
-    case .uint8: "U8"
-    }
-  }
-
   /// Bytes per element.
   public var byteCount: Int {
     switch self {

@@ -66,15 +66,6 @@ public final class HDF5File: HDF5Group {
     try check(H5Fflush(try id(), H5F_SCOPE_GLOBAL), "flush")
   }
 
-  /// How many objects (groups, datasets, attributes, the file itself) are open in this file.
-  public func openObjectCount() throws -> Int {
-    let count = H5Fget_obj_count(try id(), swiftlet_h5f_obj_all())
-    if count < 0 {
-      throw HDF5Library.error("count the open objects of", object: path, file: filePath)
-    }
-    return count
-  }
-
   /// File-access properties for files Swiftlet writes.
   private static func writableAccessProperties(path: String) throws -> ScopedID {
     let id = try HDF5Library.checkID(

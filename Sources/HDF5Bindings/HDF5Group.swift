@@ -31,11 +31,6 @@ public class HDF5Group: HDF5Object {
       close: H5Gclose)
   }
 
-  /// Opens group `name`, creating it (and its parents) if it does not exist.
-  public func openOrCreateGroup(_ name: String) throws -> HDF5Group {
-    try contains(name) ? openGroup(name) : createGroup(name)
-  }
-
   /// Whether a member exists at the (possibly nested) path `name`.
   public func contains(_ name: String) throws -> Bool {
     let parentID = try id()

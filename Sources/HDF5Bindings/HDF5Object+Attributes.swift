@@ -65,13 +65,6 @@ extension HDF5Object {
     try check(status, "write attribute", object: attributePath(name))
   }
 
-  /// Deletes attribute `name` if it exists.
-  public func removeAttribute(_ name: String) throws {
-    if try hasAttribute(name) {
-      try check(H5Adelete(try id(), name), "delete attribute", object: attributePath(name))
-    }
-  }
-
   // MARK: Reading
 
   /// Whether attribute `name` exists.

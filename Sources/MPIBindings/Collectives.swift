@@ -74,17 +74,6 @@ extension Communicator {
       "Gather")
   }
 
-  /// Sums `size × count` elements over members and leaves block `rank` (of `count`) in `output`.
-  public func reduceScatter<T: MPIElement>(
-    _ input: UnsafePointer<T>, into output: UnsafeMutablePointer<T>, count: Int, op: ReduceOp = .sum
-  ) throws {
-    CollectiveWatchdog.begin("MPI_Reduce_scatter_block")
-    defer { CollectiveWatchdog.end() }
-    try check(
-      MPI_Reduce_scatter_block(input, output, Int32(count), T.mpiType, op.handle, handle),
-      "Reduce_scatter_block")
-  }
-
   /// Starts a non-blocking in-place allreduce; complete it with `PendingRequest.wait()`.
   public func startAllreduce<T: MPIElement>(
     _ buffer: UnsafeMutablePointer<T>, count: Int, op: ReduceOp = .sum
