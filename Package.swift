@@ -67,7 +67,7 @@ let package = Package(
       name: "AccountingTests",
       dependencies: ["Accounting", "GPT", "Kernels", "MPIBindings", "Parallel", "SwiftletCore"]),
     .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
-    .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "HDF5Bindings"]),
+    .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "HDF5Bindings", "GPT"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training"]),
     .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
     .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Kernels"], resources: [.copy("Fixtures")]),

@@ -1,3 +1,4 @@
+@testable import Checkpointing
 import Foundation
 import GPT
 import SwiftletCore
@@ -14,7 +15,7 @@ import SwiftletCore
 /// `exp_avg`, `exp_avg_sq`), in the model's real tensor shapes, held in one allocation as the
 /// trainer holds it. The save's extra peak memory (peak resident size during the save minus
 /// the resident size before it) shows that saving does not copy the state.
-public enum CheckpointSaveBenchmark {
+enum CheckpointSaveBenchmark {
   /// Timings of one benchmark run.
   public struct Result: Sendable {
     /// Bytes of tensor data per save.
