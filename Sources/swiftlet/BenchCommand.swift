@@ -162,8 +162,9 @@ struct Bench: ParsableCommand {
     }
     if comparePytorch {
       let reference = try runPyTorchBench(threads: threadCount)
-      result["pytorch_step_ms_median"] = reference
-      result["speedup_vs_pytorch"] = reference / (median * 1000)
+      result["pytorch_step_ms_median"] = reference.milliseconds
+      result["pytorch_version"] = reference.version
+      result["speedup_vs_pytorch"] = reference.milliseconds / (median * 1000)
     }
     if json {
       let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
@@ -198,15 +199,13 @@ struct Bench: ParsableCommand {
       }
       if let ratio = result["speedup_vs_pytorch"] as? Double {
         print(String(format: "  PyTorch %@ same settings: %.1f ms/step → swiftlet is %.2f× faster",
-                     torchVersion, result["pytorch_step_ms_median"] as! Double, ratio))
+                     result["pytorch_version"] as! String, result["pytorch_step_ms_median"] as! Double, ratio))
       }
     }
   }
 
-  private var torchVersion: String { "(torch)" }
-
-  /// Runs the PyTorch reference step benchmark and returns its median step time in ms.
-  private func runPyTorchBench(threads: Int) throws -> Double {
+  /// Runs the PyTorch reference step benchmark: its median step time in ms and torch's version.
+  private func runPyTorchBench(threads: Int) throws -> (milliseconds: Double, version: String) {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("Tests/Reference/pytorch_step_bench.py").path
     guard FileManager.default.fileExists(atPath: script) else {
@@ -228,7 +227,7 @@ struct Bench: ParsableCommand {
     else {
       throw SwiftletError("the PyTorch reference benchmark failed (is torch installed? pip install 'torch==2.13.0+cpu' transformers)")
     }
-    return ms
+    return (ms, object["torch_version"] as? String ?? "torch")
   }
 }
 
