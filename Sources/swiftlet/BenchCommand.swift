@@ -214,7 +214,8 @@ struct Bench: ParsableCommand {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", script, "--model", model, "--batch", "\(batch)", "--seq", "\(seq)",
-                         "--threads", "\(threads)", "--steps", "\(steps)", "--warmup", "\(max(1, warmup))"]
+                         "--threads", "\(threads)", "--steps", "\(steps)", "--warmup", "\(max(1, warmup))",
+                         "--layers", "\(layers)"]
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()

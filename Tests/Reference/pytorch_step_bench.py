@@ -44,8 +44,9 @@ N_POSITIONS = 1024
 VOCAB_SIZE = 50257
 
 
-def build_model(preset: str) -> GPT2LMHeadModel:
+def build_model(preset: str, layers: int = 0) -> GPT2LMHeadModel:
     n_layer, n_head, n_embd = PRESETS[preset]
+    n_layer = layers or n_layer
     config = GPT2Config(
         n_layer=n_layer,
         n_head=n_head,
@@ -72,6 +73,7 @@ def parse_args(argv):
     parser.add_argument("--steps", type=int, default=5, help="timed steps")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps before timing")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--layers", type=int, default=0, help="blocks (0 = the preset's), as swiftlet bench --layers")
     args = parser.parse_args(argv)
     if args.batch < 1 or args.seq < 1 or args.threads < 1 or args.steps < 1 or args.warmup < 0:
         parser.error("batch, seq, threads and steps must be >= 1 and warmup >= 0")
@@ -85,7 +87,7 @@ def main(argv) -> int:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
-    model = build_model(args.model)
+    model = build_model(args.model, args.layers)
     optimizer = support.adamw(list(model.parameters()), lr=6e-4, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1)
     tokens = torch.randint(0, VOCAB_SIZE, (args.batch, args.seq + 1))
     inputs, targets = tokens[:, :-1], tokens[:, 1:]
