@@ -4,7 +4,7 @@
 /// rank is then its measured CPU seconds × watts per core. TDP is the sustained power of a
 /// socket with every core busy, so TDP/cores is the power of one fully busy core with its share
 /// of the uncore (I/O die, caches, memory controllers); a training rank keeps its cores busy in
-/// GEMMs. This replaces codecarbon's constant "50% of TDP" fallback (BRIEF pitfalls, codecarbon
+/// GEMMs. This replaces codecarbon's constant "50% of TDP" fallback (codecarbon
 /// #111, #477), which ignores how busy the process actually is.
 public struct CPUPower: Equatable, Codable, Sendable {
   public var wattsPerCore: Double

@@ -1,11 +1,11 @@
 import SwiftletCore
 
-/// The cumulative cost of a training job, carried in every checkpoint (contract section 6,
+/// The cumulative cost of a training job, carried in every checkpoint (docs/checkpoint-format.md,
 /// `/accounting` attributes) so that a resumed job keeps counting where it left off.
 ///
 /// All totals are what the job *spent*, resumes and crashes included: steps computed after the
 /// last checkpoint of a crashed run and redone after the resume are counted in the totals and,
-/// separately, in the `lost*` fields (BRIEF: count the work lost to crashes as its own line).
+/// separately, in the `lost*` fields (the work lost to crashes is its own line).
 /// Useful work is total − lost.
 public struct ComputeLedger: Codable, Equatable, Sendable {
   /// PaLM model FLOPs (`ModelFlops`), summed over the whole job.
@@ -96,7 +96,7 @@ public struct ComputeLedger: Codable, Equatable, Sendable {
     }
 
     /// The difference between the last `train` line the crashed run logged (cumulative
-    /// `tokens`, `flops`, `energy_kwh`, `co2e_kg` of contract section 5, its `step`, and the sum
+    /// `tokens`, `flops`, `energy_kwh`, `co2e_kg` of docs/accounting.md, its `step`, and the sum
     /// of `step_ms` after the checkpoint) and the ledger of the checkpoint resumed from.
     /// Negative differences (nothing logged after the checkpoint) become zero.
     public static func since(

@@ -14,7 +14,7 @@ public enum EnergyConstants {
 ///
 /// - RAPL readable (bare metal, permissions granted): the node's package and DRAM counters are
 ///   differenced over the interval by the node leader; the other ranks of the node report 0, so
-///   the node is counted once (BRIEF: codecarbon counted a node once per rank, PR #1390).
+///   the node is counted once (codecarbon counted a node once per rank: codecarbon PR #1390).
 /// - Otherwise (VMs such as these machines): every rank reports its own CPU time × watts per
 ///   core (`CPUPowerTable`), and the node leader adds installed memory × W/GiB × wall time.
 ///

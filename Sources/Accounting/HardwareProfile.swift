@@ -1,7 +1,7 @@
 import SwiftletCore
 
 /// What one device can compute, draw and hold: the denominators of MFU and the power of energy
-/// estimates (contract section 7). Every figure's source is in docs/accounting.md.
+/// estimates (docs/accounting.md). Every figure's source is in docs/accounting.md.
 ///
 /// A "device" is what one rank drives: a GPU, a TPU chip, or, for CPUs, the cores one rank's
 /// threads run on. Planning with `--hardware cpu` takes the whole node as one device.

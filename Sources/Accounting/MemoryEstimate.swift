@@ -71,7 +71,7 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
   }
 
   /// The estimate for one rank of a dp × tp layout with micro-batches of `microBatch` sequences.
-  /// Throws when tp does not divide the model (contract section 2).
+  /// Throws when tp does not divide the model (docs/parallelism.md).
   public init(
     config: GPTConfig, tensorParallel tp: Int = 1, dataParallel dp: Int = 1, microBatch: Int,
     seqLen: Int, optimizer: Optimizer = .adamw, zeroStage1: Bool = false, recompute: Bool = false

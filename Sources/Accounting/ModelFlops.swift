@@ -2,7 +2,7 @@ import GPT
 
 /// Analytic training FLOPs of a GPT model: the numerators of MFU and of published compute tables.
 ///
-/// Two conventions are kept apart on purpose (contract section 7):
+/// Two conventions are kept apart on purpose (docs/accounting.md):
 ///
 /// - **`flops` = 6·N·D**, where N is the parameter count and D the tokens trained on: the
 ///   convention of published compute tables (Brown et al. 2020, GPT-3 Table D.1; Kaplan et al.
@@ -34,8 +34,8 @@ public enum ModelFlops {
 
   /// PaLM model FLOPs of one optimizer step that consumes `tokensPerStep` tokens over ALL ranks.
   ///
-  /// Pass the global token count (contract section 3: `batch_size` is global); dividing by the
-  /// number of devices is MFU's business, done once (BRIEF: nanoGPT PR #619 divided twice).
+  /// Pass the global token count (docs/configuration.md: `batch_size` is global); dividing by the
+  /// number of devices is MFU's business, done once (nanoGPT PR #619 divided twice).
   public static func perStep(_ config: GPTConfig, tokensPerStep: Int, seqLen: Int) -> Double {
     perToken(config, seqLen: seqLen) * Double(tokensPerStep)
   }

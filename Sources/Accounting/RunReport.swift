@@ -58,7 +58,7 @@ public struct RunDescription: Sendable {
   }
 }
 
-/// `RUN_DIR/report.json` (contract sections 5 and 7): the run as done, with the contract's plan
+/// `RUN_DIR/report.json` (docs/accounting.md): the run as done, with the contract's plan
 /// fields, and its projection to the configured full run at the throughput and energy per token
 /// observed so far.
 public struct RunReport: Codable, Equatable, Sendable {

@@ -160,7 +160,7 @@ public struct SgemmCalibration: Sendable {
 extension HardwareProfile {
   /// This machine's CPU as a device of `coresPerDevice` cores (default: the whole node).
   ///
-  /// Peak = measured single-thread sgemm FLOP/s × cores (BRIEF: measure the machine, don't trust
+  /// Peak = measured single-thread sgemm FLOP/s × cores (measure the machine, don't trust
   /// a datasheet). Power = cores × TDP/core (`CPUPowerTable`) + the device's share of the node's
   /// memory × `memoryWattsPerGiB` (codecarbon's 3 W per 8 GB, see docs/accounting.md).
   public static func thisMachine(

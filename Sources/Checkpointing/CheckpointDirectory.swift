@@ -28,7 +28,7 @@ public struct CheckpointSearch {
   public var skipped: [SkippedCheckpoint]
 }
 
-/// The checkpoints of a run: `RUN_DIR/checkpoints/step_%08d.h5` (contract section 6).
+/// The checkpoints of a run: `RUN_DIR/checkpoints/step_%08d.h5` (docs/checkpoint-format.md).
 ///
 /// Only files named `step_<digits>.h5` count; temporary files (`.step_….h5.tmp-<pid>`) never
 /// do. Nothing here deletes a checkpoint that fails to open: damaged files are evidence for

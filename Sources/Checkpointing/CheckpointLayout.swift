@@ -1,6 +1,6 @@
 import Foundation
 
-/// Names and constants of the checkpoint file format (contract section 6,
+/// Names and constants of the checkpoint file format (docs/checkpoint-format.md,
 /// docs/checkpoint-format.md).
 public enum CheckpointLayout {
   /// Value of the root attribute `format`.

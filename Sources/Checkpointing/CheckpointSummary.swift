@@ -3,7 +3,7 @@ import GPT
 import HDF5Bindings
 import SwiftletCore
 
-/// What `swiftlet inspect` shows about a checkpoint (contract section 8): header, model shape,
+/// What `swiftlet inspect` shows about a checkpoint (docs/checkpoint-format.md): header, model shape,
 /// ledger, resume state and tensors, with per-tensor checksum results when verified.
 public struct CheckpointSummary {
   public var path: String

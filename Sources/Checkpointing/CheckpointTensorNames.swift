@@ -1,6 +1,6 @@
 import GPT
 
-/// The `/model` tensors of a checkpoint of any family (contract section 6): Hugging Face
+/// The `/model` tensors of a checkpoint of any family (docs/checkpoint-format.md): Hugging Face
 /// state-dict names and full shapes, without the tied LM head, in `ParameterLayout`'s order.
 ///
 /// GPT-2/GPT-3: `GPT2LMHeadModel` names (`GPT2TensorNames` lists the same in state-dict order).

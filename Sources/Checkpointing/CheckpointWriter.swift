@@ -2,7 +2,7 @@ import Foundation
 import HDF5Bindings
 import SwiftletCore
 
-/// Writes one checkpoint file atomically (contract section 6).
+/// Writes one checkpoint file atomically (docs/checkpoint-format.md).
 ///
 /// The file is created as `<directory>/.step_%08d.h5.tmp-<pid>`; tensors are added one by one
 /// (whole or in hyperslab pieces, see `CheckpointTensorWriter`); `commit()` flushes and closes

@@ -1,6 +1,6 @@
 import GPT
 
-/// The parameter names and full shapes of a GPT-2-style model as contract section 6 stores
+/// The parameter names and full shapes of a GPT-2-style model as docs/checkpoint-format.md stores
 /// them: Hugging Face `GPT2LMHeadModel` state-dict names without the tied `lm_head.weight`.
 ///
 /// `Conv1D` weights are `[in, out]` as in Hugging Face's files (`c_attn` is `[C, 3C]`).

@@ -104,7 +104,7 @@ public enum HuggingFaceExport {
       "activation_function": "gelu_new",
       "layer_norm_epsilon": 1e-5,
       "tie_word_embeddings": true,
-      // Swiftlet trains without dropout (contract section 3).
+      // Swiftlet trains without dropout (docs/configuration.md).
       "resid_pdrop": 0.0,
       "embd_pdrop": 0.0,
       "attn_pdrop": 0.0,

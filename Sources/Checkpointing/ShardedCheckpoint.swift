@@ -6,12 +6,12 @@ import Parallel
 import SwiftletCore
 
 /// Saves and loads a rank-sharded model and optimizer to and from the layout-independent
-/// checkpoint file (contract section 6): full tensors under Hugging Face names, whatever the
+/// checkpoint file (docs/checkpoint-format.md): full tensors under Hugging Face names, whatever the
 /// (dp, tp) layout that wrote or reads them.
 ///
 /// Saving gathers one tensor at a time from the tensor-parallel ranks of data-parallel replica 0
 /// to world rank 0, which writes it (peak extra memory: about two copies of the largest tensor).
-/// Every collective is entered by every rank that owns a piece (BRIEF: transformers PR #48569
+/// Every collective is entered by every rank that owns a piece (transformers PR #48569
 /// deadlocked when only rank 0 entered a gather), and a write failure on rank 0 does not leave
 /// the other ranks waiting: rank 0 keeps gathering, then broadcasts the outcome to all.
 ///

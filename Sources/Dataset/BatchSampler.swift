@@ -1,7 +1,7 @@
 import SwiftletCore
 
 /// Which tokens form each training or validation sequence, as a pure function of the step
-/// (contract section 3), so any rank, any layout and any resumed run reads the same data.
+/// (docs/configuration.md), so any rank, any layout and any resumed run reads the same data.
 ///
 /// Sequence `i` of the stream (global index over the whole run: step `s` owns indices
 /// `s·B ..< (s+1)·B`) is the `T + 1` tokens starting at token `window(i) · T`: its first `T`

@@ -1,14 +1,14 @@
 import Foundation
 import SwiftletCore
 
-/// What `swiftlet prepare` should do (contract section 4).
+/// What `swiftlet prepare` should do (docs/data.md).
 public struct PrepareOptions: Sendable {
   /// Text files, each encoded as one string.
   public var inputs: [String]
   /// Folder receiving `train_000000.bin`, `val_000000.bin`, … (created if needed).
   public var outputDirectory: String
   /// F: of each file's N tokens, the first `splitPoint(N, F)` ≈ (1 − F)·N go to train and the
-  /// rest to validation. Default 0.1 (contract section 4).
+  /// rest to validation. Default 0.1 (docs/data.md).
   public var validationFraction: Double = 0.1
   /// Tokens per shard before the next one starts.
   public var shardTokens: Int = 100_000_000

@@ -2,7 +2,7 @@ import Foundation
 import SwiftletCore
 
 /// GPT-2's byte-level BPE tokenizer, byte-exact with OpenAI's tokenizer and tiktoken's `gpt2`
-/// encoding (contract section 4).
+/// encoding (docs/data.md).
 ///
 /// Encoding is: UTF-8 bytes → pre-token pieces (`PreTokenizer`, GPT-2's regex written out by
 /// hand) → per piece, its vocabulary id if the whole piece is an entry, else byte-pair merges by
@@ -13,7 +13,7 @@ import SwiftletCore
 ///   stretches around it are encoded as separate texts. `decodeBytes(encode(bytes: x)) == x` holds
 ///   for every byte sequence, and `decode(encode(s)) == s`, byte for byte, for every `String`.
 /// - `<|endoftext|>` (id 50256) is produced only when asked (`allowingEndOfText`); by default the
-///   literal text is ordinary characters, as contract section 4 requires for `prepare`.
+///   literal text is ordinary characters, as docs/data.md requires for `prepare`.
 ///
 /// Safe to share between threads: each encode call holds a lock around the shared merge cache,
 /// so calls on one instance run one at a time; use one instance per thread to encode in parallel.

@@ -30,7 +30,7 @@ public enum GPT2TokenizerFiles {
   }
 
   /// The tokenizer folder to use: `explicit` (from `--tokenizer`), else `$SWIFTLET_TOKENIZER`,
-  /// else `defaultDirectory()` (contract section 4). Does not check that the files are there.
+  /// else `defaultDirectory()` (docs/data.md). Does not check that the files are there.
   public static func locate(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
     throws -> String
   {

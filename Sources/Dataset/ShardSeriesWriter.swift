@@ -21,7 +21,7 @@ final class ShardSeriesWriter {
     self.shardTokens = shardTokens
   }
 
-  /// The file name of shard `index` (contract section 4: `train_000000.bin`, …).
+  /// The file name of shard `index` (docs/data.md: `train_000000.bin`, …).
   static func fileName(prefix: String, index: Int) -> String {
     let digits = String(index)
     return "\(prefix)_\(String(repeating: "0", count: max(0, 6 - digits.count)))\(digits).bin"

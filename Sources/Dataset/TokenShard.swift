@@ -1,7 +1,7 @@
 import Foundation
 import SwiftletCore
 
-/// The llm.c token shard format (contract section 4).
+/// The llm.c token shard format (docs/data.md).
 ///
 /// A header of 256 little-endian int32 values — `[0]` magic 20240520, `[1]` version 1,
 /// `[2]` token count — followed by that many little-endian uint16 token ids.

@@ -3,7 +3,7 @@ import Parallel
 import SwiftletCore
 
 /// GPT-2 as Hugging Face `GPT2LMHeadModel` computes it, or OPT as `OPTForCausalLM` does
-/// (contract section 3): token + position embeddings, `n_layer` blocks, a final LayerNorm
+/// (docs/configuration.md): token + position embeddings, `n_layer` blocks, a final LayerNorm
 /// (pre-LayerNorm models), and an LM head tied to the token embedding — for this rank's
 /// tensor-parallel shard. opt-350m's 512-wide token embedding is projected into the residual
 /// width after the lookup (`project_in`) and out of it before the head (`project_out`).

@@ -1,4 +1,4 @@
-/// The Hugging Face state-dict names of a model's parameters (contract section 6), by role.
+/// The Hugging Face state-dict names of a model's parameters (docs/checkpoint-format.md), by role.
 ///
 /// Names are module paths: append `.weight` or `.bias`. GPT-2 and GPT-3 use
 /// `GPT2LMHeadModel`'s names; OPT uses `OPTForCausalLM`'s (`model.decoder.…`), whose attention

@@ -27,7 +27,7 @@ public struct ParameterTensor: Sendable {
     case residualProjection
   }
 
-  /// Hugging Face state-dict name (contract section 6; `ModelTensorNames`).
+  /// Hugging Face state-dict name (docs/checkpoint-format.md; `ModelTensorNames`).
   public let name: String
   public let role: Role
   public let fullShape: [Int]
@@ -35,7 +35,7 @@ public struct ParameterTensor: Sendable {
   public let sharding: Sharding
   /// Offset in the rank's parameter (and gradient, and optimizer-state) arena.
   public let offset: Int
-  /// AdamW weight decay applies to 2-D weights and embeddings only (contract section 3).
+  /// AdamW weight decay applies to 2-D weights and embeddings only (docs/configuration.md).
   public let decays: Bool
   /// Tensor-parallel rank and size this shard was cut for.
   public let tpRank: Int
@@ -225,7 +225,7 @@ public struct ParameterLayout: Sendable {
     self.names = names
   }
 
-  /// Rejects tensor-parallel sizes the model's shape cannot be split by (contract section 2).
+  /// Rejects tensor-parallel sizes the model's shape cannot be split by (docs/parallelism.md).
   public static func validate(config: GPTConfig, tpSize: Int) throws {
     if config.nHead % tpSize != 0 {
       throw SwiftletError("model.n_head (\(config.nHead)) is not divisible by tensor-parallel size \(tpSize)")

@@ -3,7 +3,7 @@ public typealias FloatPointer = UnsafeMutablePointer<Float>
 
 /// Owns one contiguous, zero-initialised, 64-byte-aligned float32 allocation.
 ///
-/// Parameters, gradients and optimizer state each live in one arena per rank (BRIEF: one
+/// Parameters, gradients and optimizer state each live in one arena per rank (one
 /// allreduce per bucket, one loop per optimizer, one memcpy per checkpoint tensor); named
 /// tensors are views into it.
 public final class FloatArena {

@@ -5,7 +5,7 @@ import SwiftletCore
 #endif
 
 /// Aborts the whole job when a blocking MPI operation on this rank has not completed within a
-/// timeout — a peer died, hangs, or was stopped (issue 8: never hang silently while burning
+/// timeout — a peer died, hangs, or was stopped (a job must never hang silently while burning
 /// machine time).
 ///
 /// Every blocking call in `Communicator` marks itself with `begin`/`end`; a background thread

@@ -1,7 +1,7 @@
 import MPIBindings
 import SwiftletCore
 
-/// The data-parallel × tensor-parallel arrangement of the world's ranks (contract section 2).
+/// The data-parallel × tensor-parallel arrangement of the world's ranks (docs/parallelism.md).
 ///
 /// Tensor-parallel groups are contiguous: `rank = dpRank · tp + tpRank`, so the ranks that
 /// exchange activations every layer sit next to each other (usually on one node), and the

@@ -8,7 +8,7 @@ import SwiftletCore
 /// Opens a checkpoint for inference or evaluation on this process's layout: the model shape
 /// comes from the checkpoint's own config, the weights from its full tensors.
 ///
-/// `path` may also be a Hugging Face folder or an llm.c file (contract section 11): rank 0
+/// `path` may also be a Hugging Face folder or an llm.c file (docs/fine-tuning.md): rank 0
 /// imports it into a temporary checkpoint (in the system's temporary folder), which every rank
 /// reads and rank 0 then deletes.
 public enum CheckpointModelLoader {

@@ -5,7 +5,7 @@ import Parallel
 import SwiftletCore
 
 /// Rank 0 reads and validates the configuration and broadcasts it; every rank then builds the
-/// same `RunConfig` from the same text (BRIEF: rank 0 is the coordinator).
+/// same `RunConfig` from the same text (rank 0 is the coordinator).
 public enum Coordinator {
   /// Loads the config on rank 0 and shares it. A user error on rank 0 is sent to every rank so
   /// that all of them stop with the same message (printed once, by rank 0).

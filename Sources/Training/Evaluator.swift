@@ -4,7 +4,7 @@ import MPIBindings
 import Parallel
 
 /// Mean validation loss over `batches × batch_size` sequences taken from offset 0 of the
-/// validation shards (contract section 3), split over data-parallel ranks like training.
+/// validation shards (docs/configuration.md), split over data-parallel ranks like training.
 public struct Evaluator {
   public let sampler: BatchSampler
   public let partition: BatchPartition

@@ -4,7 +4,7 @@ import MPIBindings
 import Parallel
 
 /// The global L2 norm of all gradients of the model, as one rank sees it after the
-/// data-parallel allreduce (contract section 3: `clip_grad_norm_` over every parameter).
+/// data-parallel allreduce (docs/configuration.md: `clip_grad_norm_` over every parameter).
 ///
 /// Tensor-parallel shards hold disjoint parts of the sharded tensors, so their squared norms are
 /// summed across the tensor-parallel group; replicated tensors (LayerNorms, positions,

@@ -5,7 +5,7 @@ import MPIBindings
 import Parallel
 import SwiftletCore
 
-/// `model.init_from` (contract section 11): the model shape from a source of released weights,
+/// `model.init_from` (docs/fine-tuning.md): the model shape from a source of released weights,
 /// and those weights loaded on any layout.
 ///
 /// Sources: a Hugging Face folder, an llm.c file (both imported by rank 0 into a temporary

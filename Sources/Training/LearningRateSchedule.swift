@@ -1,6 +1,6 @@
 import Foundation
 
-/// Linear warm-up then cosine decay (contract section 3; Loshchilov & Hutter 2017's cosine,
+/// Linear warm-up then cosine decay (docs/configuration.md; Loshchilov & Hutter 2017's cosine,
 /// as in GPT-3 and nanoGPT):
 ///
 ///     lr(s) = lr · (s + 1) / W                                   for s < W

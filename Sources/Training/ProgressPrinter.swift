@@ -1,7 +1,7 @@
 import Foundation
 import SwiftletCore
 
-/// Rank 0's progress display (issue 7): on a terminal one line redrawn in place; in a log file
+/// Rank 0's progress display (docs/operations.md): on a terminal one line redrawn in place; in a log file
 /// (Slurm, CI) a full line every `every` steps or 60 seconds, never carriage-return soup.
 public final class ProgressPrinter {
   private let isTerminal: Bool
@@ -51,7 +51,7 @@ public final class ProgressPrinter {
     fflush(stdout)
   }
 
-  /// Prints a warning on stderr (issue 7: warnings and errors go to stderr), without breaking
+  /// Prints a warning on stderr (warnings and errors go to stderr), without breaking
   /// the live line.
   public func warning(_ line: String) {
     if live {

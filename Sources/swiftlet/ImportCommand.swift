@@ -4,7 +4,7 @@ import Foundation
 import SwiftletCore
 import Training
 
-/// `swiftlet import --input PATH --output FILE.h5` (contract section 11).
+/// `swiftlet import --input PATH --output FILE.h5` (docs/fine-tuning.md).
 struct Import: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "import",

@@ -2,7 +2,7 @@ import ArgumentParser
 import Checkpointing
 import SwiftletCore
 
-/// `swiftlet inspect FILE [--json] [--verify]` (contract section 8).
+/// `swiftlet inspect FILE [--json] [--verify]` (docs/checkpoint-format.md).
 struct Inspect: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "inspect",

@@ -7,7 +7,7 @@ import SwiftletCore
   import Glibc
 #endif
 
-/// `swiftlet prepare`: text files → GPT-2 token shards (contract section 4; docs/data.md).
+/// `swiftlet prepare`: text files → GPT-2 token shards (docs/data.md; docs/data.md).
 struct Prepare: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "prepare",
@@ -108,7 +108,7 @@ struct Prepare: ParsableCommand {
 }
 
 /// Redraws one progress line on stderr, only when stderr is a terminal and the input is large
-/// (a redrawn line in a log file is `^M` soup; see ../shared/BRIEF.md).
+/// (a redrawn line in a log file is `^M` soup; see docs/operations.md).
 private final class ProgressDisplay {
   private let enabled = isatty(STDERR_FILENO) != 0
   private var lastDraw = 0.0  // first line after half a second, when the rate means something

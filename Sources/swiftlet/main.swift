@@ -6,7 +6,7 @@ import Kernels
   import Glibc
 #endif
 
-/// The `swiftlet` command line (contract section 1).
+/// The `swiftlet` command line (README.md).
 struct Swiftlet: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "swiftlet",

@@ -2,7 +2,7 @@ import Foundation
 import GPT
 import SwiftletCore
 
-/// Writes released weights as a step-0 Swiftlet checkpoint (contract section 11).
+/// Writes released weights as a step-0 Swiftlet checkpoint (docs/fine-tuning.md).
 ///
 /// The file is the section 6 format with every `/model` tensor as float32 and otherwise the
 /// source's values; no optimizer state (training from it starts a fresh optimizer, through
