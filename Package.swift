@@ -38,13 +38,13 @@ let package = Package(
     .target(name: "Dataset", dependencies: ["SwiftletCore"]),
     .target(
       name: "Checkpointing",
-      dependencies: ["HDF5Bindings", "GPT", "Parallel", "Optimizers", "SwiftletCore"]),
+      dependencies: ["HDF5Bindings", "CHDF5", "GPT", "Kernels", "Parallel", "MPIBindings", "Optimizers", "SwiftletCore"]),
     .target(name: "Accounting", dependencies: ["GPT", "Kernels", "Parallel", "CBLAS", "SwiftletCore"]),
     .target(name: "Reporting", dependencies: ["SwiftletCore"]),
     .target(
       name: "Training",
       dependencies: [
-        "GPT", "Kernels", "Parallel", "Optimizers", "Dataset", "Checkpointing", "Accounting", "Reporting",
+        "GPT", "Kernels", "Parallel", "MPIBindings", "Optimizers", "Dataset", "Checkpointing", "Accounting", "Reporting",
         "SwiftletCore", .product(name: "TOMLKit", package: "TOMLKit"),
       ]),
     .executableTarget(
@@ -60,17 +60,19 @@ let package = Package(
       name: "ParallelProbe", dependencies: ["Parallel", "MPIBindings"], path: "Tests/ParallelProbe"),
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "GPTTests", dependencies: ["GPT", "Optimizers", "Kernels", "Parallel"],
+      name: "GPTTests", dependencies: ["GPT", "Optimizers", "Kernels", "Parallel", "MPIBindings", "SwiftletCore"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "DatasetTests", dependencies: ["Dataset"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "DatasetTests", dependencies: ["Dataset", "SwiftletCore"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "AccountingTests",
       dependencies: ["Accounting", "GPT", "Kernels", "MPIBindings", "Parallel", "SwiftletCore"]),
     .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
-    .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "HDF5Bindings", "GPT"]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training"]),
-    .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
-    .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Kernels"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "HDF5Bindings", "GPT", "SwiftletCore"]),
+    .testTarget(
+      name: "TrainingTests",
+      dependencies: ["Training", "Checkpointing", "Dataset", "GPT", "MPIBindings", "Optimizers", "Parallel", "SwiftletCore"]),
+    .testTarget(name: "ReportingTests", dependencies: ["Reporting", "SwiftletCore"]),
+    .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Kernels", "SwiftletCore"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CLITests", dependencies: ["Dataset", "Checkpointing"]),
   ],
   // The trainer is single-threaded per rank plus MPI; Swift 6's data-race checking of C globals
