@@ -201,7 +201,11 @@ public final class Trainer {
       try FileManager.default.createDirectory(atPath: config.runDirectory, withIntermediateDirectories: true)
       metrics = try MetricsLog(path: config.runDirectory + "/metrics.jsonl", resumeStep: step)
       // A fresh start is a new job: the old job's launches leave with its metrics.
-      if resumedFrom == nil { SegmentLedger.reset(runDirectory: config.runDirectory) }
+      if resumedFrom == nil {
+        SegmentLedger.reset(runDirectory: config.runDirectory)
+      } else {
+        segments.continueJob(runDirectory: config.runDirectory)
+      }
       progress.event(
         "swiftlet: \(config.model.parameterCount.formatted()) parameters, world \(grid.worldSize) "
           + "(dp \(grid.dpSize) × tp \(grid.tpSize)), batch \(config.batchSize)×\(config.seqLen), "

@@ -127,6 +127,7 @@ struct CarbonTimeTests {
     let steps = segments.compactMap { $0["steps"] as? Int }
     #expect(steps.reduce(0, +) == maxSteps)
     #expect(segments.allSatisfy { ($0["ranks"] as? Int) == 2 && ($0["hosts"] as? [String])?.count == 1 })
+    #expect(Set(segments.compactMap { $0["job_id"] as? String }).count == 1, "a resume continues the job")
     print("carbon pause on 2 ranks: paused after step \(paused) of \(maxSteps) (exit 75), resumed \(steps.last ?? 0) steps; ledger steps \(steps)")
   }
 
