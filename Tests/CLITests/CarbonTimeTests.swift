@@ -167,6 +167,22 @@ struct CarbonTimeTests {
     #expect(try Self.ledger(setup.run).map { $0["ended"] as? String ?? "" } == ["paused", "finished"])
   }
 
+  /// Past the series' end the last value is held, with exactly one warning.
+  @Test func aRunPastTheSeriesEndHoldsItsLastValueWithOneWarning() throws {
+    let setup = try Harness.preparedRun("carbon-short") { data, run in
+      Harness.tinyConfig(
+        data: data, runDirectory: run,
+        extra: Self.accounting("intensity_series = \"\(data)/short.csv\"\nclock_start = \"\(Self.start)\""))
+    }
+    // Two rows 0.1 s apart: the series ends 0.2 s into the run.
+    _ = try Self.series([(0, 100), (0.1, 200)], in: setup.data, name: "short.csv")
+    let result = try Harness.run(["train", "--config", setup.config, "--set", "train.max_steps=1500"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let warnings = result.stderr.split(separator: "\n").filter { $0.contains("holding its last value") }
+    #expect(warnings.count == 1, "\(result.stderr)")
+    #expect(try Harness.trainRecords(setup.run).last?["grid_intensity"] as? Double == 200)
+  }
+
   /// Item 5 of the issue for `train`: one `error:` line, non-zero exit, before any step.
   @Test func badSeriesInputsStopTrainWithOneLine() throws {
     let setup = try Harness.preparedRun("carbon-bad") { data, run in Harness.tinyConfig(data: data, runDirectory: run) }
