@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Runs `swiftlet train` on this machine under mpirun with the flags a single node needs.
 #
-#   launch/local.sh [NP] [-- swiftlet-train-arguments…]
+#   launch/local.sh [--wait-on-pause] [NP] [-- swiftlet-train-arguments…]
 #   launch/local.sh 2 -- --config configs/tiny.toml --tp 2
+#   launch/local.sh --wait-on-pause 2 -- --config c.toml --set accounting.pause_above=300
+#
+# --wait-on-pause: when train pauses for carbon (exit 75, accounting.pause_above), wait until the
+# time it names and run again (it resumes from its checkpoint); repeat until it ends otherwise.
+# On a replayed clock (accounting.clock_start) the relaunch gets --set accounting.clock_start=
+# that time instead, and starts at once. SWIFTLET_PAUSE_WAIT=SECONDS caps every wait (0 = none).
 #
 # NP (default: the cores this process may use) is the number of ranks. The script picks:
 #   - OpenBLAS threads per rank: cores / NP (at least 1), so one thread per rank when
@@ -24,9 +30,14 @@ binary=${SWIFTLET_BIN:-$repo/.build/release/swiftlet}
 mpirun_cmd=${MPIRUN:-mpirun}
 
 usage() {
-  sed -n '2,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
+wait_on_pause=0
+if [ "${1:-}" = --wait-on-pause ]; then
+  wait_on_pause=1
+  shift
+fi
 np=""
 if [ $# -gt 0 ]; then
   case $1 in
@@ -90,6 +101,38 @@ if [ "${SWIFTLET_DRY_RUN:-0}" = 1 ]; then
   exit 0
 fi
 echo "local.sh: $np rank(s) on $cores core(s), $threads OpenBLAS thread(s) per rank" >&2
+if [ "$wait_on_pause" = 1 ]; then
+  # Not exec: this shell must see exit 75 and the pause line. Ctrl-C still reaches mpirun (same
+  # process group); to preempt, signal mpirun itself.
+  relaunch=()
+  while true; do
+    log=$(mktemp)
+    set +e
+    "${command[@]}" "${relaunch[@]}" | tee "$log"
+    status=${PIPESTATUS[0]}
+    set -e
+    line=$(grep 'paused before step' "$log" | tail -n 1 || true)
+    rm -f "$log"
+    [ "$status" -eq 75 ] || exit "$status"
+    resume_at=$(sed -n 's/.*resume at \([^ ;()]*\).*/\1/p' <<<"$line")
+    if [ -z "$resume_at" ]; then
+      echo "error: train exited 75 without naming a resume time; not relaunching" >&2
+      exit 75
+    fi
+    if [[ $line == *"replayed clock"* ]]; then
+      relaunch=(--set "accounting.clock_start=$resume_at")
+      wait_seconds=0
+    else
+      wait_seconds=$(( $(date -d "$resume_at" +%s) - $(date +%s) ))
+      [ "$wait_seconds" -gt 0 ] || wait_seconds=0
+    fi
+    if [ -n "${SWIFTLET_PAUSE_WAIT:-}" ] && [ "$wait_seconds" -gt "$SWIFTLET_PAUSE_WAIT" ]; then
+      wait_seconds=$SWIFTLET_PAUSE_WAIT
+    fi
+    echo "local.sh: paused for carbon; resuming at $resume_at (waiting ${wait_seconds} s)" >&2
+    sleep "$wait_seconds"
+  done
+fi
 # exec: mpirun becomes this process, so a SIGUSR1/SIGTERM sent to the script reaches mpirun,
 # which forwards SIGUSR1 to every rank (checkpoint at the end of the step, exit 0).
 exec "${command[@]}"

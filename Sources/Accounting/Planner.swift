@@ -98,6 +98,8 @@ public struct Plan: Encodable, Equatable, Sendable {
   public var equivalents: CarbonEquivalents
   /// Caveats worth printing (unknown shape, implied MFU above 1, …).
   public var notes: [String]
+  /// With an intensity series: the least-CO2e start in the window (contract section 10).
+  public var carbonWindow: CarbonWindow? = nil
 
   enum CodingKeys: String, CodingKey {
     case params, tokens, flops
@@ -121,6 +123,13 @@ public struct Plan: Encodable, Equatable, Sendable {
     case fitsInMemory = "fits_in_memory"
     case deviceMemoryBytes = "device_memory_bytes"
     case equivalents, notes
+    case bestStart = "best_start"
+    case earliestStart = "earliest_start"
+    case co2eKgBestStart = "co2e_kg_best_start"
+    case co2eKgEarliestStart = "co2e_kg_earliest_start"
+    case co2eKgSaving = "co2e_kg_saving"
+    case gridIntensityBestStart = "grid_intensity_best_start"
+    case gridIntensityEarliestStart = "grid_intensity_earliest_start"
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -151,6 +160,34 @@ public struct Plan: Encodable, Equatable, Sendable {
     try c.encode(deviceMemoryBytes, forKey: .deviceMemoryBytes)
     try c.encode(equivalents, forKey: .equivalents)
     try c.encode(notes, forKey: .notes)
+    if let window = carbonWindow {
+      try c.encode(UTCTimestamp.string(window.bestStart), forKey: .bestStart)
+      try c.encode(UTCTimestamp.string(window.earliestStart), forKey: .earliestStart)
+      try c.encode(window.co2eKgBestStart, forKey: .co2eKgBestStart)
+      try c.encode(window.co2eKgEarliestStart, forKey: .co2eKgEarliestStart)
+      try c.encode(window.savingKg, forKey: .co2eKgSaving)
+      try c.encode(window.meanIntensityBestStart, forKey: .gridIntensityBestStart)
+      try c.encode(window.meanIntensityEarliestStart, forKey: .gridIntensityEarliestStart)
+    }
+  }
+
+  /// Places the run in time on `series` (`CarbonWindow.search`): `co2e_kg`, `grid_intensity`
+  /// and the equivalents become those of the best start; the earliest start's figure stays
+  /// beside it. Returns a warning when the search held the series' last value past its end.
+  public mutating func place(
+    on series: IntensitySeries, startAfter: Double, deadline: Double
+  ) throws -> String? {
+    let window = try CarbonWindow.search(
+      series: series, energyKWh: energyKWh, durationSeconds: wallHours * 3600, startAfter: startAfter,
+      deadline: deadline)
+    carbonWindow = window
+    co2eKg = window.co2eKgBestStart
+    gridIntensity = window.meanIntensityBestStart
+    region = "intensity series"
+    equivalents = CarbonEquivalents(co2eKg: co2eKg)
+    guard window.holdsLastValue else { return nil }
+    return "\(series.source) ends at \(UTCTimestamp.string(series.end)), before some run windows end; "
+      + "its last value (\(Format.number(series.values.last!)) g/kWh) is held past it"
   }
 }
 

@@ -47,12 +47,15 @@ public final class TrainingAccountant {
   }
 
   /// Adds one optimizer step that took `stepSeconds` of wall time and `energyKWh` of facility
-  /// energy summed over all ranks.
+  /// energy summed over all ranks, charged at `gramsPerKWh` (the intensity series' value when
+  /// the step started) or, when nil, at the run's fixed grid intensity.
   @discardableResult
-  public func record(stepSeconds: Double, energyKWh: Double) -> Live {
+  public func record(stepSeconds: Double, energyKWh: Double, gramsPerKWh: Double? = nil) -> Live {
+    var grid = run.grid
+    if let gramsPerKWh { grid.gramsPerKWh = gramsPerKWh }
     ledger.addStep(
       modelFlops: modelFlopsPerStep, hardwareFlops: hardwareFlopsPerStep, tokens: run.tokensPerStep,
-      energyKWh: energyKWh, gridIntensity: run.grid, wallSeconds: stepSeconds, ranks: run.devices)
+      energyKWh: energyKWh, gridIntensity: grid, wallSeconds: stepSeconds, ranks: run.devices)
     // What this step proves the devices can do: it ran all its GEMM FLOPs (and more) in
     // stepSeconds, so neither rate can exceed the true peak.
     if stepSeconds > 0, run.hardware.kind == .cpu {

@@ -17,6 +17,8 @@ struct TrainRecord: Equatable {
   var flops: Double?
   var energyKWh: Double?
   var co2eKg: Double?
+  /// gCO2e/kWh the step was charged at (runs with an intensity series only).
+  var gridIntensity: Double? = nil
 }
 
 /// One `{"kind":"eval","step":S,"val_loss":L}` line, with the tokens seen at that step.
@@ -119,7 +121,7 @@ struct MetricsLog {
       gradientNorm: number("grad_norm"), tokens: number("tokens"),
       stepMilliseconds: number("step_ms"), tokensPerSecond: number("tokens_per_s"),
       mfu: number("mfu"), flops: number("flops"), energyKWh: number("energy_kwh"),
-      co2eKg: number("co2e_kg"))
+      co2eKg: number("co2e_kg"), gridIntensity: number("grid_intensity"))
   }
 
   /// Cumulative tokens after `step`, from the train lines.

@@ -43,6 +43,11 @@ enum ReportFields {
     "projection": "Projection to the full run",
     "lost": "Work lost to crashes (redone after resumes)",
     "equivalents": "CO2e equivalents",
+    "segments": "Launches of the job (ledger.jsonl)",
+    "intensity_series": "Grid intensity series",
+    "mean_intensity": "Mean grid intensity (CO2e / energy)",
+    "resume_at": "Paused until",
+    "job_id": "Job",
   ]
 
   /// A human label for `key`, or nil for keys this page does not know.
@@ -54,7 +59,7 @@ enum ReportFields {
     func ends(_ suffix: String) -> Bool { key.hasSuffix(suffix) }
     if key == "mfu" || ends("_mfu") { return NumberFormatting.si(number * 100) + " %" }
     if key == "peak" { return si + " FLOP/s" }
-    if key == "grid_intensity" { return si + " g/kWh" }
+    if key == "grid_intensity" || key == "mean_intensity" { return si + " g/kWh" }
     if key == "flops" || ends("_flops") { return si + " FLOP" }
     if ends("_kwh") { return si + " kWh" }
     if ends("_kg") { return si + " kg" }

@@ -31,6 +31,7 @@ struct RunCharts {
     static let median = "#444444"
     static let energy = "#e07a1f"
     static let co2e = "#5d6b2f"
+    static let intensity = "#3a7d44"
   }
 
   private func x(_ record: TrainRecord) -> Double? {
@@ -110,6 +111,35 @@ struct RunCharts {
         chart(
           title: "MFU", label: "MFU (%)", name: "MFU", unit: " %", color: Palette.mfu,
           value: { $0.mfu.map { $0 * 100 } }),
+      ])
+  }
+
+  /// Whether the train lines carry `grid_intensity` (runs charged from an intensity series).
+  var hasIntensity: Bool { log.train.contains { $0.gridIntensity != nil } }
+
+  /// Figure 4 (intensity series only): the grid intensity each step was charged at, and the
+  /// CO2e of each step (the difference of the cumulative ledger), over steps.
+  func intensityFigure() -> SVGFigure {
+    let intensity = ChartSeries(
+      name: "gCO2e/kWh", color: Palette.intensity,
+      segments: ChartSeries.segments(log.train.map { (Optional(Double($0.step)), $0.gridIntensity) }))
+    var previous: TrainRecord?
+    var perStep: [(x: Double?, y: Double?)] = []
+    for record in log.train {
+      var increment: Double?
+      if let before = previous, before.step == record.step - 1, let now = record.co2eKg, let then = before.co2eKg {
+        increment = (now - then) * 1000
+      }
+      perStep.append((Double(record.step), increment))
+      previous = record
+    }
+    let co2e = ChartSeries(name: "g CO2e per step", color: Palette.co2e, segments: ChartSeries.segments(perStep))
+    return SVGFigure(
+      width: Self.width, height: 320, label: "Grid intensity and CO2e per step",
+      charts: [
+        LineChart(
+          title: "Grid intensity", xLabel: "step", yLabel: "gCO2e/kWh", series: [intensity], yIncludesZero: true),
+        LineChart(title: "CO2e per step", xLabel: "step", yLabel: "g", series: [co2e], yIncludesZero: true),
       ])
   }
 

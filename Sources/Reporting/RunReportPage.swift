@@ -133,6 +133,15 @@ public enum RunReportPage {
         charts.ledgerFigure(),
         caption:
           "Cumulative energy (kWh) and CO2e (kg) of the whole job over tokens. \(projectionNote)"))
+    if charts.hasIntensity {
+      body.append("<h2>Carbon over time</h2>")
+      body.append(
+        figure(
+          charts.intensityFigure(),
+          caption:
+            "Grid intensity of the series at the start of each step (the rate it was charged at) and "
+            + "the CO2e of each step. CO2e per launch of the job: the segments tables below (ledger.jsonl)."))
+    }
     body.append("<h2>Numbers</h2>")
     body.append("<div class=\"tables\">")
     body.append(SummaryTable.render(summary))

@@ -22,6 +22,12 @@ final class AccountingSession {
   let accountant: TrainingAccountant
   let meter: EnergyMeter
   let hardware: HardwareProfile
+  /// Rank 0's intensity series on the mapped clock; nil on other ranks and without a series.
+  let carbon: CarbonSchedule?
+  /// Whether `accounting.intensity_series` is set (known on every rank).
+  let usesSeries: Bool
+  /// The lost work booked by `restore`, for this launch's ledger line.
+  private(set) var lostAtResume: ComputeLedger.LostWork?
   private var smoothed: Double = 0
   private var stepsSeen = 0
 
@@ -45,8 +51,16 @@ final class AccountingSession {
       hardware = try HardwareProfile.resolve(name, coresPerDevice: threadsPerRank)
     }
     let intensity = config.double("accounting.grid_intensity")
-    let gridIntensity = try GridIntensity.resolve(
+    var gridIntensity = try GridIntensity.resolve(
       gramsPerKWh: intensity > 0 ? intensity : nil, region: config.string("accounting.region"))
+    let seriesPath = config.string("accounting.intensity_series")
+    usesSeries = !seriesPath.isEmpty
+    carbon = try AccountingSession.loadSchedule(config: config, grid: grid)
+    if usesSeries {
+      // Per-step charges come from the series; this figure only labels the report until
+      // the job's energy-weighted mean replaces it.
+      gridIntensity = GridIntensity(gramsPerKWh: 0, region: "intensity-series", source: seriesPath)
+    }
     meter = try EnergyMeter(isNodeLeader: grid.isNodeLeader, pue: config.double("accounting.pue"))
     let price = config.double("accounting.price_per_device_hour")
     let target = config.double("accounting.target_tokens")
@@ -81,17 +95,55 @@ final class AccountingSession {
     }
     guard let last else { return }
     func number(_ key: String) -> Double { (last[key] as? NSNumber)?.doubleValue ?? 0 }
-    accountant.addLostWork(
-      ComputeLedger.LostWork.since(
+    let lost = ComputeLedger.LostWork.since(
         checkpoint: checkpointLedger, checkpointStep: resumedStep, loggedStep: (last["step"] as! NSNumber).intValue,
         loggedTokens: number("tokens"), loggedFlops: number("flops"), loggedEnergyKWh: number("energy_kwh"),
-        loggedCO2eKg: number("co2e_kg"), loggedWallSecondsAfterCheckpoint: lostSeconds))
+        loggedCO2eKg: number("co2e_kg"), loggedWallSecondsAfterCheckpoint: lostSeconds)
+    accountant.addLostWork(lost)
+    lostAtResume = lost
+  }
+
+  /// Rank 0 reads the series and checks the clock; a bad file stops every rank with the same
+  /// one-line error (printed once).
+  private static func loadSchedule(config: RunConfig, grid: ProcessGrid) throws -> CarbonSchedule? {
+    let path = config.string("accounting.intensity_series")
+    guard !path.isEmpty else { return nil }
+    var schedule: CarbonSchedule?
+    var message = ""
+    if grid.isCoordinator {
+      do {
+        let pause = config.double("accounting.pause_above")
+        schedule = try CarbonSchedule(
+          series: try IntensitySeries.load(path: path), pauseAbove: pause > 0 ? pause : nil,
+          clockStart: config.carbonClockStart)
+      } catch {
+        message = "\(error)"
+      }
+    }
+    message = try grid.world.broadcast(string: message, root: 0)
+    if !message.isEmpty { throw SwiftletError(message, raisedByAllRanks: true) }
+    return schedule
+  }
+
+  /// The series' verdict on the step about to start, decided on rank 0 and broadcast
+  /// (collective when a series is configured; nil without one).
+  func carbonDecision() throws -> CarbonSchedule.Decision? {
+    guard usesSeries else { return nil }
+    var decision = carbon?.decide()
+    var wire: [Double] = decision.map { [$0.time, $0.gramsPerKWh, $0.pause ? 1 : 0, $0.resumeAt ?? .nan] }
+      ?? [0, 0, 0, .nan]
+    try wire.withUnsafeMutableBufferPointer { try grid.world.broadcast($0.baseAddress!, count: 4, root: 0) }
+    if decision == nil {
+      decision = CarbonSchedule.Decision(
+        time: wire[0], gramsPerKWh: wire[1], pause: wire[2] != 0, resumeAt: wire[3].isNaN ? nil : wire[3])
+    }
+    return decision
   }
 
   /// Books one step on every rank (the energy allreduce is a collective).
-  func recordStep(seconds: Double) throws -> StepEntry {
+  func recordStep(seconds: Double, gramsPerKWh: Double? = nil) throws -> StepEntry {
     let energy = try grid.world.allreduce(meter.takeDelta().kWh)
-    let live = accountant.record(stepSeconds: seconds, energyKWh: energy)
+    let live = accountant.record(stepSeconds: seconds, energyKWh: energy, gramsPerKWh: gramsPerKWh)
     stepsSeen += 1
     // Bias-corrected EMA of the step time (llm.c): the first step includes warm-up, left out.
     if stepsSeen > 1 {
@@ -104,6 +156,13 @@ final class AccountingSession {
 
   /// The end-of-run report: `report.json` content and the human summary.
   func report() -> RunReport {
-    accountant.report(tokensPerSecond: smoothed > 0 ? Double(accountant.run.tokensPerStep) / smoothed : nil)
+    var report = accountant.report(
+      tokensPerSecond: smoothed > 0 ? Double(accountant.run.tokensPerStep) / smoothed : nil)
+    if usesSeries {
+      // The whole job's energy-weighted mean: CO2e / energy.
+      let ledger = accountant.ledger
+      report.gridIntensity = ledger.energyKWh > 0 ? ledger.co2eKg * 1000 / ledger.energyKWh : 0
+    }
+    return report
   }
 }

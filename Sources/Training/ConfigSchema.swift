@@ -61,6 +61,9 @@ public enum ConfigSchema {
     Key(name: "accounting.pue", kind: .double, defaultValue: .double(1.0), help: "Data-centre power usage effectiveness multiplying the energy."),
     Key(name: "accounting.grid_intensity", kind: .double, defaultValue: .double(0), help: "Grid carbon intensity in gCO2e/kWh (0 = from region)."),
     Key(name: "accounting.region", kind: .string, defaultValue: .string(""), help: "Region whose average grid intensity applies (empty = world, unless grid_intensity is given; giving both is an error)."),
+    Key(name: "accounting.intensity_series", kind: .string, defaultValue: .string(""), help: "CSV of timestamp,gco2_per_kwh (ISO 8601 UTC, ascending, each value holding until the next): each step is charged at the intensity when it started (replaces grid_intensity and region; empty = off)."),
+    Key(name: "accounting.clock_start", kind: .string, defaultValue: .string(""), help: "ISO 8601 UTC instant of the intensity series that this launch's start is mapped to, to replay a period (empty = the real clock); each resumed launch starts the mapped clock here again."),
+    Key(name: "accounting.pause_above", kind: .double, defaultValue: .double(0), help: "With intensity_series: before a step that would start above this many gCO2e/kWh, checkpoint and exit with code 75, naming when the series next drops to it or below (0 = never pause)."),
     Key(name: "accounting.price_per_device_hour", kind: .double, defaultValue: .double(0), help: "USD per device-hour for a cost estimate (0 = none)."),
     Key(name: "accounting.target_tokens", kind: .double, defaultValue: .double(0), help: "Tokens of the full run to project (0 = max_steps × tokens per step)."),
     // [debug] — fault injection for the reliability tests

@@ -45,6 +45,11 @@ public final class MetricsLog {
 
   /// Appends one record; `fields` keep their order. Non-finite numbers become `null`.
   public func write(_ fields: KeyValuePairs<String, JSONScalar>) throws {
+    try write(fields.map { ($0.key, $0.value) })
+  }
+
+  /// As `write(_:)`, for records whose fields are assembled at run time.
+  public func write(_ fields: [(String, JSONScalar)]) throws {
     var line = "{"
     for (i, (key, value)) in fields.enumerated() {
       if i > 0 { line += "," }

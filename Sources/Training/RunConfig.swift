@@ -182,6 +182,7 @@ public struct RunConfig: Sendable {
     if !(double("accounting.pue") >= 1) {
       throw SwiftletError("accounting.pue must be at least 1.0, got \(double("accounting.pue"))")
     }
+    try validateCarbonKeys()
     if !["adamw", "adafactor"].contains(string("train.optimizer")) {
       throw SwiftletError("train.optimizer '\(string("train.optimizer"))' is not supported (use adamw or adafactor)")
     }

@@ -38,6 +38,8 @@ public final class Trainer {
   let schedule: LearningRateSchedule
   let progress: ProgressPrinter
   let accounting: AccountingSession
+  /// This launch's line of `RUN_DIR/ledger.jsonl`.
+  let segments: SegmentLedger
   private var metrics: MetricsLog?
 
   /// Completed optimizer steps.
@@ -91,6 +93,7 @@ public final class Trainer {
       warmupSteps: config.int("train.warmup_steps"), totalSteps: config.maxSteps)
     progress = ProgressPrinter(every: config.int("train.log_every"))
     accounting = try AccountingSession(config: config, grid: grid, threadsPerRank: max(1, blasThreads))
+    segments = try SegmentLedger(grid: grid)
     try resumeIfRequested()
     let initFrom = config.string("model.init_from")
     if resumedFrom == nil && !initFrom.isEmpty {
@@ -99,6 +102,7 @@ public final class Trainer {
         source: initFrom, model: model, grid: grid, scratchDirectory: config.runDirectory)
       if grid.isCoordinator { progress.event("initialised the weights from \(origin) (fresh optimizer, step 0)") }
     }
+    segments.begin(ledger: accounting.accountant.ledger, step: step, lostAtResume: accounting.lostAtResume)
   }
 
   /// The configured optimizer over the tensors starting in `owned` (the whole arena without
@@ -137,6 +141,7 @@ public final class Trainer {
     }
     try ShardedCheckpoint.load(reader: reader, model: model, optimizer: optimizer)
     step = reader.step
+    resumedStep = step
     tokensSeen = Int(reader.tokensSeen)
     let state = try reader.state()
     skippedSteps = Int(state.integers["skipped_steps"] ?? 0)
@@ -177,6 +182,8 @@ public final class Trainer {
   }
 
   private var lastSavedStep = -1
+  /// The step of the checkpoint this launch resumed from (-1: none).
+  private var resumedStep = -1
 
   /// Floats of optimizer state this rank keeps.
   public var optimizerStateCount: Int { optimizer.stateArenas.reduce(0) { $0 + $1.arena.count } }
@@ -200,6 +207,12 @@ public final class Trainer {
     if grid.isCoordinator {
       try FileManager.default.createDirectory(atPath: config.runDirectory, withIntermediateDirectories: true)
       metrics = try MetricsLog(path: config.runDirectory + "/metrics.jsonl", resumeStep: step)
+      // A fresh start is a new job: the old job's launches leave with its metrics.
+      if resumedFrom == nil {
+        SegmentLedger.reset(runDirectory: config.runDirectory)
+      } else {
+        segments.continueJob(runDirectory: config.runDirectory)
+      }
       progress.event(
         "swiftlet: \(config.model.parameterCount.formatted()) parameters, world \(grid.worldSize) "
           + "(dp \(grid.dpSize) × tp \(grid.tpSize)), batch \(config.batchSize)×\(config.seqLen), "
@@ -212,8 +225,15 @@ public final class Trainer {
     if statePartition != nil { try announceStateSharding() }
     let evalEvery = config.int("train.eval_every")
     let saveEvery = config.int("checkpoint.every")
+    accounting.carbon?.startClock()
     while step < config.maxSteps {
-      try report(try trainStep())
+      let carbon = try accounting.carbonDecision()
+      if let warning = carbon?.warning, grid.isCoordinator { progress.warning(warning) }
+      if let carbon, carbon.pause {
+        try pause(carbon)
+        return
+      }
+      try report(try trainStep(), gramsPerKWh: carbon?.gramsPerKWh)
       if let evaluator, evalEvery > 0, step % evalEvery == 0, step < config.maxSteps {
         try evaluate(evaluator)
       }
@@ -232,6 +252,7 @@ public final class Trainer {
               : "stopping at step \(step) as asked (--stop-at-step): checkpoint saved")
         }
         interrupted = true
+        writeSegment(ended: stop == 2 ? "preempted" : "stopped")
         try writeReport(printSummary: false)
         return
       }
@@ -239,7 +260,57 @@ public final class Trainer {
     if let evaluator { try evaluate(evaluator) }
     if lastSavedStep != step { try saveCheckpoint() }
     progress.finish()
+    writeSegment(ended: "finished")
     try writeReport(printSummary: true)
+  }
+
+  /// Set when `run()` paused for carbon: the instant (series time) to resume at. The command
+  /// then exits with `pauseExitCode`.
+  public private(set) var pausedUntil: Double?
+
+  /// EX_TEMPFAIL from sysexits.h: "try again later", which is what a carbon pause means.
+  public static let pauseExitCode: Int32 = 75
+
+  /// The next step would start above `accounting.pause_above`: checkpoint (unless this step's
+  /// checkpoint already exists), write the ledger line and report, print when to resume, and
+  /// leave `run()` with `pausedUntil` set. Every rank calls it, on the broadcast decision.
+  private func pause(_ decision: CarbonSchedule.Decision) throws {
+    if step != lastSavedStep && step != resumedStep { try saveCheckpoint() }
+    progress.finish()
+    writeSegment(ended: "paused", resumeAt: decision.resumeAt)
+    if step > 0 { try writeReport(printSummary: false) }  // the page needs at least one step
+    let threshold = Format.number(config.double("accounting.pause_above"))
+    let why =
+      "grid intensity \(Format.number(decision.gramsPerKWh)) gCO2e/kWh at \(UTCTimestamp.string(decision.time)) "
+      + "is above accounting.pause_above = \(threshold)"
+    guard let resumeAt = decision.resumeAt else {
+      throw SwiftletError(
+        "\(why), and \(config.string("accounting.intensity_series")) never drops to \(threshold) or below again; "
+          + "checkpoint of step \(step) kept: raise accounting.pause_above or extend the series",
+        raisedByAllRanks: true)
+    }
+    if grid.isCoordinator {
+      let replay = accounting.carbon?.isReplay == true
+      progress.event(
+        "paused before step \(step + 1): \(why); resume at \(UTCTimestamp.string(resumeAt))"
+          + (replay ? " (replayed clock: resume with --set accounting.clock_start=\(UTCTimestamp.string(resumeAt)))" : ""))
+    }
+    pausedUntil = resumeAt
+    try grid.world.barrier()
+  }
+
+  /// Rank 0 appends this launch's line to `RUN_DIR/ledger.jsonl`. A line that cannot be written
+  /// (disk full) is a warning: the checkpoint and metrics already hold the job's totals.
+  private func writeSegment(ended: String, resumeAt: Double? = nil) {
+    guard grid.isCoordinator else { return }
+    let clock = accounting.carbon.map { (start: $0.clockStart, end: $0.now) }
+    do {
+      try SegmentLedger.append(
+        segments.segment(ledger: accounting.accountant.ledger, step: step, ended: ended, resumeAt: resumeAt, clock: clock),
+        runDirectory: config.runDirectory)
+    } catch {
+      progress.warning("\(error); this launch has no line in \(SegmentLedger.fileName)")
+    }
   }
 
   /// Rank 0 writes `RUN_DIR/report.json` (contract sections 5 and 7) and prints the summary.
@@ -247,6 +318,7 @@ public final class Trainer {
     guard grid.isCoordinator else { return }
     let report = accounting.report()
     let path = config.runDirectory + "/report.json"
+    let segmentLines = SegmentLedger.read(runDirectory: config.runDirectory)
     do {
       // The accounting report plus the non-finite steps skipped (issue 8: counted in the report).
       var object = try JSONSerialization.jsonObject(with: Data(try report.json().utf8)) as? [String: Any] ?? [:]
@@ -255,6 +327,8 @@ public final class Trainer {
       object["peak_calibrated"] = accounting.accountant.calibratedPeak
       object["peak_raised"] = accounting.accountant.peakRaised
       object["restarts"] = SupervisorLog.restarts(runDirectory: config.runDirectory)
+      if accounting.usesSeries { object["intensity_series"] = config.string("accounting.intensity_series") }
+      if !segmentLines.isEmpty { object["segments"] = segmentLines }
       let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
       try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
@@ -266,6 +340,11 @@ public final class Trainer {
       if skippedSteps > 0 { progress.event("  skipped    \(skippedSteps) steps with non-finite loss or gradients") }
       let restarts = SupervisorLog.restarts(runDirectory: config.runDirectory)
       if restarts > 0 { progress.event("  restarts   \(restarts) after crashes (launch/elastic.sh; every launch in elastic.jsonl)") }
+      if segmentLines.count > 1 || accounting.usesSeries {
+        let paused = segmentLines.filter { $0["ended"] as? String == "paused" }.count
+        progress.event(
+          "  launches   \(segmentLines.count) (\(paused) paused for carbon); one line each in \(SegmentLedger.fileName)")
+      }
       progress.event("report: \(path), \(page)")
     }
   }
@@ -355,18 +434,21 @@ public final class Trainer {
       exposedCommunicationSeconds: buckets.exposedSeconds, tokens: globalTokens)
   }
 
-  /// Records a step in the ledger, `metrics.jsonl` and the progress display.
-  private func report(_ stats: StepStats) throws {
-    let entry = try accounting.recordStep(seconds: stats.seconds)
+  /// Records a step in the ledger, `metrics.jsonl` and the progress display; `gramsPerKWh` is
+  /// the intensity series' value when the step started (nil: the fixed grid intensity).
+  private func report(_ stats: StepStats, gramsPerKWh: Double? = nil) throws {
+    let entry = try accounting.recordStep(seconds: stats.seconds, gramsPerKWh: gramsPerKWh)
     guard grid.isCoordinator else { return }
     let tokensPerSecond = Double(stats.tokens) / stats.seconds
-    try metrics?.write([
-      "kind": .string("train"), "step": .int(step), "loss": .number(stats.loss), "lr": .number(stats.learningRate),
-      "grad_norm": .number(stats.gradNorm), "tokens": .int(tokensSeen), "step_ms": .number(stats.seconds * 1000),
-      "tokens_per_s": .number(tokensPerSecond), "mfu": .number(entry.mfu),
-      "flops": .number(entry.cumulativeFlops), "energy_kwh": .number(entry.cumulativeEnergyKWh),
-      "co2e_kg": .number(entry.cumulativeCO2eKg),
-    ])
+    var fields: [(String, JSONScalar)] = [
+      ("kind", .string("train")), ("step", .int(step)), ("loss", .number(stats.loss)),
+      ("lr", .number(stats.learningRate)), ("grad_norm", .number(stats.gradNorm)), ("tokens", .int(tokensSeen)),
+      ("step_ms", .number(stats.seconds * 1000)), ("tokens_per_s", .number(tokensPerSecond)),
+      ("mfu", .number(entry.mfu)), ("flops", .number(entry.cumulativeFlops)),
+      ("energy_kwh", .number(entry.cumulativeEnergyKWh)), ("co2e_kg", .number(entry.cumulativeCO2eKg)),
+    ]
+    if let gramsPerKWh { fields.append(("grid_intensity", .number(gramsPerKWh))) }
+    try metrics?.write(fields)
     let remaining = Double(config.maxSteps - step) * entry.smoothedStepSeconds
     progress.step(
       step, of: config.maxSteps,

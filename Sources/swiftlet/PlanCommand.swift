@@ -111,6 +111,17 @@ struct Plan: ParsableCommand {
   @Flag(name: .long, help: "Measure this machine's sgemm peak again instead of using the cache (cpu/auto).")
   var recalibrate = false
 
+  @Option(
+    name: .customLong("intensity-series"),
+    help: "CSV of timestamp,gco2_per_kwh (ISO 8601 UTC, ascending): find the start between --start-after and --deadline with the least CO2e.")
+  var intensitySeries: String?
+
+  @Option(name: .customLong("start-after"), help: "Earliest start, ISO 8601 UTC (with --intensity-series).")
+  var startAfter: String?
+
+  @Option(name: .long, help: "Time by which the run must have finished, ISO 8601 UTC (with --intensity-series).")
+  var deadline: String?
+
   @Flag(name: .long, help: "Print one JSON object instead of a table.")
   var json = false
 
@@ -126,6 +137,7 @@ struct Plan: ParsableCommand {
     if hours != nil && mfu != nil {
       throw SwiftletError("--hours and --mfu both set the run time; give one")
     }
+    let carbonWindow = try carbonWindowRequest()
     let runConfig = try config.map { try RunConfig.load(path: $0, overrides: []) }
 
     // Model and size.
@@ -225,7 +237,12 @@ struct Plan: ParsableCommand {
       } ?? configPrice,
       microBatch: microBatch, optimizer: optimizerKind, zeroStage1: zero1 || runConfig?.int("parallel.zero") == 1,
       recompute: recompute || runConfig?.bool("train.recompute") == true)
-    let plan = try Planner.plan(request)
+    var plan = try Planner.plan(request)
+    if let carbonWindow, let warning = try plan.place(
+      on: carbonWindow.series, startAfter: carbonWindow.startAfter, deadline: carbonWindow.deadline)
+    {
+      FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+    }
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
@@ -233,6 +250,31 @@ struct Plan: ParsableCommand {
     } else {
       print(plan.table(title: "plan: \(title) on \(deviceCount) × \(profile.name) (\(profile.description))"))
     }
+  }
+}
+
+extension Plan {
+  /// The series and window of `--intensity-series`, `--start-after`, `--deadline` (all three
+  /// or none), checked before anything else is computed.
+  fileprivate func carbonWindowRequest() throws -> (series: IntensitySeries, startAfter: Double, deadline: Double)? {
+    guard let intensitySeries else {
+      if startAfter != nil || deadline != nil {
+        throw SwiftletError("--start-after and --deadline need --intensity-series FILE")
+      }
+      return nil
+    }
+    guard let startAfter, let deadline else {
+      throw SwiftletError("--intensity-series needs --start-after T and --deadline T (ISO 8601 UTC)")
+    }
+    if gridIntensity != nil || region != nil {
+      throw SwiftletError("give either --intensity-series or --grid-intensity/--region, not both")
+    }
+    let from = try UTCTimestamp.parse(startAfter, what: "--start-after")
+    let to = try UTCTimestamp.parse(deadline, what: "--deadline")
+    guard to > from else {
+      throw SwiftletError("--deadline \(deadline) must be after --start-after \(startAfter)")
+    }
+    return (try IntensitySeries.load(path: intensitySeries), from, to)
   }
 }
 

@@ -5,6 +5,10 @@ import Parallel
 import SwiftletCore
 import Training
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "train",
@@ -58,6 +62,11 @@ struct Train: ParsableCommand {
       let trainer = try Trainer(config: config, grid: grid)
       trainer.stopAtStep = stopAtStep
       try trainer.run()
+      if trainer.pausedUntil != nil {
+        // Every rank passed the pause's barrier: finish MPI, then tell the launcher to retry later.
+        MPIRuntime.finalise()
+        Glibc.exit(Trainer.pauseExitCode)
+      }
     } catch let error as SwiftletError where error.raisedByAllRanks {
       throw RankError(error, printed: world.rank == 0)  // an orderly stop, one message
     } catch {
