@@ -142,25 +142,19 @@ struct CarbonTimeTests {
           "intensity_series = \"\(data)/dirty.csv\"\nclock_start = \"\(Self.start)\"\npause_above = 500"))
     }
     _ = try Self.series(Self.dirtyHour, in: setup.data, name: "dirty.csv")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = [
-      Harness.packageRoot.appendingPathComponent("launch/local.sh").path, "--wait-on-pause", "2", "--",
-      "--config", setup.config, "--set", "train.max_steps=\(maxSteps)", "--set", "train.eval_every=0",
-      "--set", "train.log_every=500",
-    ]
-    var environment = Harness.cleanEnvironment
-    environment["SWIFTLET_BIN"] = Harness.executable
-    environment["SWIFTLET_PAUSE_WAIT"] = "0"
-    environment["OPENBLAS_NUM_THREADS"] = "1"
-    environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
-    process.environment = environment
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
+    let log = setup.run + ".log"
+    let process = try Harness.spawn(
+      [
+        "bash", Harness.packageRoot.appendingPathComponent("launch/local.sh").path, "--wait-on-pause", "2", "--",
+        "--config", setup.config, "--set", "train.max_steps=\(maxSteps)", "--set", "train.eval_every=0",
+        "--set", "train.log_every=500",
+      ],
+      environment: [
+        "SWIFTLET_BIN": Harness.executable, "SWIFTLET_PAUSE_WAIT": "0", "OPENBLAS_NUM_THREADS": "1",
+        "OMPI_MCA_rmaps_base_oversubscribe": "1",
+      ], log: log)
+    Harness.waitForExit(process, seconds: 300, "local.sh --wait-on-pause")
+    let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
     #expect(process.terminationStatus == 0, "\(text)")
     #expect(text.contains("local.sh: paused for carbon; resuming at 2030-01-01T01:00:00Z"), "\(text)")
     #expect(try Harness.trainRecords(setup.run).map { $0["step"] as! Int } == Array(1...maxSteps))
