@@ -1,7 +1,7 @@
 import SwiftletCore
 
 /// When to start a run so that it emits the least CO2e (`swiftlet plan --intensity-series`,
-/// contract section 10).
+/// docs/accounting.md).
 ///
 /// The run lasts `D` seconds of wall time and draws its energy `E` uniformly, so a start at
 /// `s` emits `E / D · ∫ₛ^{s+D} I(t) dt` (I in g/kWh, converted to kg). The candidates are the

@@ -1,7 +1,7 @@
 import Foundation
 import SwiftletCore
 
-/// Grid carbon intensity over time (contract section 10): a step function read from a CSV
+/// Grid carbon intensity over time (docs/accounting.md): a step function read from a CSV
 /// with the header `timestamp,gco2_per_kwh`, ISO 8601 UTC timestamps in ascending order, each
 /// value holding until the next timestamp.
 ///

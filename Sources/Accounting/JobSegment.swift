@@ -1,4 +1,4 @@
-/// One line of `RUN_DIR/ledger.jsonl`: what one launch of `swiftlet train` did (issue 18).
+/// One line of `RUN_DIR/ledger.jsonl`: what one launch of `swiftlet train` did (docs/accounting.md).
 ///
 /// A job that is paused, preempted or requeued runs as several segments; each writes its own
 /// line at its end (rank 0), so per-job accounting on a shared cluster is a sum over lines with

@@ -1,7 +1,7 @@
 import GPT
 import SwiftletCore
 
-/// What a training run will cost before it starts: `swiftlet plan` (contract section 7).
+/// What a training run will cost before it starts: `swiftlet plan` (docs/accounting.md).
 ///
 /// - `flops` = 6·N·D; `model_flops` adds PaLM's attention term (needs the model's shape).
 /// - Wall time = `model_flops / (devices × peak × MFU)`, unless wall-clock hours are given.
@@ -98,7 +98,7 @@ public struct Plan: Encodable, Equatable, Sendable {
   public var equivalents: CarbonEquivalents
   /// Caveats worth printing (unknown shape, implied MFU above 1, …).
   public var notes: [String]
-  /// With an intensity series: the least-CO2e start in the window (contract section 10).
+  /// With an intensity series: the least-CO2e start in the window (docs/accounting.md).
   public var carbonWindow: CarbonWindow? = nil
 
   enum CodingKeys: String, CodingKey {

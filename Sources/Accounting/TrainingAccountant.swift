@@ -1,5 +1,5 @@
 /// The training loop's accounting in one place: per-step FLOPs, the ledger, live MFU and the
-/// final report. MPI stays out (BRIEF: the loop owns collectives): each step the loop sums
+/// final report. MPI stays out (the loop owns collectives): each step the loop sums
 /// `meter.takeDelta().kWh` over all ranks and passes the sum to `record`.
 ///
 ///     let accountant = TrainingAccountant(run: run, ledger: checkpointLedger ?? ComputeLedger())

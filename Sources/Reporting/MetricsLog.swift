@@ -1,7 +1,7 @@
 import Foundation
 import SwiftletCore
 
-/// One `{"kind":"train",…}` line of `metrics.jsonl` (contract section 5).
+/// One `{"kind":"train",…}` line of `metrics.jsonl` (docs/accounting.md).
 ///
 /// Every value but `step` may be missing or `null` (the writer turns non-finite values into
 /// `null`); `tokens`, `flops`, `energyKWh` and `co2eKg` are cumulative for the whole job.

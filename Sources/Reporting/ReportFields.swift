@@ -2,7 +2,7 @@ import Foundation
 
 /// How a `report.json` field is labelled and formatted.
 ///
-/// The accounting module writes `report.json` (contract sections 5 and 7) and may add fields,
+/// The accounting module writes `report.json` (docs/accounting.md) and may add fields,
 /// so nothing here is required: known names get a label, and units are recognised from the
 /// contract's naming habit (`_kwh`, `_kg`, `_hours`, `_bytes`, `_usd`, `_flops`); anything
 /// else is shown as written.

@@ -19,7 +19,7 @@ public enum RunReportPage {
 
   /// The page's file name inside the run directory.
   public static let fileName = "report.html"
-  /// The accounting summary read when present (contract section 5).
+  /// The accounting summary read when present (docs/accounting.md).
   public static let reportJSONName = "report.json"
 
   /// The page for the run in `runDirectory`, as HTML text.

@@ -4,7 +4,7 @@ import MPIBindings
 import Parallel
 import SwiftletCore
 
-/// The training loop's view of compute accounting (issue 6): one call per step, cumulative
+/// The training loop's view of compute accounting (docs/accounting.md): one call per step, cumulative
 /// figures back, the ledger in and out of checkpoints, the report at the end.
 ///
 /// Energy is measured per rank (CPU time × watts per core) or per node (RAPL, on the node

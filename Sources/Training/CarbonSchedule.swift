@@ -2,7 +2,7 @@ import Accounting
 import Foundation
 import SwiftletCore
 
-/// A run's intensity series on its mapped clock (contract section 10); rank 0 holds it and
+/// A run's intensity series on its mapped clock (docs/accounting.md); rank 0 holds it and
 /// broadcasts each step's decision, so ranks cannot diverge.
 ///
 /// The mapped clock of a launch is `clock_start + (monotonic now − the launch's start)`: each

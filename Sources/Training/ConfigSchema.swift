@@ -1,5 +1,5 @@
 /// Every configuration key Swiftlet understands, with its type, default and meaning
-/// (contract section 3). `docs/configuration.md` lists the same table; a test keeps them in sync.
+/// (docs/configuration.md). `docs/configuration.md` lists the same table; a test keeps them in sync.
 public enum ConfigSchema {
   public enum Kind: String, Sendable { case int, double, bool, string }
 

@@ -1,7 +1,7 @@
 import Foundation
 import SwiftletCore
 
-/// `RUN_DIR/metrics.jsonl` (contract section 5): one JSON object per line, written by rank 0.
+/// `RUN_DIR/metrics.jsonl` (docs/accounting.md): one JSON object per line, written by rank 0.
 ///
 /// On a resume the file is first cut back to the resumed step, so no step appears twice and
 /// the lines of steps redone after a crash replace the lost ones.

@@ -2,7 +2,7 @@ import Accounting
 import SwiftletCore
 
 extension RunConfig {
-  /// The series keys of contract section 10 make sense only together: a threshold or a mapped
+  /// The intensity-series keys (docs/accounting.md) make sense only together: a threshold or a mapped
   /// clock without a series would be silently ignored, and a series next to a fixed intensity
   /// would leave the reader guessing which one was charged.
   func validateCarbonKeys() throws {

@@ -10,7 +10,7 @@ import Optimizers
 import Parallel
 import SwiftletCore
 
-/// The training loop of one rank (contract sections 3 and 5).
+/// The training loop of one rank (docs/configuration.md, docs/accounting.md).
 ///
 /// Every rank runs the same sequence of collectives; rank 0 additionally logs, writes
 /// `metrics.jsonl`, checkpoints and the report. The loop knows nothing about tensor layouts:
@@ -313,14 +313,14 @@ public final class Trainer {
     }
   }
 
-  /// Rank 0 writes `RUN_DIR/report.json` (contract sections 5 and 7) and prints the summary.
+  /// Rank 0 writes `RUN_DIR/report.json` (docs/accounting.md) and prints the summary.
   private func writeReport(printSummary: Bool) throws {
     guard grid.isCoordinator else { return }
     let report = accounting.report()
     let path = config.runDirectory + "/report.json"
     let segmentLines = SegmentLedger.read(runDirectory: config.runDirectory)
     do {
-      // The accounting report plus the non-finite steps skipped (issue 8: counted in the report).
+      // The accounting report plus the non-finite steps skipped (counted in the report).
       var object = try JSONSerialization.jsonObject(with: Data(try report.json().utf8)) as? [String: Any] ?? [:]
       object["skipped_nonfinite_steps"] = skippedSteps
       object["blas"] = BLASKernelSelection.status.jsonObject(verified: BLASKernelSelection.verification.passed)

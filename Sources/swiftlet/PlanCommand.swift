@@ -5,7 +5,7 @@ import GPT
 import SwiftletCore
 import Training
 
-/// `swiftlet plan` (contract section 7): time, energy, CO2e, cost and memory of a run before it
+/// `swiftlet plan` (docs/accounting.md): time, energy, CO2e, cost and memory of a run before it
 /// starts. Formulas and sources: docs/accounting.md.
 struct Plan: ParsableCommand {
   static let configuration = CommandConfiguration(
