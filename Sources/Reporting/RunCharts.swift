@@ -9,14 +9,14 @@ struct RunCharts {
   /// Evaluations drawn as dots up to this many; more are drawn as a plain line.
   static let maximumEvalMarkers = 80
 
-  let log: MetricsLog
+  let log: MetricsHistory
   /// The parsed `report.json`, if any.
   let report: JSONValue?
   let lossScale: RunReportPage.LossScale
   /// Train lines carry cumulative `tokens`: token-based x axes. Otherwise they fall back to steps.
   private let hasTokens: Bool
 
-  init(log: MetricsLog, report: JSONValue?, lossScale: RunReportPage.LossScale = .automatic) {
+  init(log: MetricsHistory, report: JSONValue?, lossScale: RunReportPage.LossScale = .automatic) {
     self.log = log
     self.report = report
     self.lossScale = lossScale

@@ -32,7 +32,7 @@ public enum RunReportPage {
   public static func render(runDirectory: String, lossScale: LossScale = .automatic) throws
     -> String
   {
-    let log = try MetricsLog.load(runDirectory: runDirectory)
+    let log = try MetricsHistory.load(runDirectory: runDirectory)
     let (report, reportProblem) = readReportJSON(runDirectory: runDirectory)
     let charts = RunCharts(log: log, report: report, lossScale: lossScale)
     return assemble(
@@ -73,7 +73,7 @@ public enum RunReportPage {
   }
 
   static func assemble(
-    runDirectory: String, log: MetricsLog, report: JSONValue?, reportProblem: String?,
+    runDirectory: String, log: MetricsHistory, report: JSONValue?, reportProblem: String?,
     charts: RunCharts
   ) -> String {
     let e = HTMLEscaping.escape

@@ -27,7 +27,7 @@ struct RunSummary {
   /// Sum of `step_ms` over the logged steps, in hours (time in steps, not wall-clock).
   var stepHours: Double?
 
-  init(_ log: MetricsLog) {
+  init(_ log: MetricsHistory) {
     let train = log.train
     trainLines = train.count
     firstStep = train.first?.step ?? 0

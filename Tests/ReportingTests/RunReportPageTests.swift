@@ -37,7 +37,7 @@ import Testing
   @Test func summaryStatisticsComeFromTheMetrics() throws {
     let run = try SyntheticRun.make(steps: 120, evalEvery: 40)
     defer { run.remove() }
-    let log = try MetricsLog.load(runDirectory: run.directory)
+    let log = try MetricsHistory.load(runDirectory: run.directory)
     let summary = RunSummary(log)
     #expect(summary.trainLines == 120)
     #expect(summary.evalLines == 3)
@@ -73,13 +73,13 @@ import Testing
   @Test func lossScaleFollowsTheOptionAndTheRangeOfLosses() throws {
     let run = try SyntheticRun.make(steps: 300)
     defer { run.remove() }
-    let log = try MetricsLog.load(runDirectory: run.directory)
+    let log = try MetricsHistory.load(runDirectory: run.directory)
     // The synthetic loss falls from about 10.9 to 3.4: more than 3×, so automatic is log.
     #expect(RunCharts(log: log, report: nil, lossScale: .automatic).lossAxisKind == .logarithmic)
     #expect(RunCharts(log: log, report: nil, lossScale: .linear).lossAxisKind == .linear)
     let linear = try RunReportPage.render(runDirectory: run.directory, lossScale: .linear)
     #expect(!linear.contains("(log scale)"))
-    let flat = MetricsLog(
+    let flat = MetricsHistory(
       parsing: Array("{\"kind\":\"train\",\"step\":1,\"loss\":4,\"tokens\":1}\n".utf8))
     #expect(RunCharts(log: flat, report: nil).lossAxisKind == .linear)
     #expect(RunCharts(log: flat, report: nil, lossScale: .log).lossAxisKind == .logarithmic)

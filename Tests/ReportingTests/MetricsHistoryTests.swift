@@ -4,8 +4,8 @@ import Testing
 
 @testable import Reporting
 
-@Suite struct MetricsLogTests {
-  private func parse(_ text: String) -> MetricsLog { MetricsLog(parsing: Array(text.utf8)) }
+@Suite struct MetricsHistoryTests {
+  private func parse(_ text: String) -> MetricsHistory { MetricsHistory(parsing: Array(text.utf8)) }
 
   @Test func nullValuesBecomeMissingAndTheRestIsRead() {
     let log = parse(
@@ -112,7 +112,7 @@ import Testing
     let missing = try SyntheticRun.make(metrics: nil)
     defer { missing.remove() }
     let error = #expect(throws: SwiftletError.self) {
-      try MetricsLog.load(runDirectory: missing.directory)
+      try MetricsHistory.load(runDirectory: missing.directory)
     }
     #expect(error?.message.hasPrefix("no metrics in \(missing.directory): ") == true)
     #expect(error?.message.contains("\n") == false)
@@ -120,17 +120,17 @@ import Testing
     let empty = try SyntheticRun.make(metrics: "")
     defer { empty.remove() }
     let emptyError = #expect(throws: SwiftletError.self) {
-      try MetricsLog.load(runDirectory: empty.directory)
+      try MetricsHistory.load(runDirectory: empty.directory)
     }
     #expect(emptyError?.message.hasPrefix("no metrics in \(empty.directory): ") == true)
 
     let evalOnly = try SyntheticRun.make(metrics: "{\"kind\":\"eval\",\"step\":1,\"val_loss\":3}\n")
     defer { evalOnly.remove() }
-    #expect(throws: SwiftletError.self) { try MetricsLog.load(runDirectory: evalOnly.directory) }
+    #expect(throws: SwiftletError.self) { try MetricsHistory.load(runDirectory: evalOnly.directory) }
 
     let nowhere = missing.directory + "/does-not-exist"
     #expect(throws: SwiftletError("no metrics in \(nowhere): no such directory")) {
-      try MetricsLog.load(runDirectory: nowhere)
+      try MetricsHistory.load(runDirectory: nowhere)
     }
   }
 }

@@ -25,16 +25,16 @@ struct TrainRecord: Equatable {
 struct EvalRecord: Equatable {
   var step: Int
   var validationLoss: Double?
-  /// Not in the line: mapped from the train lines (`MetricsLog.tokens(atStep:)`).
+  /// Not in the line: mapped from the train lines (`MetricsHistory.tokens(atStep:)`).
   var tokens: Double?
 }
 
-/// The parsed `RUN_DIR/metrics.jsonl`.
+/// The parsed `RUN_DIR/metrics.jsonl`, as the report reads it (Training's `MetricsLog` writes it).
 ///
 /// Train lines are sorted by step and a repeated step keeps its last line, so a log appended
 /// to across resumes still draws as one curve. Lines that are not JSON objects are skipped
 /// and counted; a torn last line (a writer killed mid-line) is expected and skipped too.
-struct MetricsLog {
+struct MetricsHistory {
   static let fileName = "metrics.jsonl"
 
   var train: [TrainRecord]
@@ -50,7 +50,7 @@ struct MetricsLog {
   ///
   /// - Throws: `SwiftletError("no metrics in RUN_DIR: …")` when the file is missing, cannot be
   ///   read, or holds no train line.
-  static func load(runDirectory: String) throws -> MetricsLog {
+  static func load(runDirectory: String) throws -> MetricsHistory {
     let path = (runDirectory as NSString).appendingPathComponent(fileName)
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: runDirectory, isDirectory: &isDirectory),
@@ -62,7 +62,7 @@ struct MetricsLog {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw SwiftletError("no metrics in \(runDirectory): cannot read \(fileName)")
     }
-    let log = MetricsLog(parsing: [UInt8](data))
+    let log = MetricsHistory(parsing: [UInt8](data))
     guard !log.train.isEmpty else {
       throw SwiftletError("no metrics in \(runDirectory): \(fileName) has no train lines")
     }
