@@ -70,15 +70,34 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
     try c.encode(total, forKey: .total)
   }
 
-  /// The estimate for one rank of a dp × tp layout with micro-batches of `microBatch` sequences.
-  /// Throws when tp does not divide the model (docs/parallelism.md).
+  /// The estimate for one rank of a dp × tp (× pp) layout with micro-batches of `microBatch`
+  /// sequences. Throws when tp does not divide the model (docs/parallelism.md).
+  ///
+  /// With `pipeline` P > 1 it is the fullest stage's: ⌈L/P⌉ blocks plus the embeddings (the
+  /// first stage holds the token and position tables, the last the tied token table again and the
+  /// final LayerNorm: both are counted, an upper bound by the smaller of the two). Under 1F1B the
+  /// first stage keeps min(P, M) micro-batches of activations alive, the last stage one micro-batch
+  /// plus the logits; the larger of the two is the estimate.
   public init(
     config: GPTConfig, tensorParallel tp: Int = 1, dataParallel dp: Int = 1, microBatch: Int,
-    seqLen: Int, optimizer: Optimizer = .adamw, zeroStage1: Bool = false, recompute: Bool = false
+    seqLen: Int, optimizer: Optimizer = .adamw, zeroStage1: Bool = false, recompute: Bool = false,
+    pipeline pp: Int = 1, microbatches: Int = 1
   ) throws {
     let layout = try ParameterLayout(config: config, tpRank: 0, tpSize: tp)
     let float = 4.0
-    let localCount = Double(layout.tensors.reduce(0) { $0 + $1.count })
+    let stageLayers = (config.nLayer + pp - 1) / max(1, pp)
+    func count(_ layout: ParameterLayout) -> Double { Double(layout.tensors.reduce(0) { $0 + $1.count }) }
+    var localCount = count(layout)
+    var stageShare = 1.0  // fraction of the blocks' per-tensor state that lives on the stage
+    if pp > 1, config.nLayer > 0 {
+      var one = config
+      one.nLayer = 1
+      let withOneBlock = count(try ParameterLayout(config: one, tpRank: 0, tpSize: tp))
+      let perBlock = (localCount - withOneBlock) / Double(max(1, config.nLayer - 1))
+      let embeddingsAndHead = withOneBlock - perBlock
+      localCount = Double(stageLayers) * perBlock + embeddingsAndHead
+      stageShare = localCount / count(layout)
+    }
     var state: Double
     switch optimizer {
     case .adamw:
@@ -88,7 +107,7 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
         layout.tensors.reduce(0) { sum, t in
           t.localShape.count >= 2
             ? sum + t.localShape[0] + t.localShape.dropFirst().reduce(1, *) : sum + t.count
-        })
+        }) * stageShare
     }
     if zeroStage1 { state /= Double(max(1, dp)) }
     let b = Double(microBatch)
@@ -101,15 +120,22 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
     let vl = Double(layout.paddedVocab) / Double(tp)
     let blockInput = n * c
     let restOfLayer = n * (3 * c + 4 * cl + fl + 4) + b * hl * t
-    let layers = Double(config.nLayer)
-    let blocks = recompute ? layers * blockInput + min(layers, 1) * restOfLayer : layers * (blockInput + restOfLayer)
+    let layers = Double(stageLayers)
+    // Kept per micro-batch in flight; with recomputation one layer's full set exists once.
+    let kept = recompute ? layers * blockInput : layers * (blockInput + restOfLayer)
+    let once = recompute ? min(layers, 1) * restOfLayer : 0
+    let inFlight = Double(pp > 1 ? min(pp, max(1, microbatches)) : 1)
     // opt-350m keeps the E-wide lookup, project_out output and their gradient as well.
     let projected = config.projectsEmbeddings ? 3 * n * Double(config.embeddingDim) : 0
     let head = n * (2 * c + 2 + vl + 1 + 3) + projected
+    // pp = 1: one micro-batch and the head on the same rank (inFlight · kept ≤ kept + head).
+    let firstStage = inFlight * kept + once
+    let lastStage = kept + once + head
+    let blocksAndHead = max(firstStage, lastStage)
     let scratch = n * (c + fl + c + c + max(3 * cl, fl) + cl) + 2 * t * t
     self.init(
       parameters: localCount * float, gradients: localCount * float, optimizer: state * float,
-      activations: (blocks + head) * float, workspace: scratch * float)
+      activations: blocksAndHead * float, workspace: scratch * float)
   }
 
   /// Parameters, gradients and AdamW/Adafactor state for a bare parameter count (no shape known:

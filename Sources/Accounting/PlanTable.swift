@@ -9,7 +9,14 @@ extension Plan {
     row("tokens", Format.flops(tokens))
     row("FLOPs (6·N·D)", Format.flops(flops))
     row("model FLOPs (PaLM, with attention)", Format.flops(modelFlops))
-    row("layout", "\(devices) × \(hardware) (dp \(dataParallel) × tp \(tensorParallel)), seq_len \(seqLen)")
+    let stages = pipeline > 1 ? " × pp \(pipeline)" : ""
+    row("layout", "\(devices) × \(hardware) (dp \(dataParallel) × tp \(tensorParallel)\(stages)), seq_len \(seqLen)")
+    if pipeline > 1 {
+      row(
+        "pipeline (1F1B)",
+        "\(microbatches) micro-batches: bubble (P − 1)/(M + P − 1) = \(pipeline - 1)/\(microbatches + pipeline - 1) = "
+          + String(format: "%.1f%%", pipelineBubble * 100) + " of the time, included below")
+    }
     row("peak per device", Format.rate(peak))
     row("MFU", String(format: "%.1f%%", mfu * 100))
     row("wall-clock time", Format.duration(seconds: wallHours * 3600))

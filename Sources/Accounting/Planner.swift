@@ -32,6 +32,9 @@ public struct PlanRequest: Sendable {
   public var zeroStage1: Bool
   /// Activation recomputation (`train.recompute`): only each block's input stays per layer.
   public var recompute: Bool
+  /// Pipeline stages (P) and micro-batches per step (M) under a 1F1B schedule.
+  public var pipeline = 1
+  public var microbatches = 1
 
   /// Default MFU for planning: 0.4, between GPT-3 on V100s (24.6 of 125 TFLOPS, Patterson et
   /// al. 2021, Table 4) and PaLM's 46.2% (Chowdhery et al. 2022, Table 3).
@@ -85,6 +88,10 @@ public struct Plan: Encodable, Equatable, Sendable {
   public var devices: Int
   public var tensorParallel: Int
   public var dataParallel: Int
+  /// Pipeline stages and the share of the step a 1F1B pipeline idles: (P − 1) / (M + P − 1).
+  public var pipeline = 1
+  public var microbatches = 1
+  public var pipelineBubble = 0.0
   public var hardware: String
   public var powerWattsPerDevice: Double
   public var pue: Double
@@ -113,6 +120,9 @@ public struct Plan: Encodable, Equatable, Sendable {
     case peak, mfu, devices
     case tensorParallel = "tp"
     case dataParallel = "dp"
+    case pipeline = "pp"
+    case microbatches
+    case pipelineBubble = "pipeline_bubble"
     case hardware
     case powerWattsPerDevice = "power_watts_per_device"
     case pue
@@ -143,6 +153,9 @@ public struct Plan: Encodable, Equatable, Sendable {
     try c.encode(energyKWh, forKey: .energyKWh)
     try c.encode(co2eKg, forKey: .co2eKg)
     try c.encode(memoryPerDeviceBytes, forKey: .memoryPerDeviceBytes)
+    try c.encode(pipeline, forKey: .pipeline)
+    try c.encode(microbatches, forKey: .microbatches)
+    try c.encode(pipelineBubble, forKey: .pipelineBubble)
     if let costUSD { try c.encode(costUSD, forKey: .costUSD) } else { try c.encodeNil(forKey: .costUSD) }
     try c.encode(peak, forKey: .peak)
     try c.encode(mfu, forKey: .mfu)
@@ -204,6 +217,16 @@ public enum Planner {
     guard r.tensorParallel > 0, r.devices % r.tensorParallel == 0 else {
       throw SwiftletError("devices (\(r.devices)) must be divisible by tp (\(r.tensorParallel))")
     }
+    guard r.pipeline > 0, r.microbatches > 0 else {
+      throw SwiftletError("pp and microbatches must be positive, got pp \(r.pipeline), microbatches \(r.microbatches)")
+    }
+    guard r.devices % (r.tensorParallel * r.pipeline) == 0 else {
+      throw SwiftletError(
+        "devices (\(r.devices)) must be divisible by tp × pp (\(r.tensorParallel) × \(r.pipeline))")
+    }
+    if let model = r.model, r.pipeline > model.nLayer {
+      throw SwiftletError("pp (\(r.pipeline)) cannot exceed the model's \(model.nLayer) layers")
+    }
     guard r.seqLen > 0 else { throw SwiftletError("seq_len must be positive, got \(r.seqLen)") }
     if let model = r.model, r.seqLen > model.nCtx {
       throw SwiftletError("seq_len (\(r.seqLen)) must not exceed the model's n_ctx (\(model.nCtx))")
@@ -225,7 +248,8 @@ public enum Planner {
     guard r.hardware.peakFlops > 0 else { throw SwiftletError("the hardware's peak FLOP/s must be positive") }
 
     var notes: [String] = []
-    let dp = r.devices / r.tensorParallel
+    let dp = r.devices / (r.tensorParallel * r.pipeline)
+    let bubble = Double(r.pipeline - 1) / Double(r.microbatches + r.pipeline - 1)
     let flops = ModelFlops.sixND(parameters: r.parameters, tokens: r.tokens)
     let modelFlops: Double
     let memory: MemoryEstimate
@@ -235,11 +259,12 @@ public enum Planner {
           parameters: r.parameters, nLayer: model.nLayer, dModel: model.dModel, seqLen: r.seqLen) * r.tokens
       memory = try MemoryEstimate(
         config: model, tensorParallel: r.tensorParallel, dataParallel: dp, microBatch: r.microBatch,
-        seqLen: r.seqLen, optimizer: r.optimizer, zeroStage1: r.zeroStage1, recompute: r.recompute)
+        seqLen: r.seqLen, optimizer: r.optimizer, zeroStage1: r.zeroStage1, recompute: r.recompute,
+        pipeline: r.pipeline, microbatches: r.microbatches)
     } else {
       modelFlops = flops
-      if r.tensorParallel > 1 {
-        throw SwiftletError("--tp needs the model's shape: give --model or --config instead of --params")
+      if r.tensorParallel > 1 || r.pipeline > 1 {
+        throw SwiftletError("--tp and --pp need the model's shape: give --model or --config instead of --params")
       }
       memory = MemoryEstimate(
         parameterCount: r.parameters, dataParallel: dp, optimizer: r.optimizer, zeroStage1: r.zeroStage1)
@@ -256,8 +281,10 @@ public enum Planner {
         notes.append("the given hours imply an MFU above 100%: check --hours, --devices and --hardware")
       }
     } else {
-      mfu = r.mfu
-      wallSeconds = modelFlops / (peakTotal * mfu)
+      // The MFU is the devices' utilisation while the pipeline is full; the 1F1B bubble adds
+      // (P − 1) idle micro-batch slots to every M: the time grows by 1 / (1 − bubble).
+      mfu = r.mfu * (1 - bubble)
+      wallSeconds = modelFlops / (peakTotal * r.mfu) / (1 - bubble)
     }
     let wallHours = wallSeconds / 3600
     let deviceHours = wallHours * Double(r.devices)
@@ -275,7 +302,8 @@ public enum Planner {
       deviceHours: deviceHours, wallHours: wallHours, energyKWh: energyKWh, co2eKg: co2eKg,
       memoryPerDeviceBytes: memory.total, costUSD: r.pricePerDeviceHour.map { $0 * deviceHours },
       peak: r.hardware.peakFlops, mfu: mfu, devices: r.devices, tensorParallel: r.tensorParallel,
-      dataParallel: dp, hardware: r.hardware.name, powerWattsPerDevice: watts, pue: r.pue,
+      dataParallel: dp, pipeline: r.pipeline, microbatches: r.microbatches, pipelineBubble: bubble,
+      hardware: r.hardware.name, powerWattsPerDevice: watts, pue: r.pue,
       gridIntensity: r.grid.gramsPerKWh, region: r.grid.region, seqLen: r.seqLen, memory: memory,
       fitsInMemory: fits, deviceMemoryBytes: r.hardware.memoryBytes,
       equivalents: CarbonEquivalents(co2eKg: co2eKg), notes: notes)

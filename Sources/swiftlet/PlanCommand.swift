@@ -77,6 +77,14 @@ struct Plan: ParsableCommand {
   @Option(name: .long, parsing: .unconditional, help: "Data-parallel size.")
   var dp: String?
 
+  @Option(name: .long, parsing: .unconditional, help: "Pipeline stages (1F1B); memory is the fullest stage's.")
+  var pp: String?
+
+  @Option(
+    name: .long, parsing: .unconditional,
+    help: "Micro-batches per step with --pp (the bubble is (pp − 1) / (microbatches + pp − 1)). Default: pp.")
+  var microbatches: String?
+
   @Option(
     name: .customLong("price-per-device-hour"), parsing: .unconditional,
     help: "USD per device-hour, for a cost estimate.")
@@ -161,22 +169,25 @@ struct Plan: ParsableCommand {
     let dpValue = try dp.map { try Count.whole($0, flag: "--dp") }
     let devicesValue = try devices.map { try Count.whole($0, flag: "--devices") }
     let tensorParallel = tpValue ?? 1
+    let pipeline = try pp.map { try Count.whole($0, flag: "--pp") } ?? 1
+    let microbatchCount = try microbatches.map { try Count.whole($0, flag: "--microbatches") } ?? pipeline
+    let modelParallel = tensorParallel * pipeline
     let deviceCount: Int
     switch (devicesValue, dpValue) {
     case (let d?, let p?):
-      guard d == p * tensorParallel else {
+      guard d == p * modelParallel else {
         throw SwiftletError(
-          "--devices \(d) contradicts --dp \(p) × --tp \(tensorParallel) = \(p * tensorParallel)")
+          "--devices \(d) contradicts --dp \(p) × --tp \(tensorParallel) × --pp \(pipeline) = \(p * modelParallel)")
       }
       deviceCount = d
     case (let d?, nil): deviceCount = d
-    case (nil, let p?): deviceCount = p * tensorParallel
-    case (nil, nil): deviceCount = tensorParallel
+    case (nil, let p?): deviceCount = p * modelParallel
+    case (nil, nil): deviceCount = modelParallel
     }
-    guard deviceCount % tensorParallel == 0 else {
-      throw SwiftletError("--devices \(deviceCount) is not divisible by --tp \(tensorParallel)")
+    guard deviceCount % modelParallel == 0 else {
+      throw SwiftletError("--devices \(deviceCount) is not divisible by --tp × --pp (\(tensorParallel) × \(pipeline))")
     }
-    let dataParallel = deviceCount / tensorParallel
+    let dataParallel = deviceCount / modelParallel
 
     // Tokens and sequence shape.
     let tokenCount: Double
@@ -224,7 +235,7 @@ struct Plan: ParsableCommand {
       $0 > 0 ? $0 : nil
     }
 
-    let request = PlanRequest(
+    var request = PlanRequest(
       model: shape, parameters: parameterCount, tokens: tokenCount, seqLen: seqLenValue,
       hardware: profile, devices: deviceCount, tensorParallel: tensorParallel,
       hours: try hours.map { try Count.positive($0, flag: "--hours") },
@@ -237,6 +248,8 @@ struct Plan: ParsableCommand {
       } ?? configPrice,
       microBatch: microBatch, optimizer: optimizerKind, zeroStage1: zero1 || runConfig?.int("parallel.zero") == 1,
       recompute: recompute || runConfig?.bool("train.recompute") == true)
+    request.pipeline = pipeline
+    request.microbatches = microbatchCount
     var plan = try Planner.plan(request)
     if let carbonWindow, let warning = try plan.place(
       on: carbonWindow.series, startAfter: carbonWindow.startAfter, deadline: carbonWindow.deadline)

@@ -194,3 +194,31 @@ extension PlanCommandTests {
     #expect(both.status != 0 && both.stderr.contains("not both"), "\(both.stderr)")
   }
 }
+
+extension PlanCommandTests {
+  /// GPT-3 175B as Megatron-LM lays it out (tp 8 × pp 16 × dp 8 on 1,024 A100-80GB, 64
+  /// micro-batches, recomputation): fits, with the 1F1B bubble 15/79; without pp it does not.
+  @Test func gpt3OnATensorAndPipelineLayoutFitsWithTheOneFOneBBubble() throws {
+    func plan(_ extra: [String]) throws -> [String: Any] {
+      let result = try Self.run(
+        ["--model", "gpt3-175B", "--tokens", "300e9", "--hardware", "a100-80gb", "--devices", "1024", "--tp", "8",
+         "--zero1", "--recompute", "--batch-size", "3", "--seq-len", "2048", "--json"] + extra)
+      #expect(result.status == 0, "\(result.stderr)")
+      return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    }
+    let piped = try plan(["--pp", "16", "--microbatches", "64"])
+    #expect(piped["pp"] as? Int == 16 && piped["dp"] as? Int == 8)
+    #expect(abs((piped["pipeline_bubble"] as? Double ?? 0) - 15.0 / 79.0) < 1e-12)
+    #expect(piped["fits_in_memory"] as? Bool == true)
+    #expect((piped["memory_per_device_bytes"] as? Double ?? .infinity) < 80e9)
+    let flat = try plan([])
+    #expect(flat["fits_in_memory"] as? Bool == false)
+    // The bubble stretches the time: 79/64 of the pipeline-free time at the same MFU.
+    let unpiped = try plan(["--pp", "16", "--microbatches", "1000000"])
+    let ratio = (piped["wall_hours"] as? Double ?? 0) / (unpiped["wall_hours"] as? Double ?? 1)
+    #expect(abs(ratio - (79.0 / 64.0) / (1_000_015.0 / 1_000_000.0)) < 1e-9)
+    // Impossible layouts are one-line errors.
+    let bad = try Self.run(["--model", "gpt3-175B", "--tokens", "1e9", "--devices", "1000", "--tp", "8", "--pp", "16"])
+    #expect(bad.status != 0 && bad.stderr.contains("divisible by"), "\(bad.stderr)")
+  }
+}
