@@ -84,39 +84,30 @@ public struct SgemmCalibration: Sendable {
     if !remeasure, let hit = cached(threads: threads, cpuModel: cpuModel, blasCore: core) { return hit }
     let measurement = Measurement(
       cpuModel: cpuModel, blasCore: core, threads: threads,
-      flopsPerSecond: SgemmCalibration.measure(threads: threads, shapes: shapes, trials: trials).best,
+      flopsPerSecond: SgemmCalibration.measure(threads: threads, shapes: shapes, trials: trials),
       measuredAt: ISO8601DateFormatter().string(from: Date()))
     store(measurement)
     return measurement
   }
 
-  /// Measures (or reads from the cache) this machine with 1 thread and with all its cores.
-  /// The single-thread figure is the per-core peak.
-  @discardableResult
-  public func calibrateThisMachine(cpu: CPUInfo = .current, remeasure: Bool = false) -> [Measurement] {
-    Array(Set([1, cpu.cores])).sorted().map {
-      peak(threads: $0, cpuModel: cpu.modelName, remeasure: remeasure)
-    }
-  }
-
-  /// FLOP/s of each shape with `threads` OpenBLAS threads, and the best of them. Each round
+  /// The best FLOP/s any of `shapes` reaches with `threads` OpenBLAS threads. Each round
   /// times every shape once (repeating a small GEMM until 2 ms have passed, so a tiny model's
   /// shapes are timed as reliably as large ones); rounds continue until `trials` are done and at
   /// least `minimumSeconds` have passed, so one slow moment cannot decide the figure. The thread
   /// count is restored afterwards.
   public static func measure(
     threads: Int, shapes: [GemmShape], trials: Int = 5, minimumSeconds: Double = 0.3
-  ) -> (best: Double, perShape: [Double]) {
+  ) -> Double {
     let previous = openblas_get_num_threads()
     openblas_set_num_threads(Int32(max(1, threads)))
     defer { openblas_set_num_threads(previous) }
     let buffers = shapes.map { GemmShape.Operands($0) }
     for operands in buffers { operands.run() }  // warm-up: thread pool start, page faults
-    var best = [Double](repeating: 0, count: shapes.count)
+    var best = 0.0
     let start = MonotonicClock.now()
     var round = 0
     while round < max(1, trials) || MonotonicClock.now() - start < minimumSeconds {
-      for (index, operands) in buffers.enumerated() {
+      for operands in buffers {
         var calls = 0
         let begin = MonotonicClock.now()
         var elapsed = 0.0
@@ -125,11 +116,11 @@ public struct SgemmCalibration: Sendable {
           calls += 1
           elapsed = MonotonicClock.now() - begin
         } while elapsed < 0.002
-        best[index] = max(best[index], Double(calls) * shapes[index].flops / elapsed)
+        best = max(best, Double(calls) * operands.shape.flops / elapsed)
       }
       round += 1
     }
-    return (best.max() ?? 0, best)
+    return best
   }
 
   func load() -> CacheFile {

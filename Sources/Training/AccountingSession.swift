@@ -42,7 +42,7 @@ final class AccountingSession {
       if grid.isNodeLeader {
         let rows = config.batchSize / max(1, grid.dpSize * config.gradAccum) * config.seqLen
         let shapes = GemmShape.model(dModel: config.model.dModel, vocabSize: config.model.vocabSize, rows: max(1, rows))
-        measured = SgemmCalibration.measure(threads: threadsPerRank, shapes: shapes).best
+        measured = SgemmCalibration.measure(threads: threadsPerRank, shapes: shapes)
       }
       let perRank = try grid.node.allreduce(measured, op: .max)
       hardware = HardwareProfile.thisMachine(

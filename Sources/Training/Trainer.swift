@@ -188,6 +188,9 @@ public final class Trainer {
   /// Floats of optimizer state this rank keeps.
   public var optimizerStateCount: Int { optimizer.stateArenas.reduce(0) { $0 + $1.arena.count } }
 
+  /// The per-rank peak FLOP/s measured at start-up on this run's GEMM shapes (the MFU denominator).
+  public var calibratedPeak: Double { accounting.accountant.calibratedPeak }
+
   /// Prints (rank 0) how much optimizer state the fullest data-parallel rank keeps under ZeRO-1,
   /// against what every rank would keep unsharded (collective).
   private func announceStateSharding() throws {
@@ -317,6 +320,7 @@ public final class Trainer {
   private func writeReport(printSummary: Bool) throws {
     guard grid.isCoordinator else { return }
     let report = accounting.report()
+    let restarts = SupervisorLog.restarts(runDirectory: config.runDirectory)
     let path = config.runDirectory + "/report.json"
     let segmentLines = SegmentLedger.read(runDirectory: config.runDirectory)
     do {
@@ -326,7 +330,7 @@ public final class Trainer {
       object["blas"] = BLASKernelSelection.status.jsonObject(verified: BLASKernelSelection.verification.passed)
       object["peak_calibrated"] = accounting.accountant.calibratedPeak
       object["peak_raised"] = accounting.accountant.peakRaised
-      object["restarts"] = SupervisorLog.restarts(runDirectory: config.runDirectory)
+      object["restarts"] = restarts
       if accounting.usesSeries { object["intensity_series"] = config.string("accounting.intensity_series") }
       if !segmentLines.isEmpty { object["segments"] = segmentLines }
       let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
@@ -338,7 +342,6 @@ public final class Trainer {
     if printSummary {
       progress.event(report.summary)
       if skippedSteps > 0 { progress.event("  skipped    \(skippedSteps) steps with non-finite loss or gradients") }
-      let restarts = SupervisorLog.restarts(runDirectory: config.runDirectory)
       if restarts > 0 { progress.event("  restarts   \(restarts) after crashes (launch/elastic.sh; every launch in elastic.jsonl)") }
       if segmentLines.count > 1 || accounting.usesSeries {
         let paused = segmentLines.filter { $0["ended"] as? String == "paused" }.count

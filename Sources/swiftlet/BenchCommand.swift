@@ -74,20 +74,14 @@ struct Bench: ParsableCommand {
       "parallel.tp": .int(tp), "parallel.zero": .int(zero), "run.dir": .string(directory),
       "train.recompute": .bool(recompute),
     ])
-    // The node leader times this run's GEMM shapes while the other ranks wait, so concurrent
-    // measurements do not share the cores; the best figure is every rank's peak.
-    var calibrated = 0.0
-    if grid.isNodeLeader {
-      let shapes = GemmShape.model(dModel: shape.dModel, vocabSize: shape.vocabSize, rows: batch * seq)
-      calibrated = SgemmCalibration.measure(threads: threadCount, shapes: shapes).best
-    }
-    calibrated = try world.allreduce(calibrated, op: .max)
+    // The trainer's accounting measured the peak on this run's GEMM shapes at start-up.
+    let trainer = try Trainer(config: config, grid: grid)
+    let calibrated = trainer.calibratedPeak
     let blas = BLASKernelSelection.status
     let verified = BLASKernelSelection.verification.passed
     if world.rank == 0 && !json {
       print("blas: \(blas.summary(verified: verified)); calibrated peak \(String(format: "%.1f", calibrated / 1e9)) GFLOP/s per rank (\(threadCount) thread(s), this run's GEMM shapes)")
     }
-    let trainer = try Trainer(config: config, grid: grid)
     for _ in 0..<warmup { try trainer.trainStep() }
     var times: [Double] = []
     var exposed: [Double] = []

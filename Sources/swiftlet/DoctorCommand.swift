@@ -33,7 +33,7 @@ struct Doctor: ParsableCommand {
     let info = CPUInfo.current
     let status = BLASKernelSelection.status
     let verification = BLASKernelSelection.verification
-    let gflops = SgemmCalibration.measure(threads: 1, shapes: Doctor.shapes, trials: trials).best / 1e9
+    let gflops = SgemmCalibration.measure(threads: 1, shapes: Doctor.shapes, trials: trials) / 1e9
     let probes = kernels ? try probeKernels(cpu: cpu, version: version) : []
 
     var blas = status.jsonObject(verified: verification.passed)
