@@ -48,11 +48,7 @@ public enum BLASKernelChoice: Equatable, Sendable {
   public static func best(cpu: CPUFeatures, version: OpenBLASVersion) -> String? {
     let amd = cpu.vendor == "AuthenticAMD"
     let order = candidates.filter { amd ? $0 != "Haswell" : $0 != "Zen" }
-    return order.first { name in
-      let kernel = OpenBLASKernel.named(name)!
-      return kernel.introduced <= version && kernel.runs(on: cpu)
-        && OpenBLASKernel.loaded(requested: name, cpu: cpu, version: version) == name
-    }
+    return order.first { canSwitch(to: $0, cpu: cpu, version: version) }
   }
 
   /// Every kernel this OpenBLAS has that `cpu` executes, best tier first.
@@ -65,10 +61,14 @@ public enum BLASKernelChoice: Equatable, Sendable {
   /// suite runs the PyTorch reference tests under.
   public static func distinctRunnable(cpu: CPUFeatures, version: OpenBLASVersion) -> [String] {
     let families = ["Cooperlake", "SkylakeX", "Zen", "Haswell", "Sandybridge", "Nehalem", "Core2", "Prescott"]
-    return families.filter { name in
-      let kernel = OpenBLASKernel.named(name)!
-      return kernel.introduced <= version && kernel.runs(on: cpu)
-        && OpenBLASKernel.loaded(requested: name, cpu: cpu, version: version) == name
-    }
+    return families.filter { canSwitch(to: $0, cpu: cpu, version: version) }
+  }
+
+  /// Whether this OpenBLAS has the kernel `name`, `cpu` executes it, and asking for it by name
+  /// loads it (rather than OpenBLAS's fallback).
+  static func canSwitch(to name: String, cpu: CPUFeatures, version: OpenBLASVersion) -> Bool {
+    guard let kernel = OpenBLASKernel.named(name) else { return false }
+    return kernel.introduced <= version && kernel.runs(on: cpu)
+      && OpenBLASKernel.loaded(requested: name, cpu: cpu, version: version) == name
   }
 }
