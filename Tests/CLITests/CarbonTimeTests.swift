@@ -83,17 +83,23 @@ struct CarbonTimeTests {
     #expect(try Self.ledger(setup.run).first?["ended"] as? String == "finished")
   }
 
-  /// `pause_above = 500` on 2 ranks: exit 75 with a checkpoint before the dirty hour; resumed
-  /// after it, every step is logged once and none ran above 500.
-  @Test func pausesBeforeTheDirtyHourAndResumesAfterIt() throws {
-    let maxSteps = 3000
-    let setup = try Harness.preparedRun("carbon-pause") { data, run in
+  /// A tiny run with `pause_above = 500` over `dirtyHour`, its clock mapped to the series' start.
+  static func runThatTurnsDirty(_ label: String) throws -> (data: String, config: String, run: String) {
+    let setup = try Harness.preparedRun(label) { data, run in
       Harness.tinyConfig(
         data: data, runDirectory: run,
         extra: Self.accounting(
           "intensity_series = \"\(data)/dirty.csv\"\nclock_start = \"\(Self.start)\"\npause_above = 500"))
     }
     _ = try Self.series(Self.dirtyHour, in: setup.data, name: "dirty.csv")
+    return setup
+  }
+
+  /// `pause_above = 500` on 2 ranks: exit 75 with a checkpoint before the dirty hour; resumed
+  /// after it, every step is logged once and none ran above 500.
+  @Test func pausesBeforeTheDirtyHourAndResumesAfterIt() throws {
+    let maxSteps = 3000
+    let setup = try Self.runThatTurnsDirty("carbon-pause")
     let common = [
       "train", "--config", setup.config, "--set", "train.max_steps=\(maxSteps)", "--set", "train.eval_every=0",
       "--set", "train.log_every=500",
@@ -135,13 +141,7 @@ struct CarbonTimeTests {
   /// with `accounting.clock_start` moved to the resume time, and finishes.
   @Test func localScriptRelaunchesAPausedReplayAtItsResumeTime() throws {
     let maxSteps = 3000
-    let setup = try Harness.preparedRun("carbon-local") { data, run in
-      Harness.tinyConfig(
-        data: data, runDirectory: run,
-        extra: Self.accounting(
-          "intensity_series = \"\(data)/dirty.csv\"\nclock_start = \"\(Self.start)\"\npause_above = 500"))
-    }
-    _ = try Self.series(Self.dirtyHour, in: setup.data, name: "dirty.csv")
+    let setup = try Self.runThatTurnsDirty("carbon-local")
     let log = setup.run + ".log"
     let process = try Harness.spawn(
       [
