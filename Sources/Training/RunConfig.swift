@@ -157,6 +157,18 @@ public struct RunConfig: Sendable {
     try positive("train.grad_accum")
     try positive("train.max_steps")
     try positive("parallel.tp")
+    try positive("parallel.pp")
+    try nonNegative("parallel.microbatches")
+    if int("parallel.microbatches") > 0 && int("train.grad_accum") > 1 && int("parallel.microbatches") != int("train.grad_accum") {
+      throw SwiftletError(
+        "parallel.microbatches (\(int("parallel.microbatches"))) and train.grad_accum (\(int("train.grad_accum"))) both "
+          + "split the batch into micro-steps; set only one of them")
+    }
+    if model.nLayer % pipelineParallel != 0 {
+      throw SwiftletError(
+        "model.n_layer (\(model.nLayer)) is not divisible into \(pipelineParallel) pipeline stages; "
+          + "choose parallel.pp among the divisors of \(model.nLayer)")
+    }
     if ![0, 1].contains(int("parallel.zero")) {
       throw SwiftletError("parallel.zero must be 0 (off) or 1 (shard the optimizer state over data-parallel ranks), got \(int("parallel.zero"))")
     }
@@ -209,7 +221,13 @@ public struct RunConfig: Sendable {
 
   public var seqLen: Int { int("train.seq_len") == 0 ? model.nCtx : int("train.seq_len") }
   public var batchSize: Int { int("train.batch_size") }
-  public var gradAccum: Int { int("train.grad_accum") }
+  /// Micro-steps per optimizer step: `parallel.microbatches` when set, else `train.grad_accum`.
+  public var gradAccum: Int {
+    let microbatches = int("parallel.microbatches")
+    return microbatches > 0 ? microbatches : int("train.grad_accum")
+  }
+  /// Pipeline-parallel stages.
+  public var pipelineParallel: Int { int("parallel.pp") }
   public var maxSteps: Int { int("train.max_steps") }
   public var tensorParallel: Int { int("parallel.tp") }
   public var runDirectory: String { string("run.dir") }
@@ -220,8 +238,9 @@ public struct RunConfig: Sendable {
   /// Checks the batch splits evenly over data-parallel ranks and micro-steps.
   public func validateLayout(dataParallel dp: Int) throws {
     if batchSize % (dp * gradAccum) != 0 {
+      let what = int("parallel.microbatches") > 0 ? "parallel.microbatches" : "grad_accum"
       throw SwiftletError(
-        "train.batch_size (\(batchSize)) must be divisible by data-parallel size (\(dp)) × grad_accum (\(gradAccum))")
+        "train.batch_size (\(batchSize)) must be divisible by data-parallel size (\(dp)) × \(what) (\(gradAccum))")
     }
   }
 
