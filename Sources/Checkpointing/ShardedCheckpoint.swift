@@ -18,6 +18,10 @@ import SwiftletCore
 /// Loading lets every rank read its own slices (hyperslabs) of each full tensor, so resuming on
 /// another layout needs no conversion step.
 ///
+/// Under pipeline parallelism each stage's tensors are assembled on that stage's first rank
+/// (data-parallel and tensor-parallel rank 0), which sends each full tensor to world rank 0. The
+/// last stage's copy of the tied token embedding is not written: it equals the first stage's.
+///
 /// Under ZeRO-1 (`statePartition`) each optimizer state tensor lives on the data-parallel rank
 /// owning its parameter: that rank sends it to data-parallel rank 0 of its tensor-parallel
 /// position (point to point), which then gathers and writes it as above. Loading needs no
@@ -61,36 +65,65 @@ public enum ShardedCheckpoint {
           directory: directory, step: metadata.step, tokensSeen: Int64(metadata.tokensSeen), config: metadata.configJSON)
       }
     }
-    let layouts = try (0..<grid.tpSize).map {
-      try ParameterLayout(config: model.config, tpRank: $0, tpSize: grid.tpSize)
+    // Every stage's layouts, per tensor-parallel rank: what each rank holds.
+    let stageLayouts = try (0..<grid.ppSize).map { index in
+      let stage = try PipelineStage(index: index, of: grid.ppSize, layers: model.config.nLayer)
+      return try (0..<grid.tpSize).map {
+        try ParameterLayout(config: model.config, tpRank: $0, tpSize: grid.tpSize, stage: stage)
+      }
     }
-    // Parameters first, then each optimizer state tensor, segment by segment; the same order
-    // on every rank. `shards` says how each tp rank's piece sits in the full tensor; a state
-    // tensor's owner is data-parallel rank 0 unless ZeRO-1 shards the state.
-    typealias Item = (path: String, pointer: FloatPointer?, shards: [ParameterTensor], owner: Int)
+    // Parameters first, then each optimizer state tensor, segment by segment, stage by stage;
+    // the same order on every rank. `shards` says how each tp rank's piece sits in the full
+    // tensor; a state tensor's owner is data-parallel rank 0 unless ZeRO-1 shards the state.
+    // `pointer` is this rank's piece, for items of its own stage only.
+    typealias Item = (path: String, stage: Int, pointer: FloatPointer?, shards: [ParameterTensor], owner: Int)
     var items: [Item] = []
-    for (index, tensor) in model.layout.tensors.enumerated() {
-      items.append((
-        CheckpointLayout.modelTensor(tensor.name), model.parameters.base + tensor.offset,
-        layouts.map { $0.tensors[index] }, 0))
+    func written(_ layouts: [ParameterLayout]) -> [(index: Int, tensor: ParameterTensor)] {
+      let tiedCopy = layouts[0].stage.holdsTiedCopy ? layouts[0].names.tokenEmbedding + ".weight" : nil
+      return layouts[0].tensors.enumerated().filter { $0.element.name != tiedCopy }.map { ($0.offset, $0.element) }
+    }
+    for (stage, layouts) in stageLayouts.enumerated() {
+      let mine = stage == grid.ppRank
+      for (index, tensor) in written(layouts) {
+        items.append((
+          CheckpointLayout.modelTensor(tensor.name), stage, mine ? model.parameters.base + tensor.offset : nil,
+          layouts.map { $0.tensors[index] }, 0))
+      }
     }
     var ownedStates: [String: FloatPointer] = [:]
     for state in optimizer.stateTensors {
       ownedStates[CheckpointLayout.optimizerTensor(kind: state.kind, name: state.segmentName)] = state.pointer
     }
-    for (index, tensor) in model.layout.tensors.enumerated() {
-      let owner = statePartition?.owner(of: tensor.offset) ?? 0
-      for state in optimizer.stateShapes(ofParameterShape: tensor.localShape) {
-        let path = CheckpointLayout.optimizerTensor(kind: state.kind, name: tensor.name)
-        let pointer = ownedStates[path]
-        precondition((pointer != nil) == (owner == grid.dpRank || statePartition == nil), "\(path): owner mismatch")
-        items.append((path, pointer, layouts.map { stateShard(state.extent, of: $0.tensors[index]) }, owner))
+    for (stage, layouts) in stageLayouts.enumerated() {
+      let mine = stage == grid.ppRank
+      for (index, tensor) in written(layouts) {
+        let owner = statePartition?.owner(of: tensor.offset) ?? 0
+        for state in optimizer.stateShapes(ofParameterShape: tensor.localShape) {
+          let path = CheckpointLayout.optimizerTensor(kind: state.kind, name: tensor.name)
+          let pointer = mine ? ownedStates[path] : nil
+          precondition(
+            !mine || (pointer != nil) == (owner == grid.dpRank || statePartition == nil), "\(path): owner mismatch")
+          items.append((path, stage, pointer, layouts.map { stateShard(state.extent, of: $0.tensors[index]) }, owner))
+        }
       }
     }
     var received: [Float] = []
+    let stageLeader = grid.dpRank == 0 && grid.tpRank == 0
     for item in items {
-      let count = item.shards[grid.tpRank].count
       let fullShape = item.shards[0].fullShape
+      guard item.stage == grid.ppRank else {
+        // Another stage's tensor: world rank 0 receives it whole from that stage's first rank.
+        if grid.isCoordinator {
+          var full = [Float](repeating: 0, count: item.shards[0].fullCount)
+          try full.withUnsafeMutableBufferPointer {
+            try grid.world.receive(
+              $0.baseAddress!, count: $0.count, from: grid.worldRank(pp: item.stage, dp: 0, tp: 0))
+          }
+          attempt { try full.withUnsafeBufferPointer { try writer!.writeTensor(item.path, shape: fullShape, values: $0) } }
+        }
+        continue
+      }
+      let count = item.shards[grid.tpRank].count
       if item.owner != 0 {
         // ZeRO-1: the owner hands its piece to data-parallel rank 0 of the same tp position.
         if grid.dpRank == item.owner {
@@ -105,20 +138,24 @@ public enum ShardedCheckpoint {
       guard grid.dpRank == 0 else { continue }
       try received.withUnsafeMutableBufferPointer { scratch in
         let local = item.owner == 0 ? item.pointer! : scratch.baseAddress!
-        if grid.tpSize == 1 {
-          // No tensor parallelism: the local tensor is the full tensor; write it in place.
-          attempt {
-            try writer!.writeTensor(
-              item.path, shape: fullShape, values: UnsafeBufferPointer(start: local, count: fullShape.reduce(1, *)))
+        // The stage's first rank holds the full tensor: rank 0 writes it, another stage's
+        // first rank sends it there.
+        func deliver(_ full: UnsafeBufferPointer<Float>) throws {
+          if grid.isCoordinator {
+            attempt { try writer!.writeTensor(item.path, shape: fullShape, values: full) }
+          } else if stageLeader {
+            try grid.world.send(full.baseAddress!, count: full.count, to: 0)
           }
+        }
+        if grid.tpSize == 1 {
+          // No tensor parallelism: the local tensor is the full tensor; use it in place.
+          try deliver(UnsafeBufferPointer(start: local, count: fullShape.reduce(1, *)))
           return
         }
         let full = try gatherFullTensor(
-          local: local, shards: item.shards, group: grid.tensorParallel, isRoot: grid.isCoordinator)
-        if let full, grid.isCoordinator {
-          attempt {
-            try full.withUnsafeBufferPointer { try writer!.writeTensor(item.path, shape: fullShape, values: $0) }
-          }
+          local: local, shards: item.shards, group: grid.tensorParallel, isRoot: stageLeader)
+        if let full, stageLeader {
+          try full.withUnsafeBufferPointer { try deliver($0) }
         }
       }
       if item.owner != 0 { received = [] }
@@ -128,7 +165,9 @@ public enum ShardedCheckpoint {
       attempt {
         var state = metadata.state
         state.integers["optimizer_step"] = Int64(optimizer.step)
-        state.strings["written_by_layout"] = "dp=\(grid.dpSize),tp=\(grid.tpSize)" + (statePartition == nil ? "" : ",zero=1")
+        state.strings["written_by_layout"] =
+          "dp=\(grid.dpSize),tp=\(grid.tpSize)" + (grid.ppSize > 1 ? ",pp=\(grid.ppSize)" : "")
+          + (statePartition == nil ? "" : ",zero=1")
         try writer!.writeAccounting(metadata.ledger)
         try writer!.writeState(state)
         path = try writer!.commit()

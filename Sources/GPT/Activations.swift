@@ -63,7 +63,9 @@ final class Activations {
     let cl = c / layout.tpSize
     let fl = config.ffnDim / layout.tpSize
     let hl = config.nHead / layout.tpSize
-    let vl = layout.paddedVocab / layout.tpSize
+    // Only the last pipeline stage computes logits.
+    let vl = layout.stage.isLast ? layout.paddedVocab / layout.tpSize : 0
+    let layers = layout.stage.layerCount
     let projected = config.projectsEmbeddings ? n * config.embeddingDim : 0
 
     var sizes: [Int] = []
@@ -79,9 +81,9 @@ final class Activations {
         reserve(n * fl),
       ]
     }
-    let sharedRest = recomputesBlocks && config.nLayer > 0 ? reserveRest() : []
+    let sharedRest = recomputesBlocks && layers > 0 ? reserveRest() : []
     var blockSlots: [[Int]] = []
-    for _ in 0..<config.nLayer {
+    for _ in 0..<layers {
       blockSlots.append([reserve(n * c)] + (recomputesBlocks ? sharedRest : reserveRest()))
     }
     let headSlots = [

@@ -133,18 +133,22 @@ public struct ParameterLayout: Sendable {
   public let count: Int
   /// Vocabulary padded to a multiple of the tensor-parallel size.
   public let paddedVocab: Int
+  /// The pipeline stage whose tensors this layout holds (the whole model by default).
+  public let stage: PipelineStage
 
   /// The state-dict names of this model's family.
   public let names: ModelTensorNames
 
   private let index: [String: Int]
 
-  public init(config: GPTConfig, tpRank: Int = 0, tpSize: Int = 1) throws {
+  public init(config: GPTConfig, tpRank: Int = 0, tpSize: Int = 1, stage: PipelineStage? = nil) throws {
     try config.validate()
     try ParameterLayout.validate(config: config, tpSize: tpSize)
     self.config = config
     self.tpRank = tpRank
     self.tpSize = tpSize
+    let stage = stage ?? .whole(layers: config.nLayer)
+    self.stage = stage
     let c = config.dModel
     let f = config.ffnDim
     paddedVocab = (config.vocabSize + tpSize - 1) / tpSize * tpSize
@@ -175,12 +179,18 @@ public struct ParameterLayout: Sendable {
     let names = ModelTensorNames(family: config.family)
     let architecture = config.architecture
     let e = config.embeddingDim
-    add(names.tokenEmbedding + ".weight", [config.vocabSize, e], .vocabRows(paddedRows: paddedVocab), .embedding)
-    add(names.positionEmbedding + ".weight", [config.positionRows, c], .replicated, .embedding)
-    if config.projectsEmbeddings, let projectIn = names.projectIn {
-      add(projectIn + ".weight", [c, e], .replicated, .weight)  // nn.Linear(E → C): [C, E]
+    // The last stage's copy of the tied token embedding also comes first, so that ZeRO-1 gives
+    // it to the same data-parallel rank on both stages.
+    if stage.isFirst || stage.isLast {
+      add(names.tokenEmbedding + ".weight", [config.vocabSize, e], .vocabRows(paddedRows: paddedVocab), .embedding)
     }
-    for i in 0..<config.nLayer {
+    if stage.isFirst {
+      add(names.positionEmbedding + ".weight", [config.positionRows, c], .replicated, .embedding)
+      if config.projectsEmbeddings, let projectIn = names.projectIn {
+        add(projectIn + ".weight", [c, e], .replicated, .weight)  // nn.Linear(E → C): [C, E]
+      }
+    }
+    for i in stage.layers {
       let block = names.block(i)
       addNorm(block.attentionNorm)
       switch architecture.weightLayout {
@@ -210,10 +220,10 @@ public struct ParameterLayout: Sendable {
         add(block.mlpDown + ".bias", [c], .replicated, .bias)
       }
     }
-    if architecture.hasFinalLayerNorm {
+    if architecture.hasFinalLayerNorm && stage.isLast {
       addNorm(names.finalNorm)
     }
-    if config.projectsEmbeddings, let projectOut = names.projectOut {
+    if config.projectsEmbeddings, stage.isLast, let projectOut = names.projectOut {
       add(projectOut + ".weight", [e, c], .replicated, .weight)  // nn.Linear(C → E): [E, C]
     }
     offset = (offset + 15) / 16 * 16

@@ -146,14 +146,38 @@ extension Communicator {
   }
 }
 
+extension Communicator {
+  /// Starts sending `count` elements to member `destination`; the buffer must stay untouched
+  /// until the returned request completes.
+  public func startSend<T: MPIElement>(
+    _ buffer: UnsafePointer<T>, count: Int, to destination: Int, tag: Int = 0
+  ) throws -> PendingRequest {
+    var request: MPI_Request? = swiftlet_mpi_request_null()
+    try check(MPI_Isend(buffer, Int32(count), T.mpiType, Int32(destination), Int32(tag), handle, &request), "Isend")
+    return PendingRequest(request: request, communicator: self, name: "MPI_Wait (pipeline send)")
+  }
+
+  /// Starts receiving `count` elements from member `source` into `buffer`.
+  public func startReceive<T: MPIElement>(
+    _ buffer: UnsafeMutablePointer<T>, count: Int, from source: Int, tag: Int = 0
+  ) throws -> PendingRequest {
+    var request: MPI_Request? = swiftlet_mpi_request_null()
+    try check(MPI_Irecv(buffer, Int32(count), T.mpiType, Int32(source), Int32(tag), handle, &request), "Irecv")
+    return PendingRequest(request: request, communicator: self, name: "MPI_Wait (pipeline receive)")
+  }
+}
+
 /// A non-blocking operation in flight.
 public final class PendingRequest {
   var request: MPI_Request?
   let communicator: Communicator
+  /// What the watchdog names if waiting for it hangs.
+  let name: StaticString
 
-  init(request: MPI_Request?, communicator: Communicator) {
+  init(request: MPI_Request?, communicator: Communicator, name: StaticString = "MPI_Wait (gradient allreduce)") {
     self.request = request
     self.communicator = communicator
+    self.name = name
   }
 
   /// Lets MPI make progress; returns true once complete. Open MPI progresses non-blocking
@@ -167,7 +191,7 @@ public final class PendingRequest {
 
   /// Blocks until the operation completes.
   public func wait() throws {
-    CollectiveWatchdog.begin("MPI_Wait (gradient allreduce)")
+    CollectiveWatchdog.begin(name)
     defer { CollectiveWatchdog.end() }
     try communicator.check(MPI_Wait(&request, swiftlet_mpi_status_ignore()), "Wait")
   }

@@ -16,19 +16,33 @@ public struct Evaluator {
     self.batches = batches
   }
 
-  public func meanLoss(model: GPTModel, dataParallel: Communicator) throws -> Double {
+  /// The mean loss per token; with a `pipeline` the micro-batches flow through its stages and
+  /// the last stage's loss is shared with all of them.
+  public func meanLoss(model: GPTModel, dataParallel: Communicator, pipeline: PipelineLink? = nil) throws -> Double {
     var inputs: [Int32] = []
     var targets: [Int32] = []
     var sum: Double = 0
     for batch in 0..<batches {
-      for micro in 0..<partition.gradAccum {
+      let sample = { (micro: Int) -> (inputs: [Int32], targets: [Int32]) in
         let first = batch * partition.globalBatch + partition.firstSequence(micro: micro)
         sampler.fill(inputs: &inputs, targets: &targets, firstSequence: first, count: partition.localBatch)
-        sum += try model.forward(
-          inputs: inputs, targets: targets, batch: partition.localBatch, seqLen: sampler.seqLen)
+        return (inputs, targets)
+      }
+      if let pipeline {
+        let schedule = PipelineSchedule(
+          link: pipeline, microbatches: partition.gradAccum, batch: partition.localBatch, seqLen: sampler.seqLen,
+          channels: model.config.dModel)
+        sum += try schedule.evaluate(model: model, sample: sample)
+      } else {
+        for micro in 0..<partition.gradAccum {
+          let (inputs, targets) = sample(micro)
+          sum += try model.forward(
+            inputs: inputs, targets: targets, batch: partition.localBatch, seqLen: sampler.seqLen)
+        }
       }
     }
     sum = try dataParallel.allreduce(sum)
-    return sum / Double(batches * partition.globalBatch * sampler.seqLen)
+    let mean = sum / Double(batches * partition.globalBatch * sampler.seqLen)
+    return try pipeline?.broadcastFromLast(mean) ?? mean
   }
 }

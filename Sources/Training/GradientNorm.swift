@@ -12,11 +12,18 @@ import Parallel
 ///
 /// Under ZeRO-1 (`owned` given) a rank holds summed gradients only for the tensors starting in
 /// its owned range: it sums those, and the owners' sums are added over the data-parallel group.
-public func globalGradientNorm(model: GPTModel, owned: (range: Range<Int>, dataParallel: Communicator)? = nil) throws -> Double {
+///
+/// Pipeline stages hold disjoint layers: their sums are added over `pipeline`, the last stage's
+/// copy of the tied token embedding left out (the first stage counts it).
+public func globalGradientNorm(
+  model: GPTModel, owned: (range: Range<Int>, dataParallel: Communicator)? = nil, pipeline: Communicator? = nil
+) throws -> Double {
   var sharded: Double = 0
   var replicated: Double = 0
   let g = model.gradients.base
+  let tiedCopy = model.stage.holdsTiedCopy ? model.layout.names.tokenEmbedding + ".weight" : nil
   for tensor in model.layout.tensors where owned?.range.contains(tensor.offset) ?? true {
+    if tensor.name == tiedCopy { continue }
     let squares = sumOfSquares(g + tensor.offset, count: tensor.count)
     if tensor.sharding == .replicated { replicated += squares } else { sharded += squares }
   }
@@ -26,6 +33,10 @@ public func globalGradientNorm(model: GPTModel, owned: (range: Range<Int>, dataP
   }
   if model.region.size > 1 {
     sharded = try model.region.group.allreduce(sharded)
+  }
+  if let pipeline, pipeline.size > 1 {
+    let sums = try pipeline.allreduce([sharded, replicated])
+    (sharded, replicated) = (sums[0], sums[1])
   }
   return (sharded + replicated).squareRoot()
 }

@@ -17,6 +17,11 @@ import SwiftletCore
 /// it asks the model for forward/backward, `GradientBuckets` for the data-parallel sum, and the
 /// optimizer for the update.
 ///
+/// With `parallel.pp > 1` each rank holds one pipeline stage and the step's micro-batches run
+/// through the stages under the 1F1B schedule (`PipelineSchedule`); the loss comes from the last
+/// stage, the gradient norm sums all stages, and the first and last stage sum their copies of
+/// the tied embedding's gradient before the update.
+///
 /// With `parallel.zero = 1` (ZeRO stage 1) the optimizer state is sharded over the data-parallel
 /// ranks: `statePartition` gives each rank whole tensors of the arena, the buckets reduce each
 /// gradient to its owner only, the owner updates its range, and an all-gather hands the new
@@ -32,6 +37,11 @@ public final class Trainer {
   /// The arena range whose parameters this rank's optimizer updates.
   public let ownedRange: Range<Int>
   let buckets: GradientBuckets
+  /// The stage-to-stage link; nil without pipeline parallelism.
+  let pipeline: PipelineLink?
+  /// Forward/backward compute and wall time of the pipeline schedule since the last reset
+  /// (`bench --pp` reads the bubble from it).
+  public var pipelineTiming = PipelineTiming()
   let sampler: BatchSampler
   let evaluator: Evaluator?
   let partition: BatchPartition
@@ -62,7 +72,10 @@ public final class Trainer {
     self.grid = grid
     try ParameterLayout.validate(config: config.model, tpSize: grid.tpSize)
     try config.validateLayout(dataParallel: grid.dpSize)
-    model = try GPTModel(config: config.model, region: TensorParallelRegion(group: grid.tensorParallel))
+    model = try GPTModel(
+      config: config.model, region: TensorParallelRegion(group: grid.tensorParallel),
+      stage: PipelineStage(index: grid.ppRank, of: grid.ppSize, layers: config.model.nLayer))
+    pipeline = grid.ppSize > 1 ? PipelineLink(group: grid.pipeline) : nil
     model.recomputesBlocks = config.bool("train.recompute")
     ModelInitializer.initialize(model.parameters, layout: model.layout, seed: config.seed)
     // ZeRO-1 over a single data-parallel rank would be the unsharded optimizer with extra steps.
@@ -218,7 +231,8 @@ public final class Trainer {
       }
       progress.event(
         "swiftlet: \(config.model.parameterCount.formatted()) parameters, world \(grid.worldSize) "
-          + "(dp \(grid.dpSize) × tp \(grid.tpSize)), batch \(config.batchSize)×\(config.seqLen), "
+          + "(dp \(grid.dpSize) × tp \(grid.tpSize)"
+          + (grid.ppSize > 1 ? " × pp \(grid.ppSize), \(config.gradAccum) micro-batches" : "") + "), batch \(config.batchSize)×\(config.seqLen), "
           + "steps \(step)→\(config.maxSteps)")
       progress.event(
         "blas: \(BLASKernelSelection.status.summary(verified: BLASKernelSelection.verification.passed)); "
@@ -356,7 +370,7 @@ public final class Trainer {
   public private(set) var interrupted = false
 
   private func evaluate(_ evaluator: Evaluator) throws {
-    let loss = try evaluator.meanLoss(model: model, dataParallel: grid.dataParallel)
+    let loss = try evaluator.meanLoss(model: model, dataParallel: grid.dataParallel, pipeline: pipeline)
     lastValidationLoss = loss
     if grid.isCoordinator {
       try metrics?.write(["kind": .string("eval"), "step": .int(step), "val_loss": .number(loss)])
@@ -389,21 +403,38 @@ public final class Trainer {
     PhaseProfile.mark()
     model.gradients.zero()
     buckets.resetTiming()
-    for micro in 0..<partition.gradAccum {
-      let first = step * config.batchSize + partition.firstSequence(micro: micro)
-      sampler.fill(inputs: &inputs, targets: &targets, firstSequence: first, count: partition.localBatch)
-      PhaseProfile.lap(.other)
-      lossSum += try model.forward(inputs: inputs, targets: targets, batch: partition.localBatch, seqLen: t)
-      let last = micro == partition.gradAccum - 1
-      if last { injectFaultIfRequested() }
-      try model.backward(lossScale: 1 / Float(globalTokens), buckets: last ? buckets : nil)
+    if let pipeline {
+      let schedule = PipelineSchedule(
+        link: pipeline, microbatches: partition.gradAccum, batch: partition.localBatch, seqLen: t,
+        channels: config.model.dModel)
+      injectFaultIfRequested()
+      let (step, batchSize, partition, sampler) = (self.step, config.batchSize, self.partition, self.sampler)
+      lossSum = try schedule.train(
+        model: model, lossScale: 1 / Float(globalTokens), buckets: buckets,
+        sample: { micro in
+          let first = step * batchSize + partition.firstSequence(micro: micro)
+          sampler.fill(inputs: &inputs, targets: &targets, firstSequence: first, count: partition.localBatch)
+          return (inputs, targets)
+        }, timing: &pipelineTiming)
+    } else {
+      for micro in 0..<partition.gradAccum {
+        let first = step * config.batchSize + partition.firstSequence(micro: micro)
+        sampler.fill(inputs: &inputs, targets: &targets, firstSequence: first, count: partition.localBatch)
+        PhaseProfile.lap(.other)
+        lossSum += try model.forward(inputs: inputs, targets: targets, batch: partition.localBatch, seqLen: t)
+        let last = micro == partition.gradAccum - 1
+        if last { injectFaultIfRequested() }
+        try model.backward(lossScale: 1 / Float(globalTokens), buckets: last ? buckets : nil)
+      }
     }
     try buckets.finish()
     try model.finishBackward(buckets: buckets)
-    let loss = try grid.dataParallel.allreduce(lossSum) / Double(globalTokens)
+    try sumTiedEmbeddingGradient()
+    var loss = try grid.dataParallel.allreduce(lossSum) / Double(globalTokens)
+    if let pipeline { loss = try pipeline.broadcastFromLast(loss) }
     PhaseProfile.lap(.gradientCommunication)
     let norm = try globalGradientNorm(
-      model: model, owned: statePartition == nil ? nil : (ownedRange, grid.dataParallel))
+      model: model, owned: statePartition == nil ? nil : (ownedRange, grid.dataParallel), pipeline: grid.pipeline)
     PhaseProfile.lap(.gradientNorm)
     let learningRate = schedule.rate(atStep: step)
     // One flag for the whole world, so every rank takes the same branch even if a non-finite
@@ -467,7 +498,21 @@ public final class Trainer {
   private func injectFaultIfRequested() {
     guard config.int("debug.inject_nan_step") == step + 1, config.int("debug.inject_nan_rank") == grid.worldRank
     else { return }
-    model.gradients.base[model.layout[model.layout.names.tokenEmbedding + ".weight"].offset] = .nan
+    // A middle pipeline stage has no embedding: its first tensor stands in.
+    let name = model.layout.names.tokenEmbedding + ".weight"
+    let offset = model.layout.contains(name) ? model.layout[name].offset : model.layout.tensors[0].offset
+    model.gradients.base[offset] = .nan
+  }
+
+  /// Pipeline only: the first and the last stage add each other's gradient of the tied token
+  /// embedding (the lookup's and the LM head's part), so their two copies take the same update.
+  /// Under ZeRO-1 only the data-parallel rank owning the tensor holds its summed gradient; the
+  /// tensor starts both stages' arenas, so the same data-parallel rank owns it on both.
+  private func sumTiedEmbeddingGradient() throws {
+    guard let pipeline, pipeline.isFirst || pipeline.isLast else { return }
+    let wte = model.layout[model.layout.names.tokenEmbedding + ".weight"]
+    if let statePartition, statePartition.owner(of: wte.offset) != grid.dpRank { return }
+    try pipeline.sumTiedEmbeddingGradient(model.gradients.base + wte.offset, count: wte.count)
   }
 
   private func handleNonFinite(loss: Double, norm: Double) throws {

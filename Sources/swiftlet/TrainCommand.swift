@@ -15,7 +15,8 @@ struct Train: ParsableCommand {
     abstract: "Train a GPT model; launch with `mpirun -np N swiftlet train …` for several ranks.",
     discussion: """
       Rank 0 reads the TOML config, applies --set overrides and broadcasts the result; the world is
-      split into data-parallel × tensor-parallel groups (rank = dp_rank * tp + tp_rank). Progress,
+      split into pipeline stages × data-parallel × tensor-parallel groups
+      (rank = pp_rank * dp * tp + dp_rank * tp + tp_rank). Progress,
       metrics.jsonl, checkpoints and report.json go to the run directory. See docs/configuration.md.
       """)
 
@@ -27,6 +28,12 @@ struct Train: ParsableCommand {
 
   @Option(name: .long, help: "Tensor-parallel size (same as --set parallel.tp=T).")
   var tp: Int?
+
+  @Option(name: .long, help: "Pipeline-parallel stages (same as --set parallel.pp=P).")
+  var pp: Int?
+
+  @Option(name: .long, help: "Micro-batches per data-parallel rank and step (same as --set parallel.microbatches=M).")
+  var microbatches: Int?
 
   @Option(name: .customLong("run-dir"), help: "Run directory (overrides run.dir).")
   var runDir: String?
@@ -40,6 +47,8 @@ struct Train: ParsableCommand {
     let world = try MPIRuntime.initialise()
     var overrides = self.overrides
     if let tp { overrides.append("parallel.tp=\(tp)") }
+    if let pp { overrides.append("parallel.pp=\(pp)") }
+    if let microbatches { overrides.append("parallel.microbatches=\(microbatches)") }
     let configPath = self.config
     let runDir = self.runDir
     let config: RunConfig
@@ -51,7 +60,8 @@ struct Train: ParsableCommand {
         }
         return try RunConfig.load(path: configPath, overrides: overrides, runDirectory: runDir)
       }
-      grid = try ProcessGrid(world: world, tensorParallelSize: config.tensorParallel)
+      grid = try ProcessGrid(
+        world: world, tensorParallelSize: config.tensorParallel, pipelineStages: config.pipelineParallel)
     } catch {
       // The same error on every rank: print it once.
       throw RankError(error, printed: world.rank == 0)
