@@ -15,6 +15,10 @@ public struct RunDescription: Sendable {
   /// World size (ranks = devices).
   public var devices: Int
   public var tensorParallel: Int
+  /// Pipeline stages.
+  public var pipelineParallel: Int
+  /// Micro-steps per optimizer step (the pipeline's micro-batches).
+  public var microbatches: Int
   /// Sequences per rank per micro-step.
   public var microBatch: Int
   public var optimizer: MemoryEstimate.Optimizer
@@ -31,8 +35,10 @@ public struct RunDescription: Sendable {
     targetTokens: Double? = nil, devices: Int, tensorParallel: Int = 1, microBatch: Int,
     optimizer: MemoryEstimate.Optimizer = .adamw, hardware: HardwareProfile, grid: GridIntensity,
     pue: Double, pricePerDeviceHour: Double? = nil, energyMethod: EnergyMeter.Method,
-    recompute: Bool = false
+    recompute: Bool = false, pipelineParallel: Int = 1, microbatches: Int = 1
   ) {
+    self.pipelineParallel = pipelineParallel
+    self.microbatches = microbatches
     self.modelName = modelName
     self.model = model
     self.seqLen = seqLen
@@ -122,6 +128,7 @@ public struct RunReport: Codable, Equatable, Sendable {
   public var devices: Int
   public var tensorParallel: Int
   public var dataParallel: Int
+  public var pipelineParallel: Int
   public var hardware: String
   public var steps: Int
   public var energyMethod: String
@@ -147,6 +154,7 @@ public struct RunReport: Codable, Equatable, Sendable {
     case devices
     case tensorParallel = "tp"
     case dataParallel = "dp"
+    case pipelineParallel = "pp"
     case hardware, steps
     case energyMethod = "energy_method"
     case pue
@@ -160,7 +168,7 @@ public struct RunReport: Codable, Equatable, Sendable {
   ///   progress line, step 1 left out); by default the ledger's average.
   public init(ledger: ComputeLedger, run: RunDescription, tokensPerSecond: Double? = nil) {
     let n = Double(run.model.parameterCount)
-    let dp = max(1, run.devices / max(1, run.tensorParallel))
+    let dp = max(1, run.devices / max(1, run.tensorParallel * run.pipelineParallel))
     model = run.modelName
     params = n
     tokens = ledger.tokens
@@ -174,7 +182,8 @@ public struct RunReport: Codable, Equatable, Sendable {
     memoryPerDeviceBytes =
       (try? MemoryEstimate(
         config: run.model, tensorParallel: run.tensorParallel, dataParallel: dp,
-        microBatch: run.microBatch, seqLen: run.seqLen, optimizer: run.optimizer, recompute: run.recompute))?.total
+        microBatch: run.microBatch, seqLen: run.seqLen, optimizer: run.optimizer, recompute: run.recompute,
+        pipeline: run.pipelineParallel, microbatches: run.microbatches))?.total
       ?? 0
     costUSD = run.pricePerDeviceHour.map { $0 * ledger.rankSeconds / 3600 }
     peak = run.hardware.peakFlops
@@ -184,6 +193,7 @@ public struct RunReport: Codable, Equatable, Sendable {
     devices = run.devices
     tensorParallel = run.tensorParallel
     dataParallel = dp
+    pipelineParallel = run.pipelineParallel
     hardware = run.hardware.name
     steps = ledger.steps
     energyMethod = run.energyMethod.rawValue
@@ -230,7 +240,7 @@ public struct RunReport: Codable, Equatable, Sendable {
     let mfuText = String(format: "%.1f%%", mfu * 100)
     var lines = [
       "swiftlet run: \(model), \(Format.number(params)) parameters, \(devices) × \(hardware) "
-        + "(dp \(dataParallel) × tp \(tensorParallel))",
+        + "(dp \(dataParallel) × tp \(tensorParallel)\(pipelineParallel > 1 ? " × pp \(pipelineParallel)" : ""))",
       "  done       \(steps) steps, \(Format.number(tokens)) tokens in \(wall) "
         + "(\(Format.number(tokensPerSecond)) tok/s), \(Format.number(deviceHours)) device-hours",
       "  compute    \(Format.flops(modelFlops)) model FLOPs (PaLM), \(Format.flops(hardwareFlops)) executed; "

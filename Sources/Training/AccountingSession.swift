@@ -71,7 +71,7 @@ final class AccountingSession {
       tensorParallel: grid.tpSize, microBatch: config.batchSize / (grid.dpSize * config.gradAccum),
       optimizer: config.string("train.optimizer") == "adafactor" ? .adafactor : .adamw, hardware: hardware, grid: gridIntensity, pue: config.double("accounting.pue"),
       pricePerDeviceHour: price > 0 ? price : nil, energyMethod: meter.method,
-      recompute: config.bool("train.recompute"))
+      recompute: config.bool("train.recompute"), pipelineParallel: grid.ppSize, microbatches: config.gradAccum)
     accountant = TrainingAccountant(run: run)
   }
 

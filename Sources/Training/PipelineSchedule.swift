@@ -122,4 +122,6 @@ public struct PipelineTiming: Sendable {
   public var busySeconds: Double = 0
   /// Seconds from the schedule's first operation to its last transfer's completion.
   public var wallSeconds: Double = 0
+
+  public init() {}
 }

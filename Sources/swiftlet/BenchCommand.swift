@@ -22,6 +22,11 @@ struct Bench: ParsableCommand {
       At dp > 1 the optimizer state is sharded over the data-parallel ranks (ZeRO-1, the training
       default); the exposed communication then covers the reduces to the owners (the parameter
       all-gather is in the step). --zero 0 measures the plain gradient allreduce instead.
+      With --pp P the layers run as P pipeline stages under the 1F1B schedule over --microbatches
+      micro-batches of the per-rank batch; the bench then reports the bubble it saw (the share of
+      each stage's schedule time outside forward/backward compute, averaged over the stages)
+      against the ideal (P − 1) / (M + P − 1) and against the 1F1B prediction from the stages'
+      measured compute times (stages of unequal cost idle more).
       Use a release build: swift build -c release.
       """)
 
@@ -34,7 +39,10 @@ struct Bench: ParsableCommand {
   @Option(help: "Tensor-parallel size.") var tp = 1
   @Option(help: "ZeRO stage: 1 (default, as parallel.zero) shards the optimizer state over data-parallel ranks when dp > 1; 0 keeps it whole and allreduces gradients.")
   var zero = 1
+  @Option(help: "Pipeline-parallel stages.") var pp = 1
+  @Option(help: "Micro-batches per step of the per-rank batch (0 = 1, or 4·pp with --pp).") var microbatches = 0
   @Option(help: "Layers override (for quick runs; 0 = preset).") var layers = 0
+  @Option(help: "Vocabulary override (0 = preset); a small vocabulary balances the pipeline's last stage.") var vocab = 0
   @Flag(help: "Activation recomputation (train.recompute): keep only each block's input.") var recompute = false
   @Flag(help: "Also time every phase of the step (LayerNorm, QKV, attention, MLP, LM head, cross-entropy, communication, optimizer …) and measure the memory bandwidth.")
   var profile = false
@@ -47,14 +55,24 @@ struct Bench: ParsableCommand {
       throw ValidationError("--batch, --seq, --steps and --tp must be positive; --warmup and --threads not negative")
     }
     guard zero == 0 || zero == 1 else { throw ValidationError("--zero must be 0 or 1, got \(zero)") }
+    guard pp > 0, microbatches >= 0, vocab >= 0 else {
+      throw ValidationError("--pp must be positive; --microbatches and --vocab not negative")
+    }
+    guard batch % effectiveMicrobatches == 0 else {
+      throw ValidationError("--batch (\(batch)) must be divisible by the \(effectiveMicrobatches) micro-batches")
+    }
+  }
+
+  private var effectiveMicrobatches: Int { microbatches > 0 ? microbatches : (pp > 1 ? 4 * pp : 1)
   }
 
   func run() throws {
     let world = try MPIRuntime.initialise()
-    let grid = try ProcessGrid(world: world, tensorParallelSize: tp)
+    let grid = try ProcessGrid(world: world, tensorParallelSize: tp, pipelineStages: pp)
     let threadCount = Coordinator.configureThreads(requested: threads, ranksOnNode: grid.node.size)
     var shape = try GPTConfig.preset(named: model)
     if layers > 0 { shape.nLayer = layers }
+    if vocab > 0 { shape.vocabSize = vocab }
 
     // Random tokens, enough for every step without wrapping.
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-bench-\(getpid())").path
@@ -72,7 +90,8 @@ struct Bench: ParsableCommand {
       "data.train": .string(shardPath), "train.batch_size": .int(globalBatch), "train.seq_len": .int(seq),
       "train.max_steps": .int(steps + warmup), "train.lr": .double(1e-4), "train.min_lr": .double(1e-4),
       "parallel.tp": .int(tp), "parallel.zero": .int(zero), "run.dir": .string(directory),
-      "train.recompute": .bool(recompute),
+      "train.recompute": .bool(recompute), "parallel.pp": .int(pp),
+      "parallel.microbatches": .int(effectiveMicrobatches),
     ])
     // The trainer's accounting measured the peak on this run's GEMM shapes at start-up.
     let trainer = try Trainer(config: config, grid: grid)
@@ -86,6 +105,7 @@ struct Bench: ParsableCommand {
     var times: [Double] = []
     var exposed: [Double] = []
     if profile { PhaseProfile.start() }
+    trainer.pipelineTiming = PipelineTiming()
     for _ in 0..<steps {
       let stats = try trainer.trainStep()
       // The slowest rank sets the pace.
@@ -117,6 +137,12 @@ struct Bench: ParsableCommand {
     let allPeak = try world.allreduce(Double(peakResidentBytes()), op: .max)
     let smallestPeak = try world.allreduce(Double(peakResidentBytes()), op: .min)
     let stateBytes = try world.allreduce(Double(trainer.optimizerStateCount * 4), op: .max)
+    // The bubble: each stage's share of schedule time outside compute, averaged over stages.
+    let timing = trainer.pipelineTiming
+    let idleShare = timing.wallSeconds > 0 ? 1 - timing.busySeconds / timing.wallSeconds : 0
+    let stageBusy = try world.allreduce(grid.dpRank == 0 && grid.tpRank == 0 ? timing.busySeconds : 0)
+    let stageBusyMax = try world.allreduce(timing.busySeconds, op: .max)
+    let meanBubble = try world.allreduce(idleShare) / Double(world.size)
     guard world.rank == 0 else { return }
 
     var result: [String: Any] = [
@@ -131,6 +157,21 @@ struct Bench: ParsableCommand {
       "optimizer_state_bytes_max_rank": stateBytes, "recompute": recompute,
       "activation_bytes": trainer.model.activationBytes,
     ]
+    if pp > 1 {
+      let m = Double(effectiveMicrobatches)
+      let p = Double(pp)
+      // 1F1B with per-micro-batch stage times t_s: wall = (M − 1)·max t + Σ t; the idle share of
+      // the stages is then 1 − M·Σ t / (P · wall), which is (P − 1)/(M + P − 1) when all t_s are equal.
+      let meanTime = stageBusy / p / m / Double(steps)
+      let maxTime = stageBusyMax / m / Double(steps)
+      let predictedWall = (m - 1) * maxTime + p * meanTime
+      result["pp"] = pp
+      result["microbatches"] = effectiveMicrobatches
+      result["pipeline_bubble_measured"] = meanBubble
+      result["pipeline_bubble_ideal"] = (p - 1) / (m + p - 1)
+      result["pipeline_bubble_predicted_from_stage_times"] = 1 - m * p * meanTime / (p * predictedWall)
+      result["pipeline_stage_imbalance"] = maxTime / meanTime
+    }
     if !blocking.isEmpty {
       let full = blocking.sorted()[1]
       let hidden = max(0, 1 - exposed.sorted()[exposed.count / 2] / full)
@@ -164,8 +205,9 @@ struct Bench: ParsableCommand {
       let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
       print(String(decoding: data, as: UTF8.self))
     } else {
-      print(String(format: "swiftlet bench %@ (%d layers) B=%d×%d T=%d, world %d (dp %d × tp %d%@), %d thread(s)/rank%@",
+      print(String(format: "swiftlet bench %@ (%d layers) B=%d×%d T=%d, world %d (dp %d × tp %d%@%@), %d thread(s)/rank%@",
                    model, shape.nLayer, batch, grid.dpSize, seq, world.size, grid.dpSize, tp,
+                   pp > 1 ? " × pp \(pp), \(effectiveMicrobatches) micro-batches" : "",
                    zero == 1 && grid.dpSize > 1 ? ", ZeRO-1" : "", threadCount, recompute ? ", recompute" : ""))
       print(String(format: "  step %.1f ms (median of %d, min %.1f) | %.0f tokens/s | MFU %.1f%% of measured sgemm peak %.1f GFLOP/s per rank",
                    median * 1000, steps, times.min()! * 1000, tokensPerSecond, mfu * 100, peak / 1e9))
@@ -176,6 +218,12 @@ struct Bench: ParsableCommand {
       if peak > calibrated {
         print(String(format: "  note: the steps reached %.1f GFLOP/s per rank, above the calibrated %.1f: the calibration ran in a busy moment; MFU is against the higher figure",
                      peak / 1e9, calibrated / 1e9))
+      }
+      if pp > 1 {
+        print(String(format: "  pipeline bubble %.1f%% measured | %.1f%% ideal (P−1)/(M+P−1) | %.1f%% predicted from the stages' compute times (slowest stage %.2f× the mean)",
+                     100 * (result["pipeline_bubble_measured"] as! Double), 100 * (result["pipeline_bubble_ideal"] as! Double),
+                     100 * (result["pipeline_bubble_predicted_from_stage_times"] as! Double),
+                     result["pipeline_stage_imbalance"] as! Double))
       }
       if let hidden = result["allreduce_hidden_share"] as? Double {
         print(String(format: "  gradient allreduce: %.0f ms when blocking, %.0f%% hidden under the backward pass",

@@ -11,6 +11,8 @@
 #   A  2 ranks, one per node, dp 2 × tp 1                (gradient allreduce crosses nodes)
 #   B  4 ranks, 2 per node, dp 2 × tp 2, tp inside nodes (the recommended layout)
 #   C  4 ranks, alternating nodes, dp 2 × tp 2           (every tp allreduce crosses nodes)
+#   D  4 ranks, 2 per node, pp 2 × tp 2, 4 micro-batches  (one pipeline stage per node: only
+#      activations and their gradients cross, point to point, plus the tied embedding's gradient)
 #
 # Each run's per-step losses and gradient norms in metrics.jsonl must equal those of the same
 # layout run with plain `mpirun` in this machine's own namespace (shared memory) to 1e-5
@@ -172,6 +174,11 @@ compare B
 run_multinode C "0:node0 1:node1 2:node0 3:node1" -np 4 --map-by node -- --tp 2
 cp -r "$work/B-local" "$work/C-local"  # same layout (dp 2 × tp 2) as B's reference
 compare C
+
+run_multinode D "0:node0 1:node0 2:node1 3:node1" -np 4 --map-by slot -- --tp 2 --pp 2 --microbatches 4
+grep -q "pp 2, 4 micro-batches" "$work/D-netns.log" || fail "D: the run did not start as a 2-stage pipeline"
+run_local D 4 --tp 2 --pp 2 --microbatches 4
+compare D
 
 # Not asserted here (the distributed-equivalence tests own it): how far apart two layouts are.
 python3 - "$work/A-netns/metrics.jsonl" "$work/B-netns/metrics.jsonl" <<'EOF'
