@@ -58,7 +58,12 @@ struct Train: ParsableCommand {
         if configPath == nil && overrides.isEmpty {
           throw SwiftletError("no configuration: pass --config FILE (and/or --set section.key=value)")
         }
-        return try RunConfig.load(path: configPath, overrides: overrides, runDirectory: runDir)
+        let config = try RunConfig.load(path: configPath, overrides: overrides, runDirectory: runDir)
+        // The layout is checked here, once, so that an impossible one is one error before any work.
+        try ProcessGrid.validate(
+          worldSize: world.size, tensorParallelSize: config.tensorParallel, pipelineStages: config.pipelineParallel)
+        try config.validateLayout(dataParallel: world.size / (config.tensorParallel * config.pipelineParallel))
+        return config
       }
       grid = try ProcessGrid(
         world: world, tensorParallelSize: config.tensorParallel, pipelineStages: config.pipelineParallel)

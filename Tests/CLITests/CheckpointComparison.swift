@@ -28,6 +28,18 @@ enum CheckpointComparison {
     return (worst, identical, count)
   }
 
+  /// Every |a − b| of the `/model` tensors of two checkpoints whose path `including` accepts
+  /// (all of `a`'s tensors must be in `b`).
+  static func modelDifferences(_ a: String, _ b: String, including: (String) -> Bool = { _ in true }) throws -> [Float] {
+    let left = try CheckpointReader(path: a)
+    let right = try CheckpointReader(path: b)
+    var differences: [Float] = []
+    for info in try left.tensors() where info.path.hasPrefix("model/") && including(info.path) {
+      differences += zip(try left.read(info.path), try right.read(info.path)).map { abs($0 - $1) }
+    }
+    return differences
+  }
+
   static func finalCheckpoint(_ runDirectory: String, step: Int) -> String {
     runDirectory + "/checkpoints/" + CheckpointLayout.fileName(step: step)
   }
