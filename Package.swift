@@ -61,7 +61,7 @@ let package = Package(
     // Tests.
     // Per-operation MPI checks of Parallel, launched under mpirun by CLITests.
     .executableTarget(
-      name: "ParallelProbe", dependencies: ["Parallel", "MPIBindings"], path: "Tests/ParallelProbe"),
+      name: "ParallelProbe", dependencies: ["Parallel", "MPIBindings", "Kernels"], path: "Tests/ParallelProbe"),
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "GPTTests", dependencies: ["GPT", "Optimizers", "Kernels", "Parallel", "MPIBindings", "SwiftletCore"],

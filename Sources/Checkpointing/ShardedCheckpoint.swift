@@ -167,7 +167,7 @@ public enum ShardedCheckpoint {
         state.integers["optimizer_step"] = Int64(optimizer.step)
         state.strings["written_by_layout"] =
           "dp=\(grid.dpSize),tp=\(grid.tpSize)" + (grid.ppSize > 1 ? ",pp=\(grid.ppSize)" : "")
-          + (statePartition == nil ? "" : ",zero=1")
+          + (statePartition == nil ? "" : ",zero=1")  // the file is the same under ZeRO-2
         try writer!.writeAccounting(metadata.ledger)
         try writer!.writeState(state)
         path = try writer!.commit()

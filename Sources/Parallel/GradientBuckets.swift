@@ -1,3 +1,4 @@
+import Kernels
 import SwiftletCore
 import MPIBindings
 
@@ -12,6 +13,10 @@ import MPIBindings
 /// its summed gradient: each bucket is cut along the owners' ranges and every piece is reduced
 /// to its owner instead (one non-blocking reduce per piece). Elsewhere the gradients stay the
 /// local, unsummed ones.
+///
+/// ZeRO stage 2 (`releasesUnowned`) goes one step further: as soon as a piece's reduce has
+/// completed, a rank that does not own it gives that piece's memory back (`FloatArena.release`),
+/// so the gradients it keeps are its own range plus the buckets still in flight.
 public final class GradientBuckets {
   /// A contiguous slice of the gradient arena.
   public struct Bucket {
@@ -24,18 +29,24 @@ public final class GradientBuckets {
   }
 
   private let group: Communicator
-  private let base: UnsafeMutablePointer<Float>
+  private let arena: FloatArena
+  private var base: UnsafeMutablePointer<Float> { arena.base }
   /// Who owns which part of the arena (ZeRO-1); nil: every rank gets every summed gradient.
   public let owners: ArenaPartition?
-  private var pending: [PendingRequest] = []
+  /// ZeRO-2: free the pieces this rank does not own once they are reduced.
+  public let releasesUnowned: Bool
+  /// Transfers in flight, with the arena range to release when one completes (ZeRO-2).
+  private var pending: [(request: PendingRequest, release: Range<Int>?)] = []
   /// Seconds spent blocked in `finish()` — the communication not hidden under the backward.
   public private(set) var exposedSeconds: Double = 0
 
-  public init(group: Communicator, gradients: UnsafeMutablePointer<Float>, owners: ArenaPartition? = nil) {
+  public init(group: Communicator, gradients: FloatArena, owners: ArenaPartition? = nil, releasesUnowned: Bool = false) {
     precondition(owners == nil || owners!.parts == group.size, "one arena range per data-parallel rank")
+    precondition(!releasesUnowned || owners != nil, "ZeRO-2 needs owners")
     self.group = group
-    self.base = gradients
+    self.arena = gradients
     self.owners = owners
+    self.releasesUnowned = releasesUnowned
   }
 
   public var isActive: Bool { group.size > 1 }
@@ -69,23 +80,36 @@ public final class GradientBuckets {
   public func bucketReady(_ bucket: Bucket) throws {
     guard isActive else { return }
     guard let owners else {
-      pending.append(try group.startAllreduce(base + bucket.offset, count: bucket.count))
+      pending.append((try group.startAllreduce(base + bucket.offset, count: bucket.count), nil))
       return
     }
     for piece in owners.pieces(of: bucket.offset..<(bucket.offset + bucket.count)) {
-      pending.append(try group.startReduce(base + piece.range.lowerBound, count: piece.range.count, root: piece.owner))
+      let request = try group.startReduce(base + piece.range.lowerBound, count: piece.range.count, root: piece.owner)
+      pending.append((request, releasesUnowned && piece.owner != group.rank ? piece.range : nil))
     }
   }
 
-  /// Gives MPI a chance to progress outstanding transfers.
+  /// Gives MPI a chance to progress outstanding transfers (and, under ZeRO-2, releases the
+  /// pieces whose reduce has completed).
   public func progress() throws {
-    for request in pending { try request.test() }
+    var stillPending: [(request: PendingRequest, release: Range<Int>?)] = []
+    for item in pending {
+      if try item.request.test() {
+        if let range = item.release { arena.release(range) }
+      } else {
+        stillPending.append(item)
+      }
+    }
+    pending = stillPending
   }
 
   /// Waits until every started bucket is summed.
   public func finish() throws {
     let start = MonotonicClock.now()
-    for request in pending { try request.wait() }
+    for item in pending {
+      try item.request.wait()
+      if let range = item.release { arena.release(range) }
+    }
     pending.removeAll()
     exposedSeconds += MonotonicClock.now() - start
   }

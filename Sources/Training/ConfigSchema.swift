@@ -51,7 +51,7 @@ public enum ConfigSchema {
     Key(name: "parallel.tp", kind: .int, defaultValue: .int(1), help: "Tensor-parallel size; data-parallel size is world / tp."),
     Key(name: "parallel.pp", kind: .int, defaultValue: .int(1), help: "Pipeline-parallel stages: the layers are split into this many consecutive stages (1F1B schedule); data-parallel size is world / (tp × pp)."),
     Key(name: "parallel.microbatches", kind: .int, defaultValue: .int(0), help: "Micro-batches each data-parallel rank's share of the batch is split into (the pipeline's M; 0 = train.grad_accum). Same meaning as grad_accum: set one of the two."),
-    Key(name: "parallel.zero", kind: .int, defaultValue: .int(1), help: "ZeRO stage: 1 = shard the optimizer state over the data-parallel ranks when dp > 1 (bit-identical results, less memory, faster); 0 = every data-parallel rank keeps the whole optimizer state."),
+    Key(name: "parallel.zero", kind: .int, defaultValue: .int(1), help: "ZeRO stage: 1 = shard the optimizer state over the data-parallel ranks when dp > 1 (bit-identical results, less memory, faster); 2 = also give back the memory of the gradients a rank does not own once they are reduced (bit-identical to 1); 0 = every data-parallel rank keeps the whole optimizer state."),
     Key(name: "parallel.collective_timeout", kind: .double, defaultValue: .double(600), help: "Abort the whole job when one MPI collective waits longer than this many seconds (0 = never)."),
     // [checkpoint]
     Key(name: "checkpoint.every", kind: .int, defaultValue: .int(0), help: "Save every N steps (0 = only at the end)."),

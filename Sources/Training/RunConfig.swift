@@ -169,8 +169,9 @@ public struct RunConfig: Sendable {
         "model.n_layer (\(model.nLayer)) is not divisible into \(pipelineParallel) pipeline stages; "
           + "choose parallel.pp among the divisors of \(model.nLayer)")
     }
-    if ![0, 1].contains(int("parallel.zero")) {
-      throw SwiftletError("parallel.zero must be 0 (off) or 1 (shard the optimizer state over data-parallel ranks), got \(int("parallel.zero"))")
+    if ![0, 1, 2].contains(int("parallel.zero")) {
+      throw SwiftletError(
+        "parallel.zero must be 0 (off), 1 (shard the optimizer state over data-parallel ranks) or 2 (also the gradients), got \(int("parallel.zero"))")
     }
     try positive("checkpoint.keep")
     try positive("train.eval_batches")

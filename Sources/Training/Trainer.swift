@@ -36,6 +36,9 @@ public final class Trainer {
   public let statePartition: ArenaPartition?
   /// The arena range whose parameters this rank's optimizer updates.
   public let ownedRange: Range<Int>
+  /// ZeRO-2: the gradients outside `ownedRange` are given back to the OS once reduced, and are
+  /// released rather than zeroed at the start of a step.
+  let releasesUnownedGradients: Bool
   let buckets: GradientBuckets
   /// The stage-to-stage link; nil without pipeline parallelism.
   let pipeline: PipelineLink?
@@ -79,14 +82,17 @@ public final class Trainer {
     model.recomputesBlocks = config.bool("train.recompute")
     ModelInitializer.initialize(model.parameters, layout: model.layout, seed: config.seed)
     // ZeRO-1 over a single data-parallel rank would be the unsharded optimizer with extra steps.
-    statePartition = config.int("parallel.zero") == 1 && grid.dpSize > 1
+    statePartition = config.int("parallel.zero") >= 1 && grid.dpSize > 1
       ? ArenaPartition(
         tensorOffsets: model.layout.tensors.map(\.offset), arenaCount: model.layout.count, parts: grid.dpSize)
       : nil
     ownedRange = statePartition?.ranges[grid.dpRank] ?? 0..<model.layout.count
     optimizer = try Trainer.makeOptimizer(
       config: config, model: model, tensorParallel: grid.tensorParallel, owned: ownedRange)
-    buckets = GradientBuckets(group: grid.dataParallel, gradients: model.gradients.base, owners: statePartition)
+    releasesUnownedGradients = config.int("parallel.zero") == 2 && statePartition != nil
+    buckets = GradientBuckets(
+      group: grid.dataParallel, gradients: model.gradients, owners: statePartition,
+      releasesUnowned: releasesUnownedGradients)
     partition = BatchPartition(
       globalBatch: config.batchSize, gradAccum: config.gradAccum, dpRank: grid.dpRank, dpSize: grid.dpSize)
     let trainStream = try TokenStream(pattern: config.string("data.train"))
@@ -216,6 +222,9 @@ public final class Trainer {
     progress.event(
       "ZeRO-1: optimizer state sharded over \(grid.dpSize) data-parallel ranks: at most "
         + "\(Format.bytes(Double(largest) * 4)) per rank, \(share) of the \(Format.bytes(Double(unsharded) * 4)) unsharded")
+    if releasesUnownedGradients {
+      progress.event("ZeRO-2: each rank gives back the memory of the gradients it does not own once they are reduced")
+    }
   }
 
   /// Opens the run directory's metrics (rank 0) and trains until `max_steps`.
@@ -401,7 +410,14 @@ public final class Trainer {
     var targets: [Int32] = []
     var lossSum: Double = 0
     PhaseProfile.mark()
-    model.gradients.zero()
+    if releasesUnownedGradients {
+      // Pages nobody wrote since their release are still free: releasing keeps them so.
+      model.gradients.release(0..<ownedRange.lowerBound)
+      model.gradients.buffer.baseAddress!.advanced(by: ownedRange.lowerBound).update(repeating: 0, count: ownedRange.count)
+      model.gradients.release(ownedRange.upperBound..<model.layout.count)
+    } else {
+      model.gradients.zero()
+    }
     buckets.resetTiming()
     if let pipeline {
       let schedule = PipelineSchedule(

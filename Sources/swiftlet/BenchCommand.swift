@@ -37,7 +37,7 @@ struct Bench: ParsableCommand {
   @Option(help: "Untimed warm-up steps.") var warmup = 1
   @Option(help: "OpenBLAS threads per rank (0 = cores / ranks).") var threads = 1
   @Option(help: "Tensor-parallel size.") var tp = 1
-  @Option(help: "ZeRO stage: 1 (default, as parallel.zero) shards the optimizer state over data-parallel ranks when dp > 1; 0 keeps it whole and allreduces gradients.")
+  @Option(help: "ZeRO stage: 1 (default, as parallel.zero) shards the optimizer state over data-parallel ranks when dp > 1; 2 also releases the gradients a rank does not own; 0 keeps it whole and allreduces gradients.")
   var zero = 1
   @Option(help: "Pipeline-parallel stages.") var pp = 1
   @Option(help: "Micro-batches per step of the per-rank batch (0 = 1, or 4·pp with --pp).") var microbatches = 0
@@ -54,7 +54,7 @@ struct Bench: ParsableCommand {
     guard batch > 0, seq > 0, steps > 0, warmup >= 0, threads >= 0, tp > 0 else {
       throw ValidationError("--batch, --seq, --steps and --tp must be positive; --warmup and --threads not negative")
     }
-    guard zero == 0 || zero == 1 else { throw ValidationError("--zero must be 0 or 1, got \(zero)") }
+    guard (0...2).contains(zero) else { throw ValidationError("--zero must be 0, 1 or 2, got \(zero)") }
     guard pp > 0, microbatches >= 0, vocab >= 0 else {
       throw ValidationError("--pp must be positive; --microbatches and --vocab not negative")
     }
@@ -208,7 +208,7 @@ struct Bench: ParsableCommand {
       print(String(format: "swiftlet bench %@ (%d layers) B=%d×%d T=%d, world %d (dp %d × tp %d%@%@), %d thread(s)/rank%@",
                    model, shape.nLayer, batch, grid.dpSize, seq, world.size, grid.dpSize, tp,
                    pp > 1 ? " × pp \(pp), \(effectiveMicrobatches) micro-batches" : "",
-                   zero == 1 && grid.dpSize > 1 ? ", ZeRO-1" : "", threadCount, recompute ? ", recompute" : ""))
+                   zero >= 1 && grid.dpSize > 1 ? ", ZeRO-\(zero)" : "", threadCount, recompute ? ", recompute" : ""))
       print(String(format: "  step %.1f ms (median of %d, min %.1f) | %.0f tokens/s | MFU %.1f%% of measured sgemm peak %.1f GFLOP/s per rank",
                    median * 1000, steps, times.min()! * 1000, tokensPerSecond, mfu * 100, peak / 1e9))
       print(String(format: "  exposed allreduce %.1f ms/step | peak RSS %.2f GiB (largest rank), %.2f GiB (smallest) | optimizer state %.0f MiB (largest rank) | activations %.2f GiB",

@@ -136,3 +136,37 @@ struct PipelineParallelTests {
     #expect(!FileManager.default.fileExists(atPath: run + "/checkpoints"), "no work before the error")
   }
 }
+
+extension PipelineParallelTests {
+  /// A stopped stage leaves its neighbour waiting in a point-to-point transfer: the watchdog
+  /// names it and takes the job down within the timeout.
+  @Test func aStoppedStageMakesTheJobAbortWithinTheTimeout() throws {
+    let run = try Harness.temporaryDirectory("pp-sigstop")
+    let log = run + ".log"
+    let timeout = 6.0
+    let process = try Harness.spawn(
+      ["mpirun", "--oversubscribe", "--bind-to", "none", "-np", "2", Harness.executable, "train", "--config", configPath,
+       "--run-dir", run, "--pp", "2", "--microbatches", "4", "--set", "train.max_steps=100000",
+       "--set", "parallel.collective_timeout=\(timeout)", "--set", "checkpoint.every=0", "--set", "train.eval_every=0",
+       "--set", "train.log_every=1"],
+      log: log)
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline, ((try? Harness.trainRecords(run).count) ?? 0) < 3 { usleep(100_000) }
+    let pids = Harness.rankPIDs(run)
+    #expect(pids.count == 2, "two ranks running: \(pids)")
+    guard let victim = pids.last else {
+      process.terminate()
+      return
+    }
+    kill(victim, SIGSTOP)
+    let stoppedAt = Date()
+    Harness.waitForExit(process, seconds: timeout * 3 + 10, "the pipeline job with a stopped stage")
+    let elapsed = Date().timeIntervalSince(stoppedAt)
+    kill(victim, SIGKILL)
+    let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+    print("SIGSTOP of the last stage: job aborted after \(String(format: "%.1f", elapsed)) s (timeout \(timeout) s)")
+    #expect(process.terminationStatus != 0)
+    #expect(elapsed <= timeout * 1.1 + 2.0, "abort took \(elapsed) s for a \(timeout) s timeout")
+    #expect(output.contains("pipeline"), "the watchdog names the point-to-point wait:\n\(output.suffix(2000))")
+  }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import MPIBindings
 import Parallel
 
@@ -86,28 +87,73 @@ do {
   check("vocab-parallel cross-entropy padding gets no gradient", paddingGradient == 0, "\(paddingGradient)")
 }
 
-// Gradient buckets, announced in backward order, summed to everyone or to each piece's owner.
-for zero in [false, true] {
-  let count = 1000
-  let tensorOffsets = [0, 120, 300, 650, 700]
-  let owners = zero ? ArenaPartition(tensorOffsets: tensorOffsets, arenaCount: count, parts: ranks) : nil
-  var gradients = known(world.rank, count)
-  let local = gradients
-  try gradients.withUnsafeMutableBufferPointer { arena in
-    let buckets = GradientBuckets(group: world, gradients: arena.baseAddress!, owners: owners)
-    for (offset, end) in zip(tensorOffsets, tensorOffsets.dropFirst() + [count]).reversed() {
-      try buckets.bucketReady(.init(offset: offset, count: end - offset))
-      try buckets.progress()
-    }
-    try buckets.finish()
+// Gradient buckets, announced in backward order, summed to everyone or to each piece's owner;
+// under ZeRO-2 the pieces a rank does not own are released (zero) once reduced.
+for stage in 0...2 {
+  let count = 5000  // several pages, so that release gives whole pages back
+  let tensorOffsets = [0, 120, 1300, 2650, 4700]
+  let owners = stage > 0 ? ArenaPartition(tensorOffsets: tensorOffsets, arenaCount: count, parts: ranks) : nil
+  let arena = FloatArena(count: count)
+  let local = known(world.rank, count)
+  arena.buffer.baseAddress!.update(from: local, count: count)
+  let buckets = GradientBuckets(group: world, gradients: arena, owners: owners, releasesUnowned: stage == 2)
+  for (offset, end) in zip(tensorOffsets, tensorOffsets.dropFirst() + [count]).reversed() {
+    try buckets.bucketReady(.init(offset: offset, count: end - offset))
+    try buckets.progress()
   }
+  try buckets.finish()
+  let gradients = Array(arena.buffer)
   let total = Float(ranks * (ranks + 1) / 2)
   let owned = owners?.ranges[world.rank] ?? 0..<count
   let summed = owned.allSatisfy { gradients[$0] == total * Float($0 % 7 + 1) }
-  let untouched = (0..<count).filter { !owned.contains($0) }.allSatisfy { gradients[$0] == local[$0] }
-  let name = zero ? "gradient buckets reduce to the ZeRO-1 owners" : "gradient buckets allreduce"
-  check(name, summed && (zero || owned.count == count), "owned \(owned)")
-  if zero { check("gradient buckets leave what others own unsummed", untouched) }
+  let others = (0..<count).filter { !owned.contains($0) }
+  let name = ["gradient buckets allreduce", "gradient buckets reduce to the ZeRO-1 owners", "gradient buckets reduce to the ZeRO-2 owners"][stage]
+  check(name, summed && (stage > 0 || owned.count == count), "owned \(owned)")
+  if stage == 1 { check("gradient buckets leave what others own unsummed", others.allSatisfy { gradients[$0] == local[$0] }) }
+  if stage == 2 { check("ZeRO-2 releases what others own", others.allSatisfy { gradients[$0] == 0 }) }
+}
+
+// The pipeline's point-to-point operations, the world as one pipeline (member s = stage s): each
+// stage sends its known activations forward and its known gradient backward, both at once as the
+// 1F1B steady state does; the first and last stage sum the tied embedding's gradient.
+do {
+  let link = PipelineLink(group: world)
+  let count = 3000  // past Open MPI's eager limit: a blocking exchange here would deadlock
+  var activations = known(world.rank, count)
+  var gradient = known(world.rank + 10, count)
+  var fromPrevious = [Float](repeating: -1, count: count)
+  var fromNext = [Float](repeating: -1, count: count)
+  var requests: [PendingRequest] = []
+  try activations.withUnsafeMutableBufferPointer { out in
+    try gradient.withUnsafeMutableBufferPointer { back in
+      try fromPrevious.withUnsafeMutableBufferPointer { inbound in
+        try fromNext.withUnsafeMutableBufferPointer { gradientIn in
+          if !link.isLast {
+            requests.append(try link.sendActivations(out.baseAddress!, count: count))
+            requests.append(try link.receiveGradient(into: gradientIn.baseAddress!, count: count))
+          }
+          if !link.isFirst {
+            requests.append(try link.sendGradient(back.baseAddress!, count: count))
+            requests.append(try link.receiveActivations(into: inbound.baseAddress!, count: count))
+          }
+          for request in requests { try request.wait() }
+        }
+      }
+    }
+  }
+  check(
+    "pipeline activations from the previous stage",
+    link.isFirst ? fromPrevious.allSatisfy { $0 == -1 } : fromPrevious == known(world.rank - 1, count))
+  check(
+    "pipeline gradient from the next stage",
+    link.isLast ? fromNext.allSatisfy { $0 == -1 } : fromNext == known(world.rank + 11, count))
+  if link.isFirst || link.isLast {
+    var tied = known(world.rank, count)
+    try tied.withUnsafeMutableBufferPointer { try link.sumTiedEmbeddingGradient($0.baseAddress!, count: count) }
+    check("pipeline tied embedding gradient summed", tied == zip(known(0, count), known(ranks - 1, count)).map { $0 + $1 })
+  }
+  let shared = try link.broadcastFromLast(Double(world.rank) + 0.5)
+  check("pipeline value of the last stage on every stage", shared == Double(ranks - 1) + 0.5, "\(shared)")
 }
 
 MPIRuntime.finalise()
