@@ -81,7 +81,7 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
   public init(
     config: GPTConfig, tensorParallel tp: Int = 1, dataParallel dp: Int = 1, microBatch: Int,
     seqLen: Int, optimizer: Optimizer = .adamw, zeroStage1: Bool = false, recompute: Bool = false,
-    pipeline pp: Int = 1, microbatches: Int = 1
+    pipeline pp: Int = 1, microbatches: Int = 1, zeroStage2: Bool = false
   ) throws {
     let layout = try ParameterLayout(config: config, tpRank: 0, tpSize: tp)
     let float = 4.0
@@ -109,7 +109,10 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
             ? sum + t.localShape[0] + t.localShape.dropFirst().reduce(1, *) : sum + t.count
         }) * stageShare
     }
-    if zeroStage1 { state /= Double(max(1, dp)) }
+    if zeroStage1 || zeroStage2 { state /= Double(max(1, dp)) }
+    // ZeRO-2 keeps the summed gradients of the rank's own share only (the buckets in flight
+    // during the backward come on top; docs/parallelism.md).
+    let gradients = zeroStage2 ? localCount / Double(max(1, dp)) : localCount
     let b = Double(microBatch)
     let t = Double(seqLen)
     let n = b * t
@@ -134,7 +137,7 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
     let blocksAndHead = max(firstStage, lastStage)
     let scratch = n * (c + fl + c + c + max(3 * cl, fl) + cl) + 2 * t * t
     self.init(
-      parameters: localCount * float, gradients: localCount * float, optimizer: state * float,
+      parameters: localCount * float, gradients: gradients * float, optimizer: state * float,
       activations: blocksAndHead * float, workspace: scratch * float)
   }
 

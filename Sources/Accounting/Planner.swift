@@ -30,6 +30,8 @@ public struct PlanRequest: Sendable {
   public var microBatch: Int
   public var optimizer: MemoryEstimate.Optimizer
   public var zeroStage1: Bool
+  /// ZeRO-2: the gradients are sharded too.
+  public var zeroStage2 = false
   /// Activation recomputation (`train.recompute`): only each block's input stays per layer.
   public var recompute: Bool
   /// Pipeline stages (P) and micro-batches per step (M) under a 1F1B schedule.
@@ -260,7 +262,7 @@ public enum Planner {
       memory = try MemoryEstimate(
         config: model, tensorParallel: r.tensorParallel, dataParallel: dp, microBatch: r.microBatch,
         seqLen: r.seqLen, optimizer: r.optimizer, zeroStage1: r.zeroStage1, recompute: r.recompute,
-        pipeline: r.pipeline, microbatches: r.microbatches)
+        pipeline: r.pipeline, microbatches: r.microbatches, zeroStage2: r.zeroStage2)
     } else {
       modelFlops = flops
       if r.tensorParallel > 1 || r.pipeline > 1 {

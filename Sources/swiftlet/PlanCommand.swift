@@ -106,6 +106,9 @@ struct Plan: ParsableCommand {
   @Flag(name: .long, help: "Shard the optimizer state over data-parallel ranks (ZeRO-1; also when --config sets parallel.zero = 1).")
   var zero1 = false
 
+  @Flag(name: .long, help: "Shard the gradients as well (ZeRO-2; also when --config sets parallel.zero = 2).")
+  var zero2 = false
+
   @Flag(
     name: .long,
     help: "Activation recomputation (train.recompute): keep only each block's input. Default: the config's.")
@@ -246,9 +249,10 @@ struct Plan: ParsableCommand {
       pricePerDeviceHour: try pricePerDeviceHour.map {
         try Count.nonNegative($0, flag: "--price-per-device-hour")
       } ?? configPrice,
-      microBatch: microBatch, optimizer: optimizerKind, zeroStage1: zero1 || runConfig?.int("parallel.zero") == 1,
+      microBatch: microBatch, optimizer: optimizerKind, zeroStage1: zero1 || zero2 || (runConfig?.int("parallel.zero") ?? 0) >= 1,
       recompute: recompute || runConfig?.bool("train.recompute") == true)
     request.pipeline = pipeline
+    request.zeroStage2 = zero2 || runConfig?.int("parallel.zero") == 2
     request.microbatches = microbatchCount
     var plan = try Planner.plan(request)
     if let carbonWindow, let warning = try plan.place(
