@@ -28,3 +28,24 @@ struct BenchProfileTests {
     #expect((object["mfu"] as? Double ?? 2) <= 1)
   }
 }
+
+extension BenchProfileTests {
+  /// `bench --pp 2` on two ranks reports the bubble it saw next to the ideal one; the ideal is
+  /// (P − 1)/(M + P − 1) exactly, and the measured and predicted ones are shares of the step.
+  @Test func thePipelineBenchReportsItsBubble() throws {
+    let result = try Harness.run(
+      ["bench", "--model", "gpt2-124M", "--layers", "2", "--vocab", "256", "--batch", "4", "--seq", "32", "--steps", "2",
+       "--pp", "2", "--microbatches", "4", "--json"],
+      ranks: 2)
+    #expect(result.status == 0, "\(result.stderr)")
+    let line = try #require(result.stdout.split(separator: "\n").last)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    #expect(object["pp"] as? Int == 2 && object["microbatches"] as? Int == 4)
+    #expect(object["pipeline_bubble_ideal"] as? Double == 1.0 / 5.0)
+    for key in ["pipeline_bubble_measured", "pipeline_bubble_predicted_from_stage_times"] {
+      let value = try #require(object[key] as? Double, "\(key) missing")
+      #expect(value > 0 && value < 1, "\(key) = \(value)")
+    }
+    #expect((object["pipeline_stage_imbalance"] as? Double ?? 0) >= 1)
+  }
+}
