@@ -42,19 +42,19 @@ let package = Package(
     .target(name: "Dataset", dependencies: ["SwiftletCore"]),
     .target(
       name: "Checkpointing",
-      dependencies: ["HDF5Bindings", "CHDF5", "GPT", "Kernels", "Parallel", "MPIBindings", "Optimizers", "SwiftletCore"]),
+      dependencies: ["HDF5Bindings", "CHDF5", "GPT", "Kernels", "Parallel", "Optimizers", "SwiftletCore"]),
     .target(name: "Accounting", dependencies: ["GPT", "Kernels", "Parallel", "CBLAS", "SwiftletCore"]),
     .target(name: "Reporting", dependencies: ["SwiftletCore"]),
     .target(
       name: "Training",
       dependencies: [
-        "GPT", "Kernels", "Parallel", "MPIBindings", "Optimizers", "Dataset", "Checkpointing", "Accounting", "Reporting",
+        "GPT", "Kernels", "Parallel", "Optimizers", "Dataset", "Checkpointing", "Accounting", "Reporting",
         "SwiftletCore", .product(name: "TOMLKit", package: "TOMLKit"),
       ]),
     .executableTarget(
       name: "swiftlet",
       dependencies: [
-        "Training", "GPT", "Kernels", "Dataset", "Checkpointing", "Accounting", "Reporting", "Parallel", "MPIBindings", "HDF5Bindings", "SwiftletCore",
+        "Training", "GPT", "Kernels", "Dataset", "Checkpointing", "Accounting", "Reporting", "Parallel", "HDF5Bindings", "SwiftletCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

@@ -1,6 +1,5 @@
 import GPT
 import Kernels
-import MPIBindings
 import Optimizers
 import Parallel
 import SwiftletCore
@@ -116,8 +115,7 @@ public enum ShardedCheckpoint {
         if grid.isCoordinator {
           var full = [Float](repeating: 0, count: item.shards[0].fullCount)
           try full.withUnsafeMutableBufferPointer {
-            try grid.world.receive(
-              $0.baseAddress!, count: $0.count, from: grid.worldRank(pp: item.stage, dp: 0, tp: 0))
+            try grid.receiveFullTensor(fromStage: item.stage, into: $0.baseAddress!, count: $0.count)
           }
           attempt { try full.withUnsafeBufferPointer { try writer!.writeTensor(item.path, shape: fullShape, values: $0) } }
         }
@@ -127,11 +125,11 @@ public enum ShardedCheckpoint {
       if item.owner != 0 {
         // ZeRO-1: the owner hands its piece to data-parallel rank 0 of the same tp position.
         if grid.dpRank == item.owner {
-          try grid.dataParallel.send(UnsafePointer(item.pointer!), count: count, to: 0)
+          try grid.sendToDataParallelRoot(UnsafePointer(item.pointer!), count: count)
         } else if grid.dpRank == 0 {
           received = [Float](repeating: 0, count: count)
           try received.withUnsafeMutableBufferPointer {
-            try grid.dataParallel.receive($0.baseAddress!, count: count, from: item.owner)
+            try grid.receive(fromDataParallelRank: item.owner, into: $0.baseAddress!, count: count)
           }
         }
       }
@@ -144,7 +142,7 @@ public enum ShardedCheckpoint {
           if grid.isCoordinator {
             attempt { try writer!.writeTensor(item.path, shape: fullShape, values: full) }
           } else if stageLeader {
-            try grid.world.send(full.baseAddress!, count: full.count, to: 0)
+            try grid.sendToCoordinator(full.baseAddress!, count: full.count)
           }
         }
         if grid.tpSize == 1 {
@@ -153,7 +151,7 @@ public enum ShardedCheckpoint {
           return
         }
         let full = try gatherFullTensor(
-          local: local, shards: item.shards, group: grid.tensorParallel, isRoot: stageLeader)
+          local: local, shards: item.shards, grid: grid)
         if let full, stageLeader {
           try full.withUnsafeBufferPointer { try deliver($0) }
         }
@@ -173,7 +171,7 @@ public enum ShardedCheckpoint {
         path = try writer!.commit()
       }
     }
-    let outcome = try grid.world.broadcast(string: failure.map { "error\n" + $0 } ?? "ok\n" + path)
+    let outcome = try grid.coordinatorText(failure.map { "error\n" + $0 } ?? "ok\n" + path)
     let parts = outcome.split(separator: "\n", maxSplits: 1).map(String.init)
     if parts.first == "error" {
       throw SwiftletError(parts.count > 1 ? parts[1] : "checkpoint save failed", raisedByAllRanks: true)
@@ -193,26 +191,19 @@ public enum ShardedCheckpoint {
   /// Gathers a tensor whose pieces `shards` (one per tensor-parallel rank) describe from the
   /// tensor-parallel group to its rank 0 and returns the full tensor there (nil elsewhere).
   /// Local shard sizes are equal on all tp ranks.
-  static func gatherFullTensor(
-    local: FloatPointer, shards: [ParameterTensor], group: Communicator, isRoot: Bool
-  ) throws -> [Float]? {
-    let mine = shards[group.rank]
+  static func gatherFullTensor(local: FloatPointer, shards: [ParameterTensor], grid: ProcessGrid) throws -> [Float]? {
+    let mine = shards[grid.tpRank]
     let local = UnsafePointer(local)
-    var full = isRoot ? [Float](repeating: 0, count: mine.fullCount) : []
-    if group.size == 1 {
-      full.withUnsafeMutableBufferPointer { out in
-        for run in mine.runs { (out.baseAddress! + run.global).update(from: local + run.local, count: run.length) }
-      }
-      return full
-    }
-    var received = [Float](repeating: 0, count: group.rank == 0 ? mine.count * group.size : 0)
+    let isRoot = grid.tpRank == 0
+    var received = [Float](repeating: 0, count: isRoot ? mine.count * grid.tpSize : 0)
     try received.withUnsafeMutableBufferPointer {
-      try group.gather(local, count: mine.count, into: group.rank == 0 ? $0.baseAddress : nil, root: 0)
+      try grid.gatherOverTensorParallel(local, count: mine.count, into: isRoot ? $0.baseAddress : nil)
     }
-    guard group.rank == 0 else { return nil }
+    guard isRoot else { return nil }
+    var full = [Float](repeating: 0, count: mine.fullCount)
     full.withUnsafeMutableBufferPointer { out in
       received.withUnsafeBufferPointer { pieces in
-        for rank in 0..<group.size {
+        for rank in 0..<grid.tpSize {
           let shard = shards[rank]
           let source = pieces.baseAddress! + rank * shard.count
           for run in shard.runs {

@@ -20,24 +20,31 @@ public struct PipelineLink {
   public var isFirst: Bool { stage == 0 }
   public var isLast: Bool { stage == stages - 1 }
 
+  /// A transfer in flight; its buffer must stay untouched until `wait()` returns.
+  public struct Transfer {
+    let request: PendingRequest
+    /// Blocks until the transfer has completed (the collective watchdog names it if it hangs).
+    public func wait() throws { try request.wait() }
+  }
+
   /// Starts sending this stage's output activations to the next stage.
-  public func sendActivations(_ buffer: UnsafePointer<Float>, count: Int) throws -> PendingRequest {
-    try group.startSend(buffer, count: count, to: stage + 1, tag: Tag.activation.rawValue)
+  public func sendActivations(_ buffer: UnsafePointer<Float>, count: Int) throws -> Transfer {
+    Transfer(request: try group.startSend(buffer, count: count, to: stage + 1, tag: Tag.activation.rawValue))
   }
 
   /// Starts receiving the previous stage's output activations (this stage's input).
-  public func receiveActivations(into buffer: UnsafeMutablePointer<Float>, count: Int) throws -> PendingRequest {
-    try group.startReceive(buffer, count: count, from: stage - 1, tag: Tag.activation.rawValue)
+  public func receiveActivations(into buffer: UnsafeMutablePointer<Float>, count: Int) throws -> Transfer {
+    Transfer(request: try group.startReceive(buffer, count: count, from: stage - 1, tag: Tag.activation.rawValue))
   }
 
   /// Starts sending ∂L/∂input of this stage to the previous stage.
-  public func sendGradient(_ buffer: UnsafePointer<Float>, count: Int) throws -> PendingRequest {
-    try group.startSend(buffer, count: count, to: stage - 1, tag: Tag.gradient.rawValue)
+  public func sendGradient(_ buffer: UnsafePointer<Float>, count: Int) throws -> Transfer {
+    Transfer(request: try group.startSend(buffer, count: count, to: stage - 1, tag: Tag.gradient.rawValue))
   }
 
   /// Starts receiving ∂L/∂output of this stage from the next stage.
-  public func receiveGradient(into buffer: UnsafeMutablePointer<Float>, count: Int) throws -> PendingRequest {
-    try group.startReceive(buffer, count: count, from: stage + 1, tag: Tag.gradient.rawValue)
+  public func receiveGradient(into buffer: UnsafeMutablePointer<Float>, count: Int) throws -> Transfer {
+    Transfer(request: try group.startReceive(buffer, count: count, from: stage + 1, tag: Tag.gradient.rawValue))
   }
 
   /// Makes the first and the last stage's copies of the tied token-embedding gradient their sum
@@ -57,12 +64,5 @@ public struct PipelineLink {
     received.withUnsafeBufferPointer { other in
       for i in 0..<count { gradient[i] += other[i] }
     }
-  }
-
-  /// The last stage's value on every stage.
-  public func broadcastFromLast(_ value: Double) throws -> Double {
-    var value = value
-    try group.broadcast(&value, count: 1, root: stages - 1)
-    return value
   }
 }

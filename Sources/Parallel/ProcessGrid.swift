@@ -29,6 +29,8 @@ public final class ProcessGrid {
   public var dpSize: Int { dataParallel.size }
   public var ppRank: Int { pipeline.rank }
   public var ppSize: Int { pipeline.size }
+  /// Ranks on this node (they share its cores).
+  public var ranksOnNode: Int { node.size }
   /// Rank 0 is the coordinator: it validates input, logs and writes run files.
   public var isCoordinator: Bool { world.rank == 0 }
   /// One rank per node counts per-node quantities (RAPL, memory power) once.

@@ -1,6 +1,5 @@
 import Accounting
 import Foundation
-import MPIBindings
 import Parallel
 import SwiftletCore
 
@@ -44,7 +43,7 @@ final class AccountingSession {
         let shapes = GemmShape.model(dModel: config.model.dModel, vocabSize: config.model.vocabSize, rows: max(1, rows))
         measured = SgemmCalibration.measure(threads: threadsPerRank, shapes: shapes)
       }
-      let perRank = try grid.node.allreduce(measured, op: .max)
+      let perRank = try grid.largestOnNode(measured)
       hardware = HardwareProfile.thisMachine(
         perCorePeak: perRank / Double(threadsPerRank), coresPerDevice: threadsPerRank)
     } else {
@@ -120,7 +119,7 @@ final class AccountingSession {
         message = "\(error)"
       }
     }
-    message = try grid.world.broadcast(string: message, root: 0)
+    message = try grid.coordinatorText(message)
     if !message.isEmpty { throw SwiftletError(message, raisedByAllRanks: true) }
     return schedule
   }
@@ -132,7 +131,7 @@ final class AccountingSession {
     var decision = carbon?.decide()
     var wire: [Double] = decision.map { [$0.time, $0.gramsPerKWh, $0.pause ? 1 : 0, $0.resumeAt ?? .nan] }
       ?? [0, 0, 0, .nan]
-    try wire.withUnsafeMutableBufferPointer { try grid.world.broadcast($0.baseAddress!, count: 4, root: 0) }
+    try wire.withUnsafeMutableBufferPointer { try grid.coordinatorValues($0.baseAddress!, count: 4) }
     if decision == nil {
       decision = CarbonSchedule.Decision(
         time: wire[0], gramsPerKWh: wire[1], pause: wire[2] != 0, resumeAt: wire[3].isNaN ? nil : wire[3])
@@ -142,7 +141,7 @@ final class AccountingSession {
 
   /// Books one step on every rank (the energy allreduce is a collective).
   func recordStep(seconds: Double, gramsPerKWh: Double? = nil) throws -> StepEntry {
-    let energy = try grid.world.allreduce(meter.takeDelta().kWh)
+    let energy = try grid.sumOverWorld(meter.takeDelta().kWh)
     let live = accountant.record(stepSeconds: seconds, energyKWh: energy, gramsPerKWh: gramsPerKWh)
     stepsSeen += 1
     // Bias-corrected EMA of the step time (llm.c): the first step includes warm-up, left out.

@@ -20,7 +20,7 @@ public enum CheckpointModelLoader {
     let reader = try CheckpointReader(path: checkpoint.path, verifyFileChecksum: !checkpoint.isTemporary)
     let config = try RunConfig.fromJSON(reader.config)
     try ParameterLayout.validate(config: config.model, tpSize: grid.tpSize)
-    let model = try GPTModel(config: config.model, region: TensorParallelRegion(group: grid.tensorParallel))
+    let model = try GPTModel(config: config.model, region: grid.tensorParallelRegion)
     try ShardedCheckpoint.loadParameters(reader: reader, model: model)
     return (model, config, reader)
   }

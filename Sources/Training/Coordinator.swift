@@ -1,6 +1,5 @@
 import Foundation
 import Kernels
-import MPIBindings
 import Parallel
 import SwiftletCore
 
@@ -10,7 +9,7 @@ public enum Coordinator {
   /// Loads the config on rank 0 and shares it. A user error on rank 0 is sent to every rank so
   /// that all of them stop with the same message (printed once, by rank 0).
   public static func distributeConfig(
-    world: Communicator, load: () throws -> RunConfig
+    world: World, load: () throws -> RunConfig
   ) throws -> RunConfig {
     var message: String
     if world.rank == 0 {
@@ -24,7 +23,7 @@ public enum Coordinator {
     } else {
       message = ""
     }
-    message = try world.broadcast(string: message, root: 0)
+    message = try world.coordinatorText(message)
     let parts = message.split(separator: "\n", maxSplits: 1).map(String.init)
     if parts.first == "error" {
       throw SwiftletError(parts.count > 1 ? parts[1] : "configuration error on rank 0")

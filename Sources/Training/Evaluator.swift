@@ -1,6 +1,5 @@
 import Dataset
 import GPT
-import MPIBindings
 import Parallel
 
 /// Mean validation loss over `batches × batch_size` sequences taken from offset 0 of the
@@ -18,7 +17,8 @@ public struct Evaluator {
 
   /// The mean loss per token; with a `pipeline` the micro-batches flow through its stages and
   /// the last stage's loss is shared with all of them.
-  public func meanLoss(model: GPTModel, dataParallel: Communicator, pipeline: PipelineLink? = nil) throws -> Double {
+  public func meanLoss(model: GPTModel, grid: ProcessGrid) throws -> Double {
+    let pipeline = grid.pipelineLink
     var inputs: [Int32] = []
     var targets: [Int32] = []
     var sum: Double = 0
@@ -41,8 +41,6 @@ public struct Evaluator {
         }
       }
     }
-    sum = try dataParallel.allreduce(sum)
-    let mean = sum / Double(batches * partition.globalBatch * sampler.seqLen)
-    return try pipeline?.broadcastFromLast(mean) ?? mean
+    return try grid.meanLoss(localSum: sum, tokens: batches * partition.globalBatch * sampler.seqLen)
   }
 }

@@ -1,6 +1,5 @@
 import GPT
 import Kernels
-import MPIBindings
 import Parallel
 
 /// The global L2 norm of all gradients of the model, as one rank sees it after the
@@ -15,28 +14,16 @@ import Parallel
 ///
 /// Pipeline stages hold disjoint layers: their sums are added over `pipeline`, the last stage's
 /// copy of the tied token embedding left out (the first stage counts it).
-public func globalGradientNorm(
-  model: GPTModel, owned: (range: Range<Int>, dataParallel: Communicator)? = nil, pipeline: Communicator? = nil
-) throws -> Double {
+public func globalGradientNorm(model: GPTModel, grid: ProcessGrid, owned: Range<Int>? = nil) throws -> Double {
   var sharded: Double = 0
   var replicated: Double = 0
   let g = model.gradients.base
   let tiedCopy = model.stage.holdsTiedCopy ? model.layout.names.tokenEmbedding + ".weight" : nil
-  for tensor in model.layout.tensors where owned?.range.contains(tensor.offset) ?? true {
+  for tensor in model.layout.tensors where owned?.contains(tensor.offset) ?? true {
     if tensor.name == tiedCopy { continue }
     let squares = sumOfSquares(g + tensor.offset, count: tensor.count)
     if tensor.sharding == .replicated { replicated += squares } else { sharded += squares }
   }
-  if let owned, owned.dataParallel.size > 1 {
-    let sums = try owned.dataParallel.allreduce([sharded, replicated])
-    (sharded, replicated) = (sums[0], sums[1])
-  }
-  if model.region.size > 1 {
-    sharded = try model.region.group.allreduce(sharded)
-  }
-  if let pipeline, pipeline.size > 1 {
-    let sums = try pipeline.allreduce([sharded, replicated])
-    (sharded, replicated) = (sums[0], sums[1])
-  }
+  (sharded, replicated) = try grid.sumSquares(sharded: sharded, replicated: replicated, overOwners: owned != nil)
   return (sharded + replicated).squareRoot()
 }

@@ -31,7 +31,7 @@ struct ImportedCheckpoint {
         message = "error\n" + ((error as? SwiftletError)?.message ?? "\(error)")
       }
     }
-    message = try grid.world.broadcast(string: message)
+    message = try grid.coordinatorText(message)
     let parts = message.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
     guard parts.count == 3 else { throw SwiftletError(parts.count > 1 ? parts[1] : "cannot read \(source)") }
     return ImportedCheckpoint(path: parts[1], isTemporary: parts[0] == "temporary", origin: parts[2])
@@ -42,7 +42,7 @@ struct ImportedCheckpoint {
     guard isTemporary else { return }
     // A barrier, not a broadcast: the root of a broadcast may return before the others have
     // even entered it, and would delete the file under a rank that has not opened it yet.
-    try? grid.world.barrier()
+    try? grid.barrier()
     if grid.isCoordinator { try? FileManager.default.removeItem(atPath: path) }
   }
 }

@@ -1,7 +1,6 @@
 import Checkpointing
 import Foundation
 import GPT
-import MPIBindings
 import Parallel
 import SwiftletCore
 

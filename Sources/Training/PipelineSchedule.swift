@@ -1,5 +1,4 @@
 import GPT
-import MPIBindings
 import Parallel
 import SwiftletCore
 
@@ -43,9 +42,9 @@ struct PipelineSchedule {
     let m = microbatches
     let slots = slotCount
     if model.slotCount != slots { model.slotCount = slots }
-    var inputReceives: [Int: PendingRequest] = [:]
-    var gradientReceives: [Int: PendingRequest] = [:]
-    var sends: [Int: [PendingRequest]] = [:]  // by slot
+    var inputReceives: [Int: PipelineLink.Transfer] = [:]
+    var gradientReceives: [Int: PipelineLink.Transfer] = [:]
+    var sends: [Int: [PipelineLink.Transfer]] = [:]  // by slot
     var lossSum: Double = 0
 
     func postInputReceive(_ j: Int) throws {

@@ -1,6 +1,5 @@
 import Checkpointing
 import Foundation
-import MPIBindings
 import Parallel
 import SwiftletCore
 
@@ -40,7 +39,7 @@ enum ResumeSource {
         message = "error\n" + ((error as? SwiftletError)?.message ?? "\(error)")
       }
     }
-    message = try grid.world.broadcast(string: message)
+    message = try grid.coordinatorText(message)
     let parts = message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
     switch parts[0] {
     case "error": throw SwiftletError(parts[1])

@@ -30,7 +30,7 @@ final class SegmentLedger {
     if grid.worldSize > 1 {
       try mine.withUnsafeBufferPointer { input in
         try all.withUnsafeMutableBufferPointer { output in
-          try grid.world.gather(input.baseAddress!, count: width, into: output.baseAddress, root: 0)
+          try grid.gatherOnCoordinator(input.baseAddress!, width: width, into: output.baseAddress)
         }
       }
     } else {

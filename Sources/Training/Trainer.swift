@@ -5,7 +5,6 @@ import Foundation
 import GPT
 import Reporting
 import Kernels
-import MPIBindings
 import Optimizers
 import Parallel
 import SwiftletCore
@@ -76,9 +75,9 @@ public final class Trainer {
     try ParameterLayout.validate(config: config.model, tpSize: grid.tpSize)
     try config.validateLayout(dataParallel: grid.dpSize)
     model = try GPTModel(
-      config: config.model, region: TensorParallelRegion(group: grid.tensorParallel),
+      config: config.model, region: grid.tensorParallelRegion,
       stage: PipelineStage(index: grid.ppRank, of: grid.ppSize, layers: config.model.nLayer))
-    pipeline = grid.ppSize > 1 ? PipelineLink(group: grid.pipeline) : nil
+    pipeline = grid.pipelineLink
     model.recomputesBlocks = config.bool("train.recompute")
     ModelInitializer.initialize(model.parameters, layout: model.layout, seed: config.seed)
     // ZeRO-1 over a single data-parallel rank would be the unsharded optimizer with extra steps.
@@ -88,11 +87,10 @@ public final class Trainer {
       : nil
     ownedRange = statePartition?.ranges[grid.dpRank] ?? 0..<model.layout.count
     optimizer = try Trainer.makeOptimizer(
-      config: config, model: model, tensorParallel: grid.tensorParallel, owned: ownedRange)
+      config: config, model: model, grid: grid, owned: ownedRange)
     releasesUnownedGradients = config.int("parallel.zero") == 2 && statePartition != nil
-    buckets = GradientBuckets(
-      group: grid.dataParallel, gradients: model.gradients, owners: statePartition,
-      releasesUnowned: releasesUnownedGradients)
+    buckets = grid.gradientBuckets(
+      gradients: model.gradients, owners: statePartition, releasesUnowned: releasesUnownedGradients)
     partition = BatchPartition(
       globalBatch: config.batchSize, gradAccum: config.gradAccum, dpRank: grid.dpRank, dpSize: grid.dpSize)
     let trainStream = try TokenStream(pattern: config.string("data.train"))
@@ -127,7 +125,7 @@ public final class Trainer {
   /// The configured optimizer over the tensors starting in `owned` (the whole arena without
   /// ZeRO), addressed relative to `owned.lowerBound`: call it with arena pointers advanced by it.
   static func makeOptimizer(
-    config: RunConfig, model: GPTModel, tensorParallel: Communicator, owned: Range<Int>
+    config: RunConfig, model: GPTModel, grid: ProcessGrid, owned: Range<Int>
   ) throws -> Optimizer {
     let segments = model.optimizerSegments(in: owned)
     switch config.string("train.optimizer") {
@@ -137,7 +135,7 @@ public final class Trainer {
       return try Adafactor(
         segments: segments, arenaCount: owned.count, beta1: beta1 > 0 ? beta1 : nil,
         weightDecay: config.double("train.weight_decay"),
-        shardSum: tensorParallel.size > 1 ? { try tensorParallel.allreduce($0, count: $1) } : nil)
+        shardSum: grid.tpSize > 1 ? { try grid.sumOverTensorParallel($0, count: $1) } : nil)
     default:
       return AdamW(
         segments: segments, arenaCount: owned.count,
@@ -213,7 +211,7 @@ public final class Trainer {
   /// Prints (rank 0) how much optimizer state the fullest data-parallel rank keeps under ZeRO-1,
   /// against what every rank would keep unsharded (collective).
   private func announceStateSharding() throws {
-    let largest = try grid.world.allreduce(Int64(optimizerStateCount), op: .max)
+    let largest = try grid.largestOverWorld(Int64(optimizerStateCount))
     guard grid.isCoordinator else { return }
     let unsharded = model.layout.tensors.reduce(0) { sum, tensor in
       sum + optimizer.stateShapes(ofParameterShape: tensor.localShape).reduce(0) { $0 + $1.shape.reduce(1, *) }
@@ -265,7 +263,7 @@ public final class Trainer {
       }
       // All ranks agree whether to stop, so they checkpoint and leave at the same step.
       let localStop: Int64 = PreemptionSignal.requested ? 2 : (step == stopAtStep ? 1 : 0)
-      let stop = try grid.world.allreduce(localStop, op: .max)
+      let stop = try grid.largestOverWorld(localStop)
       if stop > 0 || (saveEvery > 0 && step % saveEvery == 0) {
         try saveCheckpoint()
       }
@@ -322,7 +320,7 @@ public final class Trainer {
           + (replay ? " (replayed clock: resume with --set accounting.clock_start=\(UTCTimestamp.string(resumeAt)))" : ""))
     }
     pausedUntil = resumeAt
-    try grid.world.barrier()
+    try grid.barrier()
   }
 
   /// Rank 0 appends this launch's line to `RUN_DIR/ledger.jsonl`. A line that cannot be written
@@ -379,7 +377,7 @@ public final class Trainer {
   public private(set) var interrupted = false
 
   private func evaluate(_ evaluator: Evaluator) throws {
-    let loss = try evaluator.meanLoss(model: model, dataParallel: grid.dataParallel, pipeline: pipeline)
+    let loss = try evaluator.meanLoss(model: model, grid: grid)
     lastValidationLoss = loss
     if grid.isCoordinator {
       try metrics?.write(["kind": .string("eval"), "step": .int(step), "val_loss": .number(loss)])
@@ -446,16 +444,15 @@ public final class Trainer {
     try buckets.finish()
     try model.finishBackward(buckets: buckets)
     try sumTiedEmbeddingGradient()
-    var loss = try grid.dataParallel.allreduce(lossSum) / Double(globalTokens)
-    if let pipeline { loss = try pipeline.broadcastFromLast(loss) }
+    let loss = try grid.meanLoss(localSum: lossSum, tokens: globalTokens)
     PhaseProfile.lap(.gradientCommunication)
     let norm = try globalGradientNorm(
-      model: model, owned: statePartition == nil ? nil : (ownedRange, grid.dataParallel), pipeline: grid.pipeline)
+      model: model, grid: grid, owned: statePartition == nil ? nil : ownedRange)
     PhaseProfile.lap(.gradientNorm)
     let learningRate = schedule.rate(atStep: step)
     // One flag for the whole world, so every rank takes the same branch even if a non-finite
     // value sits in a replicated tensor of one rank only.
-    let finite = try grid.world.allreduce(Int64(loss.isFinite && norm.isFinite ? 0 : 1), op: .max) == 0
+    let finite = try grid.allRanksFinite(loss.isFinite && norm.isFinite)
 
     if finite {
       nonfiniteStreak = 0
@@ -467,9 +464,7 @@ public final class Trainer {
         gradientScale: factor, count: ownedRange.count)
       if let statePartition {
         // Every owner updated its range only; each replica needs all the new parameters.
-        try grid.dataParallel.allgatherInPlace(
-          model.parameters.base, counts: statePartition.ranges.map(\.count),
-          displacements: statePartition.ranges.map(\.lowerBound))
+        try grid.gatherUpdatedParameters(model.parameters.base, partition: statePartition)
       }
       PhaseProfile.lap(.optimizer)
     } else {

@@ -4,7 +4,6 @@ import Dataset
 import Foundation
 import GPT
 import Kernels
-import MPIBindings
 import Parallel
 import SwiftletCore
 import Training
@@ -67,9 +66,9 @@ struct Bench: ParsableCommand {
   }
 
   func run() throws {
-    let world = try MPIRuntime.initialise()
+    let world = try ParallelRuntime.start()
     let grid = try ProcessGrid(world: world, tensorParallelSize: tp, pipelineStages: pp)
-    let threadCount = Coordinator.configureThreads(requested: threads, ranksOnNode: grid.node.size)
+    let threadCount = Coordinator.configureThreads(requested: threads, ranksOnNode: grid.ranksOnNode)
     var shape = try GPTConfig.preset(named: model)
     if layers > 0 { shape.nLayer = layers }
     if vocab > 0 { shape.vocabSize = vocab }
@@ -109,8 +108,8 @@ struct Bench: ParsableCommand {
     for _ in 0..<steps {
       let stats = try trainer.trainStep()
       // The slowest rank sets the pace.
-      times.append(try world.allreduce(stats.seconds, op: .max))
-      exposed.append(try world.allreduce(stats.exposedCommunicationSeconds, op: .max))
+      times.append(try grid.largestOverWorld(stats.seconds))
+      exposed.append(try grid.largestOverWorld(stats.exposedCommunicationSeconds))
     }
     PhaseProfile.stop()
     let phases = profile ? PhaseProfile.totals : [:]
@@ -120,10 +119,10 @@ struct Bench: ParsableCommand {
     var blocking: [Double] = []
     if grid.dpSize > 1 && zero == 0 {
       for _ in 0..<3 {
-        try world.barrier()
+        try grid.barrier()
         let start = MonotonicClock.now()
-        try grid.dataParallel.allreduce(trainer.model.gradients.base, count: trainer.model.layout.count)
-        blocking.append(try world.allreduce(MonotonicClock.now() - start, op: .max))
+        try grid.sumOverDataParallel(trainer.model.gradients.base, count: trainer.model.layout.count)
+        blocking.append(try grid.largestOverWorld(MonotonicClock.now() - start))
       }
     }
     let median = times.sorted()[times.count / 2]
@@ -134,15 +133,15 @@ struct Bench: ParsableCommand {
     let reached = perToken * tokensPerSecond / Double(world.size)
     let peak = max(calibrated, reached)
     let mfu = reached / peak
-    let allPeak = try world.allreduce(Double(peakResidentBytes()), op: .max)
-    let smallestPeak = try world.allreduce(Double(peakResidentBytes()), op: .min)
-    let stateBytes = try world.allreduce(Double(trainer.optimizerStateCount * 4), op: .max)
+    let allPeak = try grid.largestOverWorld(Double(peakResidentBytes()))
+    let smallestPeak = try grid.smallestOverWorld(Double(peakResidentBytes()))
+    let stateBytes = try grid.largestOverWorld(Double(trainer.optimizerStateCount * 4))
     // The bubble: each stage's share of schedule time outside compute, averaged over stages.
     let timing = trainer.pipelineTiming
     let idleShare = timing.wallSeconds > 0 ? 1 - timing.busySeconds / timing.wallSeconds : 0
-    let stageBusy = try world.allreduce(grid.dpRank == 0 && grid.tpRank == 0 ? timing.busySeconds : 0)
-    let stageBusyMax = try world.allreduce(timing.busySeconds, op: .max)
-    let meanBubble = try world.allreduce(idleShare) / Double(world.size)
+    let stageBusy = try grid.sumOverWorld(grid.dpRank == 0 && grid.tpRank == 0 ? timing.busySeconds : 0)
+    let stageBusyMax = try grid.largestOverWorld(timing.busySeconds)
+    let meanBubble = try grid.sumOverWorld(idleShare) / Double(world.size)
     guard world.rank == 0 else { return }
 
     var result: [String: Any] = [

@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import HDF5Bindings
 import Kernels
-import MPIBindings
+import Parallel
 
 /// `swiftlet doctor`: the CPU and the libraries exactly as `train` and `bench` use them.
 struct Doctor: ParsableCommand {
@@ -48,7 +48,7 @@ struct Doctor: ParsableCommand {
         "cores": info.cores, "isa": cpu.vectorISA,
       ],
       "blas": blas,
-      "mpi": ["library": MPIRuntime.libraryVersion, "standard": MPIRuntime.standardVersion],
+      "mpi": ["library": ParallelRuntime.libraryVersion, "standard": ParallelRuntime.standardVersion],
       "hdf5": ["version": hdf5LibraryVersion],
     ]
     if json {
@@ -70,7 +70,7 @@ struct Doctor: ParsableCommand {
         print("        \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(probe["error"] as? String ?? "failed")")
       }
     }
-    print("mpi     \(MPIRuntime.libraryVersion) (MPI \(MPIRuntime.standardVersion))")
+    print("mpi     \(ParallelRuntime.libraryVersion) (MPI \(ParallelRuntime.standardVersion))")
     print("hdf5    \(hdf5LibraryVersion)")
   }
 

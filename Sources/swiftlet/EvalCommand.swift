@@ -1,7 +1,6 @@
 import ArgumentParser
 import Dataset
 import Foundation
-import MPIBindings
 import Parallel
 import SwiftletCore
 import Training
@@ -31,9 +30,9 @@ struct Eval: ParsableCommand {
   }
 
   func run() throws {
-    let world = try MPIRuntime.initialise()
+    let world = try ParallelRuntime.start()
     let grid = try ProcessGrid(world: world, tensorParallelSize: tp)
-    _ = Coordinator.configureThreads(requested: 0, ranksOnNode: grid.node.size)
+    _ = Coordinator.configureThreads(requested: 0, ranksOnNode: grid.ranksOnNode)
     guard FileManager.default.fileExists(atPath: checkpoint) else {
       throw SwiftletError("no such checkpoint: \(checkpoint)")
     }
@@ -50,7 +49,7 @@ struct Eval: ParsableCommand {
       sampler: BatchSampler(stream: stream, seqLen: t, shuffle: false, seed: 0),
       partition: BatchPartition(globalBatch: batchSize, gradAccum: 1, dpRank: grid.dpRank, dpSize: grid.dpSize),
       batches: batches)
-    let loss = try evaluator.meanLoss(model: model, dataParallel: grid.dataParallel)
+    let loss = try evaluator.meanLoss(model: model, grid: grid)
     guard world.rank == 0 else { return }
     if json {
       print("{\"val_loss\":\(loss),\"perplexity\":\(exp(loss))}")

@@ -2,7 +2,6 @@ import ArgumentParser
 import Dataset
 import Foundation
 import GPT
-import MPIBindings
 import Parallel
 import SwiftletCore
 import Training
@@ -34,7 +33,7 @@ struct Sample: ParsableCommand {
   }
 
   func run() throws {
-    let world = try MPIRuntime.initialise()
+    let world = try ParallelRuntime.start()
     guard world.size == 1 else { throw SwiftletError("sample runs on one rank; start it without mpirun") }
     guard FileManager.default.fileExists(atPath: checkpoint) else {
       throw SwiftletError("no such checkpoint: \(checkpoint)")

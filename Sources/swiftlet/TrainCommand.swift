@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import MPIBindings
 import Parallel
 import SwiftletCore
 import Training
@@ -44,7 +43,7 @@ struct Train: ParsableCommand {
   func run() throws {
     // Installed first so that a preemption notice during start-up is honoured too.
     PreemptionSignal.install()
-    let world = try MPIRuntime.initialise()
+    let world = try ParallelRuntime.start()
     var overrides = self.overrides
     if let tp { overrides.append("parallel.tp=\(tp)") }
     if let pp { overrides.append("parallel.pp=\(pp)") }
@@ -71,15 +70,15 @@ struct Train: ParsableCommand {
       // The same error on every rank: print it once.
       throw RankError(error, printed: world.rank == 0)
     }
-    CollectiveWatchdog.start(timeoutSeconds: config.double("parallel.collective_timeout"), rank: world.rank)
-    _ = Coordinator.configureThreads(requested: config.int("train.threads"), ranksOnNode: grid.node.size)
+    ParallelRuntime.startWatchdog(timeoutSeconds: config.double("parallel.collective_timeout"), rank: world.rank)
+    _ = Coordinator.configureThreads(requested: config.int("train.threads"), ranksOnNode: grid.ranksOnNode)
     do {
       let trainer = try Trainer(config: config, grid: grid)
       trainer.stopAtStep = stopAtStep
       try trainer.run()
       if trainer.pausedUntil != nil {
         // Every rank passed the pause's barrier: finish MPI, then tell the launcher to retry later.
-        MPIRuntime.finalise()
+        ParallelRuntime.finish()
         Glibc.exit(Trainer.pauseExitCode)
       }
     } catch let error as SwiftletError where error.raisedByAllRanks {
@@ -88,7 +87,7 @@ struct Train: ParsableCommand {
       if world.size > 1 {
         // Only this rank may have failed: take the whole job down instead of leaving the others
         // blocked in a collective.
-        MPIRuntime.abort(code: 1, message: "rank \(world.rank): \(error)")
+        ParallelRuntime.abort(code: 1, message: "rank \(world.rank): \(error)")
       }
       throw error
     }

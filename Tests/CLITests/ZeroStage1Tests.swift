@@ -168,7 +168,7 @@ struct ZeroStage1Tests {
 
   @Test func anotherZeroStageIsAOneLineError() throws {
     let path = try config("zero1-bad")
-    let result = try Harness.run(["train", "--config", path, "--set", "parallel.zero=2"])
+    let result = try Harness.run(["train", "--config", path, "--set", "parallel.zero=3"])
     #expect(result.status != 0)
     let lines = result.stderr.split(separator: "\n")
     #expect(lines.count == 1 && lines[0].hasPrefix("error: parallel.zero must be 0"), "\(result.stderr)")

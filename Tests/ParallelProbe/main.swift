@@ -123,7 +123,7 @@ do {
   var gradient = known(world.rank + 10, count)
   var fromPrevious = [Float](repeating: -1, count: count)
   var fromNext = [Float](repeating: -1, count: count)
-  var requests: [PendingRequest] = []
+  var requests: [PipelineLink.Transfer] = []
   try activations.withUnsafeMutableBufferPointer { out in
     try gradient.withUnsafeMutableBufferPointer { back in
       try fromPrevious.withUnsafeMutableBufferPointer { inbound in
@@ -152,8 +152,9 @@ do {
     try tied.withUnsafeMutableBufferPointer { try link.sumTiedEmbeddingGradient($0.baseAddress!, count: count) }
     check("pipeline tied embedding gradient summed", tied == zip(known(0, count), known(ranks - 1, count)).map { $0 + $1 })
   }
-  let shared = try link.broadcastFromLast(Double(world.rank) + 0.5)
-  check("pipeline value of the last stage on every stage", shared == Double(ranks - 1) + 0.5, "\(shared)")
+  let stages = try ProcessGrid(world: world, tensorParallelSize: 1, pipelineStages: ranks)
+  let shared = try stages.meanLoss(localSum: Double(world.rank) + 0.5, tokens: 2)
+  check("pipeline loss of the last stage on every stage", shared == (Double(ranks - 1) + 0.5) / 2, "\(shared)")
 }
 
 MPIRuntime.finalise()
