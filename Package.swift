@@ -20,6 +20,8 @@ let package = Package(
     .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c"),
     .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
     .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
+    // zlib's CRC-32 for the checkpoints' checksums (Debian: zlib1g-dev).
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
 
     // Thin Swift wrappers.
     .target(name: "SwiftletCore"),
@@ -42,7 +44,7 @@ let package = Package(
     .target(name: "Dataset", dependencies: ["SwiftletCore"]),
     .target(
       name: "Checkpointing",
-      dependencies: ["HDF5Bindings", "CHDF5", "GPT", "Kernels", "Parallel", "MPIBindings", "Optimizers", "SwiftletCore"]),
+      dependencies: ["HDF5Bindings", "CZlib", "GPT", "Kernels", "Parallel", "MPIBindings", "Optimizers", "SwiftletCore"]),
     .target(name: "Accounting", dependencies: ["GPT", "Kernels", "Parallel", "CBLAS", "SwiftletCore"]),
     .target(name: "Reporting", dependencies: ["SwiftletCore"]),
     .target(
