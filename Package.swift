@@ -61,6 +61,8 @@ let package = Package(
       ]),
 
     // Tests.
+    // What several test targets share: the CI-aware skip, the Python runner, the package's paths.
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
     // Per-operation MPI checks of Parallel, launched under mpirun by CLITests.
     .executableTarget(
       name: "ParallelProbe", dependencies: ["Parallel", "MPIBindings"], path: "Tests/ParallelProbe"),
@@ -68,18 +70,22 @@ let package = Package(
     .testTarget(
       name: "GPTTests", dependencies: ["GPT", "Optimizers", "Kernels", "Parallel", "MPIBindings", "SwiftletCore"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "DatasetTests", dependencies: ["Dataset", "SwiftletCore"], resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "DatasetTests", dependencies: ["Dataset", "SwiftletCore", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "AccountingTests",
       dependencies: ["Accounting", "GPT", "Kernels", "MPIBindings", "Parallel", "SwiftletCore"]),
     .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
-    .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "HDF5Bindings", "GPT", "SwiftletCore"]),
+    .testTarget(
+      name: "CheckpointingTests", dependencies: ["Checkpointing", "HDF5Bindings", "GPT", "SwiftletCore", "TestSupport"]),
     .testTarget(
       name: "TrainingTests",
-      dependencies: ["Training", "Checkpointing", "Dataset", "GPT", "MPIBindings", "Optimizers", "Parallel", "SwiftletCore"]),
-    .testTarget(name: "ReportingTests", dependencies: ["Reporting", "SwiftletCore"]),
+      dependencies: [
+        "Training", "Checkpointing", "Dataset", "GPT", "MPIBindings", "Optimizers", "Parallel", "SwiftletCore", "TestSupport",
+      ]),
+    .testTarget(name: "ReportingTests", dependencies: ["Reporting", "SwiftletCore", "TestSupport"]),
     .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Kernels", "SwiftletCore"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "CLITests", dependencies: ["Dataset", "Checkpointing"]),
+    .testTarget(name: "CLITests", dependencies: ["Dataset", "Checkpointing", "TestSupport"]),
   ],
   // The trainer is single-threaded per rank plus MPI; Swift 6's data-race checking of C globals
   // (stderr, MPI handles) adds ceremony without catching anything here.
