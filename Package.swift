@@ -41,17 +41,20 @@ let package = Package(
     .target(name: "Optimizers", dependencies: ["Kernels", "COptimizerKernels", "SwiftletCore"]),
 
     // Data, persistence, accounting, and the loop.
+    // The JSON files of a run directory (metrics.jsonl), as Codable types that their writers
+    // and readers share.
+    .target(name: "RunFiles"),
     .target(name: "Dataset", dependencies: ["SwiftletCore"]),
     .target(
       name: "Checkpointing",
       dependencies: ["HDF5Bindings", "CZlib", "GPT", "Kernels", "Parallel", "MPIBindings", "Optimizers", "SwiftletCore"]),
     .target(name: "Accounting", dependencies: ["GPT", "Kernels", "Parallel", "CBLAS", "SwiftletCore"]),
-    .target(name: "Reporting", dependencies: ["SwiftletCore"]),
+    .target(name: "Reporting", dependencies: ["RunFiles", "SwiftletCore"]),
     .target(
       name: "Training",
       dependencies: [
         "GPT", "Kernels", "Parallel", "MPIBindings", "Optimizers", "Dataset", "Checkpointing", "Accounting", "Reporting",
-        "SwiftletCore", .product(name: "TOMLKit", package: "TOMLKit"),
+        "RunFiles", "SwiftletCore", .product(name: "TOMLKit", package: "TOMLKit"),
       ]),
     .executableTarget(
       name: "swiftlet",
@@ -83,6 +86,7 @@ let package = Package(
       dependencies: [
         "Training", "Checkpointing", "Dataset", "GPT", "MPIBindings", "Optimizers", "Parallel", "SwiftletCore", "TestSupport",
       ]),
+    .testTarget(name: "RunFilesTests", dependencies: ["RunFiles"]),
     .testTarget(name: "ReportingTests", dependencies: ["Reporting", "SwiftletCore", "TestSupport"]),
     .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Kernels", "SwiftletCore"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CLITests", dependencies: ["Dataset", "Checkpointing", "TestSupport"]),

@@ -8,6 +8,7 @@ import Kernels
 import MPIBindings
 import Optimizers
 import Parallel
+import RunFiles
 import SwiftletCore
 
 /// The training loop of one rank (docs/configuration.md, docs/accounting.md).
@@ -359,7 +360,7 @@ public final class Trainer {
     let loss = try evaluator.meanLoss(model: model, dataParallel: grid.dataParallel)
     lastValidationLoss = loss
     if grid.isCoordinator {
-      try metrics?.write(["kind": .string("eval"), "step": .int(step), "val_loss": .number(loss)])
+      try metrics?.append(.eval(EvalMetrics(step: step, validationLoss: loss)))
       progress.event(String(format: "eval step %d: val_loss %.4f", step, loss))
     }
   }
@@ -443,15 +444,13 @@ public final class Trainer {
     let entry = try accounting.recordStep(seconds: stats.seconds, gramsPerKWh: gramsPerKWh)
     guard grid.isCoordinator else { return }
     let tokensPerSecond = Double(stats.tokens) / stats.seconds
-    var fields: [(String, JSONScalar)] = [
-      ("kind", .string("train")), ("step", .int(step)), ("loss", .number(stats.loss)),
-      ("lr", .number(stats.learningRate)), ("grad_norm", .number(stats.gradNorm)), ("tokens", .int(tokensSeen)),
-      ("step_ms", .number(stats.seconds * 1000)), ("tokens_per_s", .number(tokensPerSecond)),
-      ("mfu", .number(entry.mfu)), ("flops", .number(entry.cumulativeFlops)),
-      ("energy_kwh", .number(entry.cumulativeEnergyKWh)), ("co2e_kg", .number(entry.cumulativeCO2eKg)),
-    ]
-    if let gramsPerKWh { fields.append(("grid_intensity", .number(gramsPerKWh))) }
-    try metrics?.write(fields)
+    try metrics?.append(
+      .train(
+        TrainMetrics(
+          step: step, loss: stats.loss, learningRate: stats.learningRate, gradientNorm: stats.gradNorm,
+          tokens: tokensSeen, stepMilliseconds: stats.seconds * 1000, tokensPerSecond: tokensPerSecond,
+          mfu: entry.mfu, flops: entry.cumulativeFlops, energyKWh: entry.cumulativeEnergyKWh,
+          co2eKg: entry.cumulativeCO2eKg, gridIntensity: gramsPerKWh)))
     let remaining = Double(config.maxSteps - step) * entry.smoothedStepSeconds
     progress.step(
       step, of: config.maxSteps,
