@@ -41,14 +41,14 @@ let package = Package(
     .target(name: "Optimizers", dependencies: ["Kernels", "COptimizerKernels", "SwiftletCore"]),
 
     // Data, persistence, accounting, and the loop.
-    // The JSON files of a run directory (metrics.jsonl), as Codable types that their writers
-    // and readers share.
+    // The JSON files of a run directory (metrics.jsonl, report.json, ledger.jsonl), as Codable
+    // types that their writers and readers share.
     .target(name: "RunFiles"),
     .target(name: "Dataset", dependencies: ["SwiftletCore"]),
     .target(
       name: "Checkpointing",
       dependencies: ["HDF5Bindings", "CZlib", "GPT", "Kernels", "Parallel", "MPIBindings", "Optimizers", "SwiftletCore"]),
-    .target(name: "Accounting", dependencies: ["GPT", "Kernels", "Parallel", "CBLAS", "SwiftletCore"]),
+    .target(name: "Accounting", dependencies: ["GPT", "Kernels", "Parallel", "CBLAS", "RunFiles", "SwiftletCore"]),
     .target(name: "Reporting", dependencies: ["RunFiles", "SwiftletCore"]),
     .target(
       name: "Training",
@@ -77,7 +77,7 @@ let package = Package(
       name: "DatasetTests", dependencies: ["Dataset", "SwiftletCore", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "AccountingTests",
-      dependencies: ["Accounting", "GPT", "Kernels", "MPIBindings", "Parallel", "SwiftletCore"]),
+      dependencies: ["Accounting", "GPT", "Kernels", "MPIBindings", "Parallel", "RunFiles", "SwiftletCore"]),
     .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
     .testTarget(
       name: "CheckpointingTests", dependencies: ["Checkpointing", "HDF5Bindings", "GPT", "SwiftletCore", "TestSupport"]),
@@ -87,7 +87,7 @@ let package = Package(
         "Training", "Checkpointing", "Dataset", "GPT", "MPIBindings", "Optimizers", "Parallel", "SwiftletCore", "TestSupport",
       ]),
     .testTarget(name: "RunFilesTests", dependencies: ["RunFiles"]),
-    .testTarget(name: "ReportingTests", dependencies: ["Reporting", "SwiftletCore", "TestSupport"]),
+    .testTarget(name: "ReportingTests", dependencies: ["Reporting", "RunFiles", "SwiftletCore", "TestSupport"]),
     .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Kernels", "SwiftletCore"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CLITests", dependencies: ["Dataset", "Checkpointing", "TestSupport"]),
   ],

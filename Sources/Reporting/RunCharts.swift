@@ -11,13 +11,13 @@ struct RunCharts {
   static let maximumEvalMarkers = 80
 
   let log: MetricsHistory
-  /// The parsed `report.json`, if any.
-  let report: JSONValue?
+  /// `report.json`, if it is there and in this version's format.
+  let report: RunReport?
   let lossScale: RunReportPage.LossScale
   /// Train lines carry cumulative `tokens`: token-based x axes. Otherwise they fall back to steps.
   private let hasTokens: Bool
 
-  init(log: MetricsHistory, report: JSONValue?, lossScale: RunReportPage.LossScale = .automatic) {
+  init(log: MetricsHistory, report: RunReport?, lossScale: RunReportPage.LossScale = .automatic) {
     self.log = log
     self.report = report
     self.lossScale = lossScale
@@ -147,9 +147,9 @@ struct RunCharts {
   /// The projected full-run totals from `report.json` (`projection.tokens`, `.energy_kwh`,
   /// `.co2e_kg`), when present and finite.
   var projection: (tokens: Double, energyKWh: Double?, co2eKg: Double?)? {
-    guard let projection = report?["projection"], let tokens = projection["tokens"]?.finiteNumber
-    else { return nil }
-    return (tokens, projection["energy_kwh"]?.finiteNumber, projection["co2e_kg"]?.finiteNumber)
+    guard let projection = report?.projection, projection.tokens.isFinite else { return nil }
+    func finite(_ value: Double) -> Double? { value.isFinite ? value : nil }
+    return (projection.tokens, finite(projection.energyKWh), finite(projection.co2eKg))
   }
 
   /// Whether the ledger charts draw the projection: `report.json` has one that reaches beyond

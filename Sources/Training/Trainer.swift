@@ -320,22 +320,19 @@ public final class Trainer {
   /// Rank 0 writes `RUN_DIR/report.json` (docs/accounting.md) and prints the summary.
   private func writeReport(printSummary: Bool) throws {
     guard grid.isCoordinator else { return }
-    let report = accounting.report()
     let restarts = SupervisorLog.restarts(runDirectory: config.runDirectory)
     let path = config.runDirectory + "/report.json"
-    let segmentLines = SegmentLedger.read(runDirectory: config.runDirectory)
+    let segments = SegmentLedger.read(runDirectory: config.runDirectory)
+    var report = accounting.report()
+    report.skippedNonfiniteSteps = skippedSteps
+    report.blas = BLASReport(BLASKernelSelection.status, verified: BLASKernelSelection.verification.passed)
+    report.peakCalibrated = accounting.accountant.calibratedPeak
+    report.peakRaised = accounting.accountant.peakRaised
+    report.restarts = restarts
+    if accounting.usesSeries { report.intensitySeries = config.string("accounting.intensity_series") }
+    if !segments.isEmpty { report.segments = segments }
     do {
-      // The accounting report plus the non-finite steps skipped (counted in the report).
-      var object = try JSONSerialization.jsonObject(with: Data(try report.json().utf8)) as? [String: Any] ?? [:]
-      object["skipped_nonfinite_steps"] = skippedSteps
-      object["blas"] = BLASKernelSelection.status.jsonObject(verified: BLASKernelSelection.verification.passed)
-      object["peak_calibrated"] = accounting.accountant.calibratedPeak
-      object["peak_raised"] = accounting.accountant.peakRaised
-      object["restarts"] = restarts
-      if accounting.usesSeries { object["intensity_series"] = config.string("accounting.intensity_series") }
-      if !segmentLines.isEmpty { object["segments"] = segmentLines }
-      let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-      try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+      try RunFileJSON.document(report).write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
       throw SwiftletError("cannot write \(path): \(error.localizedDescription)")
     }
@@ -344,10 +341,10 @@ public final class Trainer {
       progress.event(report.summary)
       if skippedSteps > 0 { progress.event("  skipped    \(skippedSteps) steps with non-finite loss or gradients") }
       if restarts > 0 { progress.event("  restarts   \(restarts) after crashes (launch/elastic.sh; every launch in elastic.jsonl)") }
-      if segmentLines.count > 1 || accounting.usesSeries {
-        let paused = segmentLines.filter { $0["ended"] as? String == "paused" }.count
+      if segments.count > 1 || accounting.usesSeries {
+        let paused = segments.filter { $0.ended == "paused" }.count
         progress.event(
-          "  launches   \(segmentLines.count) (\(paused) paused for carbon); one line each in \(SegmentLedger.fileName)")
+          "  launches   \(segments.count) (\(paused) paused for carbon); one line each in \(SegmentLedger.fileName)")
       }
       progress.event("report: \(path), \(page)")
     }
