@@ -18,6 +18,7 @@ public struct BLASReport: Equatable, Sendable {
   /// A kernel tried and dropped because it failed verification; not written when none.
   public var rejected: String?
 
+  /// A `blas` object with these fields.
   public init(
     library: String, version: String, config: String, core: String, coreDetected: String?, forced: Bool,
     chosenBy: String, verified: Bool, rejected: String?

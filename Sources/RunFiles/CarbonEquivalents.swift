@@ -6,6 +6,7 @@ public struct CarbonEquivalents: Equatable, Codable, Sendable {
   public var planeRoundTripsSFNY: Double
   public var carLifetimes: Double
 
+  /// Equivalents with these figures (Accounting's `init(co2eKg:)` computes them).
   public init(carKm: Double, passengerRoundTripsNYSF: Double, planeRoundTripsSFNY: Double, carLifetimes: Double) {
     self.carKm = carKm
     self.passengerRoundTripsNYSF = passengerRoundTripsNYSF

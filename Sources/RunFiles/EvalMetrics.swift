@@ -5,6 +5,7 @@ public struct EvalMetrics: Equatable, Sendable {
   /// Mean loss over the validation batches; nil when not finite (written as `null`) or missing.
   public var validationLoss: Double?
 
+  /// An evaluation line for `step`.
   public init(step: Int, validationLoss: Double?) {
     self.step = step
     self.validationLoss = validationLoss

@@ -16,6 +16,7 @@ public struct RunReport: Codable, Equatable, Sendable {
     public var co2eKg: Double
     public var wallHours: Double
 
+    /// Lost work with these figures.
     public init(steps: Int, tokens: Double, flops: Double, energyKWh: Double, co2eKg: Double, wallHours: Double) {
       self.steps = steps
       self.tokens = tokens
@@ -49,6 +50,7 @@ public struct RunReport: Codable, Equatable, Sendable {
     /// How the projection was made, in words.
     public var basis: String
 
+    /// A projection with these figures.
     public init(
       tokens: Double, steps: Double, flops: Double, modelFlops: Double, deviceHours: Double, wallHours: Double,
       remainingWallHours: Double, energyKWh: Double, co2eKg: Double, costUSD: Double?, basis: String

@@ -25,6 +25,8 @@ public struct TrainMetrics: Equatable, Sendable {
   /// and only then written.
   public var gridIntensity: Double?
 
+  /// A train line for `step`; the writer gives every figure but `gridIntensity`, which only
+  /// runs charged from an intensity series have.
   public init(
     step: Int, loss: Double? = nil, learningRate: Double? = nil, gradientNorm: Double? = nil, tokens: Int? = nil,
     stepMilliseconds: Double? = nil, tokensPerSecond: Double? = nil, mfu: Double? = nil, flops: Double? = nil,
