@@ -20,6 +20,8 @@ let package = Package(
     .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c"),
     .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
     .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
+    // zlib's CRC-32 for the checkpoints' checksums (Debian: zlib1g-dev).
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
 
     // Thin Swift wrappers.
     .target(name: "SwiftletCore"),
@@ -39,17 +41,20 @@ let package = Package(
     .target(name: "Optimizers", dependencies: ["Kernels", "COptimizerKernels", "SwiftletCore"]),
 
     // Data, persistence, accounting, and the loop.
+    // The JSON files of a run directory (metrics.jsonl, report.json, ledger.jsonl), as Codable
+    // types that their writers and readers share.
+    .target(name: "RunFiles"),
     .target(name: "Dataset", dependencies: ["SwiftletCore"]),
     .target(
       name: "Checkpointing",
-      dependencies: ["HDF5Bindings", "CHDF5", "GPT", "Kernels", "Parallel", "Optimizers", "SwiftletCore"]),
-    .target(name: "Accounting", dependencies: ["GPT", "Kernels", "Parallel", "CBLAS", "SwiftletCore"]),
-    .target(name: "Reporting", dependencies: ["SwiftletCore"]),
+      dependencies: ["HDF5Bindings", "CZlib", "GPT", "Kernels", "Parallel", "Optimizers", "SwiftletCore"]),
+    .target(name: "Accounting", dependencies: ["GPT", "Kernels", "Parallel", "CBLAS", "RunFiles", "SwiftletCore"]),
+    .target(name: "Reporting", dependencies: ["RunFiles", "SwiftletCore"]),
     .target(
       name: "Training",
       dependencies: [
         "GPT", "Kernels", "Parallel", "Optimizers", "Dataset", "Checkpointing", "Accounting", "Reporting",
-        "SwiftletCore", .product(name: "TOMLKit", package: "TOMLKit"),
+        "RunFiles", "SwiftletCore", .product(name: "TOMLKit", package: "TOMLKit"),
       ]),
     .executableTarget(
       name: "swiftlet",
@@ -59,6 +64,8 @@ let package = Package(
       ]),
 
     // Tests.
+    // What several test targets share: the CI-aware skip, the Python runner, the package's paths.
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
     // Per-operation MPI checks of Parallel, launched under mpirun by CLITests.
     .executableTarget(
       name: "ParallelProbe", dependencies: ["Parallel", "MPIBindings", "Kernels"], path: "Tests/ParallelProbe"),
@@ -66,18 +73,23 @@ let package = Package(
     .testTarget(
       name: "GPTTests", dependencies: ["GPT", "Optimizers", "Kernels", "Parallel", "MPIBindings", "SwiftletCore"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "DatasetTests", dependencies: ["Dataset", "SwiftletCore"], resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "DatasetTests", dependencies: ["Dataset", "SwiftletCore", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "AccountingTests",
-      dependencies: ["Accounting", "GPT", "Kernels", "MPIBindings", "Parallel", "SwiftletCore"]),
+      dependencies: ["Accounting", "GPT", "Kernels", "MPIBindings", "Parallel", "RunFiles", "SwiftletCore"]),
     .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
-    .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "HDF5Bindings", "GPT", "SwiftletCore"]),
+    .testTarget(
+      name: "CheckpointingTests", dependencies: ["Checkpointing", "HDF5Bindings", "GPT", "SwiftletCore", "TestSupport"]),
     .testTarget(
       name: "TrainingTests",
-      dependencies: ["Training", "Checkpointing", "Dataset", "GPT", "MPIBindings", "Optimizers", "Parallel", "SwiftletCore"]),
-    .testTarget(name: "ReportingTests", dependencies: ["Reporting", "SwiftletCore"]),
+      dependencies: [
+        "Training", "Checkpointing", "Dataset", "GPT", "MPIBindings", "Optimizers", "Parallel", "SwiftletCore", "TestSupport",
+      ]),
+    .testTarget(name: "RunFilesTests", dependencies: ["RunFiles"]),
+    .testTarget(name: "ReportingTests", dependencies: ["Reporting", "RunFiles", "SwiftletCore", "TestSupport"]),
     .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Kernels", "SwiftletCore"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "CLITests", dependencies: ["Dataset", "Checkpointing"]),
+    .testTarget(name: "CLITests", dependencies: ["Dataset", "Checkpointing", "TestSupport"]),
   ],
   // The trainer is single-threaded per rank plus MPI; Swift 6's data-race checking of C globals
   // (stderr, MPI handles) adds ceremony without catching anything here.

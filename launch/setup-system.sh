@@ -2,7 +2,7 @@
 # Installs the system libraries Swiftlet links against (Debian/Ubuntu). Idempotent and quick
 # when they are already present.
 set -euo pipefail
-packages=(libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-dev pkg-config python3-pip)
+packages=(libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-dev zlib1g-dev pkg-config python3-pip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

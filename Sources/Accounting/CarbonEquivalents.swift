@@ -1,6 +1,8 @@
+import RunFiles
+
 /// CO2e in terms people picture, as Strubell et al. 2019 (Table 1) and Patterson et al. 2021
 /// (Table 4) put it. Sources in docs/accounting.md.
-public struct CarbonEquivalents: Equatable, Codable, Sendable {
+extension CarbonEquivalents {
   /// kg per pound (exact, international avoirdupois pound).
   public static let kgPerPound = 0.45359237
   /// A typical passenger car: about 400 g CO2 per mile (US EPA, "Greenhouse Gas Emissions from a
@@ -13,23 +15,11 @@ public struct CarbonEquivalents: Equatable, Codable, Sendable {
   /// An average car over its lifetime including fuel: 126,000 lbs (Strubell et al. 2019, Table 1).
   public static let carLifetimeKg = 126_000 * kgPerPound
 
-  public var carKm: Double
-  public var passengerRoundTripsNYSF: Double
-  public var planeRoundTripsSFNY: Double
-  public var carLifetimes: Double
-
+  /// The equivalents of `co2eKg` kilograms.
   public init(co2eKg: Double) {
-    carKm = co2eKg / Self.carKgPerKm
-    passengerRoundTripsNYSF = co2eKg / Self.passengerRoundTripKg
-    planeRoundTripsSFNY = co2eKg / Self.planeRoundTripKg
-    carLifetimes = co2eKg / Self.carLifetimeKg
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case carKm = "car_km"
-    case passengerRoundTripsNYSF = "passenger_round_trips_ny_sf"
-    case planeRoundTripsSFNY = "plane_round_trips_sf_ny"
-    case carLifetimes = "car_lifetimes"
+    self.init(
+      carKm: co2eKg / Self.carKgPerKm, passengerRoundTripsNYSF: co2eKg / Self.passengerRoundTripKg,
+      planeRoundTripsSFNY: co2eKg / Self.planeRoundTripKg, carLifetimes: co2eKg / Self.carLifetimeKg)
   }
 
   /// One line, choosing the units that give readable numbers.

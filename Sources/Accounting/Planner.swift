@@ -1,4 +1,5 @@
 import GPT
+import RunFiles
 import SwiftletCore
 
 /// What a training run will cost before it starts: `swiftlet plan` (docs/accounting.md).

@@ -1,3 +1,5 @@
+import RunFiles
+
 /// The training loop's accounting in one place: per-step FLOPs, the ledger, live MFU and the
 /// final report. MPI stays out (the loop owns collectives): each step the loop sums
 /// `meter.takeDelta().kWh` over all ranks and passes the sum to `record`.

@@ -29,16 +29,6 @@ static inline hid_t swiftlet_h5t_std_u8le(void) { return H5T_STD_U8LE; }
 static inline hid_t swiftlet_h5p_link_create(void) { return H5P_LINK_CREATE; }
 static inline size_t swiftlet_h5t_variable(void) { return H5T_VARIABLE; }
 
-// zlib's CRC-32 (the one Python's zlib.crc32 computes), used for per-dataset checksums.
-// libhdf5 already depends on zlib; module.modulemap links it explicitly.
-#include <zlib.h>
-static inline uint32_t swiftlet_crc32(uint32_t crc, const void *bytes, size_t count) {
-  return (uint32_t)crc32_z(crc, (const Bytef *)bytes, count);
-}
-/// CRC-32 of A‖B from crc(A), crc(B) and B's length in bytes.
-static inline uint32_t swiftlet_crc32_combine(uint32_t crcA, uint32_t crcB, int64_t lengthB) {
-  return (uint32_t)crc32_combine(crcA, crcB, (z_off_t)lengthB);
-}
 static inline unsigned swiftlet_h5f_obj_all(void) { return H5F_OBJ_ALL; }
 static inline H5F_libver_t swiftlet_h5f_libver_latest(void) { return H5F_LIBVER_LATEST; }
 

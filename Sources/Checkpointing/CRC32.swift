@@ -1,4 +1,4 @@
-import CHDF5
+import CZlib
 import SwiftletCore
 
 /// CRC-32 as zlib (and Python's `zlib.crc32`) computes it: polynomial 0xEDB88320, reflected,
@@ -9,7 +9,7 @@ public enum CRC32 {
   public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32
   {
     guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
-    return swiftlet_crc32(crc, base, bytes.count)
+    return UInt32(crc32_z(UInt(crc), base.assumingMemoryBound(to: Bytef.self), bytes.count))
   }
 
   /// The CRC-32 of `values`' bytes in memory order (little-endian on every supported host).
@@ -27,7 +27,7 @@ public enum CRC32 {
 
   /// The CRC-32 of A‖B, from `crc(A)`, `crc(B)` and the length of B in bytes.
   public static func combine(_ first: UInt32, _ second: UInt32, secondLength: Int) -> UInt32 {
-    swiftlet_crc32_combine(first, second, Int64(secondLength))
+    UInt32(crc32_combine(UInt(first), UInt(second), secondLength))
   }
 }
 

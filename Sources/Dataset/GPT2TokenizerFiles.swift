@@ -60,23 +60,24 @@ public enum GPT2TokenizerFiles {
   }
 
   /// Parses `encoder.json`, a JSON object from token string (in the byte-level alphabet) to id, and
-  /// returns each id's bytes. A small parser for exactly this shape (an object of string → integer)
-  /// is several times faster than Foundation's JSON and maps characters straight to bytes.
+  /// returns each id's bytes.
   static func parseEncoder(_ bytes: [UInt8], path: String) throws -> [[UInt8]] {
-    var parser = JSONObjectScanner(bytes: bytes, path: path)
-    var tokens: [[UInt8]?] = []
-    tokens.reserveCapacity(GPT2Tokenizer.vocabularySize)
-    var count = 0
-    let special = GPT2Tokenizer.endOfTextText.unicodeScalars.map(\.value)
-    try parser.forEachEntry { key, id in
-      guard id >= 0, id < 1 << 20 else { throw SwiftletError("\(path): id \(id) out of range") }
-      if tokens.count <= id { tokens += [[UInt8]?](repeating: nil, count: id + 1 - tokens.count) }
-      guard tokens[id] == nil else { throw SwiftletError("\(path): id \(id) appears twice") }
-      tokens[id] = key == special ? Array(GPT2Tokenizer.endOfTextText.utf8)
-        : try ByteLevelAlphabet.bytes(ofScalars: key, file: path)
-      count += 1
+    let ids: [String: Int]
+    do {
+      ids = try JSONDecoder().decode([String: Int].self, from: Data(bytes))
+    } catch {
+      throw SwiftletError("\(path): not a JSON object of token → integer id")
     }
-    guard count == tokens.count else { throw SwiftletError("\(path): ids are not 0..<\(count)") }
+    var tokens = [[UInt8]?](repeating: nil, count: ids.count)
+    for (key, id) in ids {
+      guard id >= 0, id < ids.count else { throw SwiftletError("\(path): ids are not 0..<\(ids.count) (\(id))") }
+      guard tokens[id] == nil else { throw SwiftletError("\(path): id \(id) appears twice") }
+      tokens[id] =
+        key == GPT2Tokenizer.endOfTextText
+        ? Array(GPT2Tokenizer.endOfTextText.utf8)
+        : try ByteLevelAlphabet.bytes(ofScalars: key.unicodeScalars.map(\.value), file: path)
+    }
+    // Every slot is filled: `ids.count` distinct ids below `ids.count`.
     return tokens.map { $0! }
   }
 

@@ -1,27 +1,8 @@
 import Foundation
+import RunFiles
 import SwiftletCore
 
-/// One `{"kind":"train",…}` line of `metrics.jsonl` (docs/accounting.md).
-///
-/// Every value but `step` may be missing or `null` (the writer turns non-finite values into
-/// `null`); `tokens`, `flops`, `energyKWh` and `co2eKg` are cumulative for the whole job.
-struct TrainRecord: Equatable {
-  var step: Int
-  var loss: Double?
-  var learningRate: Double?
-  var gradientNorm: Double?
-  var tokens: Double?
-  var stepMilliseconds: Double?
-  var tokensPerSecond: Double?
-  var mfu: Double?
-  var flops: Double?
-  var energyKWh: Double?
-  var co2eKg: Double?
-  /// gCO2e/kWh the step was charged at (runs with an intensity series only).
-  var gridIntensity: Double? = nil
-}
-
-/// One `{"kind":"eval","step":S,"val_loss":L}` line, with the tokens seen at that step.
+/// An evaluation (`EvalMetrics`) with the tokens seen at its step.
 struct EvalRecord: Equatable {
   var step: Int
   var validationLoss: Double?
@@ -37,9 +18,9 @@ struct EvalRecord: Equatable {
 struct MetricsHistory {
   static let fileName = "metrics.jsonl"
 
-  var train: [TrainRecord]
+  var train: [TrainMetrics]
   var eval: [EvalRecord]
-  /// Lines that could not be read (not JSON, not an object, no integer `step`).
+  /// Lines that could not be read (not JSON, not an object, no whole-number `step`).
   var skippedLines: Int
   /// Whether the last line was cut off (no newline and not valid JSON).
   var tornLastLine: Bool
@@ -71,10 +52,11 @@ struct MetricsHistory {
 
   /// Parses the bytes of a metrics file (no error: unreadable lines are counted, not fatal).
   init(parsing bytes: [UInt8]) {
-    var trainByStep: [Int: TrainRecord] = [:]
+    var trainByStep: [Int: TrainMetrics] = [:]
     var evals: [EvalRecord] = []
     var skipped = 0
     var torn = false
+    let decoder = JSONDecoder()
     let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
     let endsWithNewline = bytes.last == UInt8(ascii: "\n")
     for (number, rawLine) in lines.enumerated() {
@@ -82,46 +64,26 @@ struct MetricsHistory {
       if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
       if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
       let isLast = number == lines.count - 1
-      guard let object = try? JSONParser.parse(Array(line)), object.members != nil,
-        let step = Self.integer(object["step"])
-      else {
+      guard let record = try? decoder.decode(MetricsRecord.self, from: Data(line)) else {
         if isLast && !endsWithNewline { torn = true } else { skipped += 1 }
         continue
       }
-      switch object["kind"]?.stringValue {
-      case "train": trainByStep[step] = Self.trainRecord(object, step: step)
-      case "eval":
-        evals.append(EvalRecord(step: step, validationLoss: object["val_loss"]?.finiteNumber))
-      default: continue  // other kinds are for other readers
+      switch record {
+      case .train(let metrics): trainByStep[metrics.step] = metrics
+      case .eval(let metrics): evals.append(EvalRecord(step: metrics.step, validationLoss: metrics.validationLoss))
+      case .other: continue  // other kinds are for other readers
       }
     }
     train = trainByStep.values.sorted { $0.step < $1.step }
     skippedLines = skipped
     tornLastLine = torn
-    tokensByStep = train.compactMap { record in record.tokens.map { (record.step, $0) } }
+    tokensByStep = train.compactMap { record in record.tokens.map { (record.step, Double($0)) } }
     eval = []
     eval = evals.sorted { $0.step < $1.step }.map { record in
       var mapped = record
       mapped.tokens = tokens(atStep: record.step)
       return mapped
     }
-  }
-
-  private static func integer(_ value: JSONValue?) -> Int? {
-    guard let number = value?.finiteNumber, number == number.rounded(),
-      abs(number) < 9e15
-    else { return nil }
-    return Int(number)
-  }
-
-  private static func trainRecord(_ object: JSONValue, step: Int) -> TrainRecord {
-    func number(_ key: String) -> Double? { object[key]?.finiteNumber }
-    return TrainRecord(
-      step: step, loss: number("loss"), learningRate: number("lr"),
-      gradientNorm: number("grad_norm"), tokens: number("tokens"),
-      stepMilliseconds: number("step_ms"), tokensPerSecond: number("tokens_per_s"),
-      mfu: number("mfu"), flops: number("flops"), energyKWh: number("energy_kwh"),
-      co2eKg: number("co2e_kg"), gridIntensity: number("grid_intensity"))
   }
 
   /// Cumulative tokens after `step`, from the train lines.

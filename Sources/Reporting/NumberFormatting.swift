@@ -31,6 +31,13 @@ enum NumberFormatting {
     return scientific(value, significantDigits: significantDigits)
   }
 
+  /// `value` as JSONEncoder writes it in the run files: the shortest text that reads back
+  /// exactly, without a trailing `.0` (`124439808`, `0.41`, `1e-05`).
+  static func asWritten(_ value: Double) -> String {
+    let text = "\(value)"
+    return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+  }
+
   /// Labels for axis ticks spaced `step` apart, in one shared style so they line up: the SI
   /// suffix of the largest tick for all when it reaches 10k, or scientific notation for all when
   /// it is below 0.01,

@@ -1,13 +1,13 @@
 /// `report.json` as HTML tables, generically: the top-level scalars in one table (known keys
-/// first, the rest in file order), then one sub-table per nested object or array of objects,
+/// first, the rest in key order), then one sub-table per nested object or array of objects,
 /// titled by its path (`projection`, `lost`, `runs[0] › gpu`).
 enum ReportTables {
   /// The tables' markup for a parsed `report.json`.
-  static func render(_ json: JSONValue) -> String {
+  static func render(_ json: ReportValue) -> String {
     guard let members = json.members else {
-      return table(caption: "report.json", members: [JSONMember(key: "value", value: json)])
+      return table(caption: "report.json", members: [ReportMember(key: "value", value: json)])
     }
-    var ordered: [JSONMember] = []
+    var ordered: [ReportMember] = []
     for key in ReportFields.preferredOrder {
       if let member = members.last(where: { $0.key == key }) { ordered.append(member) }
     }
@@ -18,7 +18,7 @@ enum ReportTables {
   }
 
   /// Sub-tables for the objects (and arrays holding objects) among `members`, depth first.
-  private static func nested(_ members: [JSONMember], path: [String]) -> [String] {
+  private static func nested(_ members: [ReportMember], path: [String]) -> [String] {
     var out: [String] = []
     for member in members {
       switch member.value {
@@ -28,7 +28,7 @@ enum ReportTables {
         out += nested(children, path: childPath)
       case .array(let elements) where elements.contains(where: { !$0.isScalar }):
         let indexed = elements.enumerated().map {
-          JSONMember(key: "\(member.key)[\($0)]", value: $1)
+          ReportMember(key: "\(member.key)[\($0)]", value: $1)
         }
         out.append(table(caption: caption(path + [member.key]), members: indexed))
         out += nested(indexed, path: path)
@@ -46,7 +46,7 @@ enum ReportTables {
   }
 
   /// One row per member: key, known label, formatted value (and the exact text when it differs).
-  private static func table(caption: String, members: [JSONMember]) -> String {
+  private static func table(caption: String, members: [ReportMember]) -> String {
     let rows = members.map { member -> [HTMLTable.Cell] in
       [
         .markup("<code>\(HTMLEscaping.escape(member.key))</code>"),
@@ -57,7 +57,7 @@ enum ReportTables {
     return HTMLTable(caption: caption, columns: ["Key", "Meaning", "Value"], rows: rows).render()
   }
 
-  private static func value(key: String, _ value: JSONValue) -> HTMLTable.Cell {
+  private static func value(key: String, _ value: ReportValue) -> HTMLTable.Cell {
     switch value {
     case .null:
       return .markup("<span class=\"muted\">null</span>", numeric: true)
@@ -65,7 +65,7 @@ enum ReportTables {
       return .text(flag ? "true" : "false", numeric: true)
     case .string(let text):
       return .text(text)
-    case .number(let number, let text):
+    case .number(let number):
       // The exact figure as written is the cell's tooltip; integers the SI form abbreviates
       // (1000 and up) also show it in full, grouped.
       let shown = HTMLEscaping.escape(ReportFields.format(key: key, number: number))
@@ -74,13 +74,13 @@ enum ReportTables {
         exact = " <span class=\"exact\">\(grouped)</span>"
       }
       return .markup(
-        "<span title=\"\(HTMLEscaping.escape(text))\">\(shown)</span>\(exact)", numeric: true)
+        "<span title=\"\(NumberFormatting.asWritten(number))\">\(shown)</span>\(exact)", numeric: true)
     case .array(let elements) where elements.allSatisfy(\.isScalar):
       let items = elements.map { element -> String in
         switch element {
         case .null: return "null"
         case .bool(let flag): return flag ? "true" : "false"
-        case .number(let number, _): return ReportFields.format(key: key, number: number)
+        case .number(let number): return ReportFields.format(key: key, number: number)
         case .string(let text): return text
         case .array, .object: return ""
         }

@@ -1,4 +1,5 @@
 import Foundation
+import RunFiles
 
 /// The page's three figures, built from the metrics log (and `report.json`'s projection).
 struct RunCharts {
@@ -10,13 +11,13 @@ struct RunCharts {
   static let maximumEvalMarkers = 80
 
   let log: MetricsHistory
-  /// The parsed `report.json`, if any.
-  let report: JSONValue?
+  /// `report.json`, if it is there and in this version's format.
+  let report: RunReport?
   let lossScale: RunReportPage.LossScale
   /// Train lines carry cumulative `tokens`: token-based x axes. Otherwise they fall back to steps.
   private let hasTokens: Bool
 
-  init(log: MetricsHistory, report: JSONValue?, lossScale: RunReportPage.LossScale = .automatic) {
+  init(log: MetricsHistory, report: RunReport?, lossScale: RunReportPage.LossScale = .automatic) {
     self.log = log
     self.report = report
     self.lossScale = lossScale
@@ -34,8 +35,8 @@ struct RunCharts {
     static let intensity = "#3a7d44"
   }
 
-  private func x(_ record: TrainRecord) -> Double? {
-    hasTokens ? record.tokens : Double(record.step)
+  private func x(_ record: TrainMetrics) -> Double? {
+    hasTokens ? record.tokens.map(Double.init) : Double(record.step)
   }
 
   private var xName: String { hasTokens ? "tokens" : "step" }
@@ -82,7 +83,7 @@ struct RunCharts {
   func throughputFigure() -> SVGFigure {
     func chart(
       title: String, label: String, name: String, unit: String, color: String,
-      value: (TrainRecord) -> Double?
+      value: (TrainMetrics) -> Double?
     ) -> LineChart {
       let points = log.train.map { (Optional(Double($0.step)), value($0)) }
       var series = [ChartSeries(name: name, color: color, segments: ChartSeries.segments(points))]
@@ -123,7 +124,7 @@ struct RunCharts {
     let intensity = ChartSeries(
       name: "gCO2e/kWh", color: Palette.intensity,
       segments: ChartSeries.segments(log.train.map { (Optional(Double($0.step)), $0.gridIntensity) }))
-    var previous: TrainRecord?
+    var previous: TrainMetrics?
     var perStep: [(x: Double?, y: Double?)] = []
     for record in log.train {
       var increment: Double?
@@ -146,9 +147,9 @@ struct RunCharts {
   /// The projected full-run totals from `report.json` (`projection.tokens`, `.energy_kwh`,
   /// `.co2e_kg`), when present and finite.
   var projection: (tokens: Double, energyKWh: Double?, co2eKg: Double?)? {
-    guard let projection = report?["projection"], let tokens = projection["tokens"]?.finiteNumber
-    else { return nil }
-    return (tokens, projection["energy_kwh"]?.finiteNumber, projection["co2e_kg"]?.finiteNumber)
+    guard let projection = report?.projection, projection.tokens.isFinite else { return nil }
+    func finite(_ value: Double) -> Double? { value.isFinite ? value : nil }
+    return (projection.tokens, finite(projection.energyKWh), finite(projection.co2eKg))
   }
 
   /// Whether the ledger charts draw the projection: `report.json` has one that reaches beyond
@@ -156,14 +157,14 @@ struct RunCharts {
   var drawsProjection: Bool {
     guard hasTokens, let projection, let done = log.train.last(where: { $0.tokens != nil })?.tokens
     else { return false }
-    return projection.tokens > done && (projection.energyKWh != nil || projection.co2eKg != nil)
+    return projection.tokens > Double(done) && (projection.energyKWh != nil || projection.co2eKg != nil)
   }
 
   /// Figure 3: the cumulative energy and CO2e ledger over tokens, each with a dashed line to
   /// the projected total of the full run when `report.json` holds one.
   func ledgerFigure() -> SVGFigure {
     func chart(
-      title: String, quantity: String, unit: String, color: String, value: (TrainRecord) -> Double?,
+      title: String, quantity: String, unit: String, color: String, value: (TrainMetrics) -> Double?,
       projected: Double?
     ) -> LineChart {
       var actual = ChartSeries(

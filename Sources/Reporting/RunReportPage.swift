@@ -33,8 +33,9 @@ public enum RunReportPage {
     -> String
   {
     let log = try MetricsHistory.load(runDirectory: runDirectory)
-    let (report, reportProblem) = readReportJSON(runDirectory: runDirectory)
-    let charts = RunCharts(log: log, report: report, lossScale: lossScale)
+    let (report, reportProblem) = ReportFile.read(
+      path: (runDirectory as NSString).appendingPathComponent(reportJSONName))
+    let charts = RunCharts(log: log, report: report?.report, lossScale: lossScale)
     return assemble(
       runDirectory: runDirectory, log: log, report: report, reportProblem: reportProblem,
       charts: charts)
@@ -58,29 +59,15 @@ public enum RunReportPage {
     return path
   }
 
-  /// The parsed `report.json`, or nil with the reason it could not be used (nil, nil if absent).
-  static func readReportJSON(runDirectory: String) -> (JSONValue?, String?) {
-    let path = (runDirectory as NSString).appendingPathComponent(reportJSONName)
-    guard FileManager.default.fileExists(atPath: path) else { return (nil, nil) }
-    guard let data = FileManager.default.contents(atPath: path) else {
-      return (nil, "\(reportJSONName) exists but cannot be read")
-    }
-    do {
-      return (try JSONParser.parse([UInt8](data)), nil)
-    } catch {
-      return (nil, "\(reportJSONName) is not valid JSON (\(error)); its numbers are left out")
-    }
-  }
-
   static func assemble(
-    runDirectory: String, log: MetricsHistory, report: JSONValue?, reportProblem: String?,
+    runDirectory: String, log: MetricsHistory, report: ReportFile?, reportProblem: String?,
     charts: RunCharts
   ) -> String {
     let e = HTMLEscaping.escape
     let summary = RunSummary(log)
     let runName = (runDirectory as NSString).standardizingPath
     var model = ""
-    if let name = report?["model"]?.stringValue { model = " · \(name)" }
+    if let name = report?.report?.model { model = " · \(name)" }
     var body: [String] = []
     body.append("<h1>Swiftlet run report\(e(model))</h1>")
     let steps = "\(summary.trainLines) train steps (\(summary.firstStep)–\(summary.lastStep))"
@@ -145,7 +132,7 @@ public enum RunReportPage {
     body.append("<h2>Numbers</h2>")
     body.append("<div class=\"tables\">")
     body.append(SummaryTable.render(summary))
-    if let report { body.append(ReportTables.render(report)) }
+    if let report { body.append(ReportTables.render(report.fields)) }
     body.append("</div>")
     body.append(
       "<footer>Written by <code>swiftlet report</code> from metrics.jsonl"

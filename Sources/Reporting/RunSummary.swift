@@ -47,7 +47,7 @@ struct RunSummary {
     let steady = train.count > 1 ? Array(train.dropFirst()) : train
     medianTokensPerSecond = Self.median(steady.compactMap(\.tokensPerSecond))
     medianMFU = Self.median(steady.compactMap(\.mfu))
-    tokens = train.last { $0.tokens != nil }?.tokens
+    tokens = train.last { $0.tokens != nil }?.tokens.map(Double.init)
     flops = train.last { $0.flops != nil }?.flops
     energyKWh = train.last { $0.energyKWh != nil }?.energyKWh
     co2eKg = train.last { $0.co2eKg != nil }?.co2eKg

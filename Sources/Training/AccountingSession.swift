@@ -1,6 +1,7 @@
 import Accounting
 import Foundation
 import Parallel
+import RunFiles
 import SwiftletCore
 
 /// The training loop's view of compute accounting (docs/accounting.md): one call per step, cumulative
@@ -82,22 +83,18 @@ final class AccountingSession {
   func restore(ledger attributes: [String: Double], resumedStep: Int, metricsPath: String?) throws {
     let checkpointLedger = try ComputeLedger(attributes: attributes)
     accountant.replaceLedger(checkpointLedger)
-    guard let metricsPath, let text = try? String(contentsOfFile: metricsPath, encoding: .utf8) else { return }
-    var last: [String: Any]?
+    guard let metricsPath, let data = FileManager.default.contents(atPath: metricsPath) else { return }
+    var last: TrainMetrics?
     var lostSeconds = 0.0
-    for line in text.split(separator: "\n") {
-      guard let record = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-        record["kind"] as? String == "train", let step = (record["step"] as? NSNumber)?.intValue, step > resumedStep
-      else { continue }
+    for case .train(let record) in RunFileJSON.records(MetricsRecord.self, in: data) where record.step > resumedStep {
       last = record
-      lostSeconds += ((record["step_ms"] as? NSNumber)?.doubleValue ?? 0) / 1000
+      lostSeconds += (record.stepMilliseconds ?? 0) / 1000
     }
     guard let last else { return }
-    func number(_ key: String) -> Double { (last[key] as? NSNumber)?.doubleValue ?? 0 }
     let lost = ComputeLedger.LostWork.since(
-        checkpoint: checkpointLedger, checkpointStep: resumedStep, loggedStep: (last["step"] as! NSNumber).intValue,
-        loggedTokens: number("tokens"), loggedFlops: number("flops"), loggedEnergyKWh: number("energy_kwh"),
-        loggedCO2eKg: number("co2e_kg"), loggedWallSecondsAfterCheckpoint: lostSeconds)
+        checkpoint: checkpointLedger, checkpointStep: resumedStep, loggedStep: last.step,
+        loggedTokens: Double(last.tokens ?? 0), loggedFlops: last.flops ?? 0, loggedEnergyKWh: last.energyKWh ?? 0,
+        loggedCO2eKg: last.co2eKg ?? 0, loggedWallSecondsAfterCheckpoint: lostSeconds)
     accountant.addLostWork(lost)
     lostAtResume = lost
   }

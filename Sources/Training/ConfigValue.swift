@@ -37,3 +37,15 @@ public enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
   }
 }
 
+/// A value as the stored configuration's JSON writes it: a plain number, boolean or string.
+extension ConfigValue: Encodable {
+  public func encode(to encoder: Encoder) throws {
+    var container = encoder.singleValueContainer()
+    switch self {
+    case .int(let v): try container.encode(v)
+    case .double(let v): try container.encode(v)
+    case .bool(let v): try container.encode(v)
+    case .string(let v): try container.encode(v)
+    }
+  }
+}

@@ -1,7 +1,8 @@
 import Foundation
+import RunFiles
 import SwiftletCore
 
-/// `RUN_DIR/metrics.jsonl` (docs/accounting.md): one JSON object per line, written by rank 0.
+/// `RUN_DIR/metrics.jsonl` (docs/accounting.md): one `MetricsRecord` per line, written by rank 0.
 ///
 /// On a resume the file is first cut back to the resumed step, so no step appears twice and
 /// the lines of steps redone after a crash replace the lost ones.
@@ -15,17 +16,19 @@ public final class MetricsLog {
     self.path = path
     let fm = FileManager.default
     if let resumeStep, fm.fileExists(atPath: path) {
-      let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-      var kept: [Substring] = []
-      for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-          let step = (object["step"] as? NSNumber)?.intValue
-        else { continue }  // a torn last line from a crash is dropped
-        if step <= resumeStep { kept.append(line) }
+      let text = fm.contents(atPath: path) ?? Data()
+      let decoder = JSONDecoder()
+      var kept = Data()
+      for line in text.split(separator: UInt8(ascii: "\n")) {
+        // A torn last line from a crash does not decode and is dropped.
+        guard let record = try? decoder.decode(MetricsRecord.self, from: Data(line)) else { continue }
+        if record.step <= resumeStep {
+          kept.append(contentsOf: line)
+          kept.append(UInt8(ascii: "\n"))
+        }
       }
-      let rewritten = kept.map { $0 + "\n" }.joined()
       let temporary = path + ".tmp"
-      guard fm.createFile(atPath: temporary, contents: Data(rewritten.utf8)) else {
+      guard fm.createFile(atPath: temporary, contents: kept) else {
         throw SwiftletError("cannot write \(temporary): check that the run directory is writable")
       }
       guard rename(temporary, path) == 0 else {
@@ -43,21 +46,10 @@ public final class MetricsLog {
     try handle.seekToEnd()
   }
 
-  /// Appends one record; `fields` keep their order. Non-finite numbers become `null`.
-  public func write(_ fields: KeyValuePairs<String, JSONScalar>) throws {
-    try write(fields.map { ($0.key, $0.value) })
-  }
-
-  /// As `write(_:)`, for records whose fields are assembled at run time.
-  public func write(_ fields: [(String, JSONScalar)]) throws {
-    var line = "{"
-    for (i, (key, value)) in fields.enumerated() {
-      if i > 0 { line += "," }
-      line += "\"\(key)\":\(value.json)"
-    }
-    line += "}\n"
+  /// Appends `record` as one line.
+  public func append(_ record: MetricsRecord) throws {
     do {
-      try handle.write(contentsOf: Data(line.utf8))
+      try handle.write(contentsOf: try RunFileJSON.line(record, keyOrder: MetricsRecord.keyOrder))
     } catch {
       throw SwiftletError("cannot append to \(path): \(error.localizedDescription)")
     }
@@ -65,22 +57,5 @@ public final class MetricsLog {
 
   deinit {
     try? handle.close()
-  }
-}
-
-/// A JSON scalar with a deterministic, compact rendering.
-public enum JSONScalar {
-  case int(Int)
-  case number(Double)
-  case string(String)
-
-  var json: String {
-    switch self {
-    case .int(let v): return String(v)
-    case .number(let v): return v.isFinite ? "\(v)" : "null"
-    case .string(let v):
-      let escaped = v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-      return "\"\(escaped)\""
-    }
   }
 }

@@ -1,6 +1,7 @@
 import Checkpointing
 import Foundation
 import GPT
+import RunFiles
 import SwiftletCore
 import TOMLKit
 
@@ -245,61 +246,29 @@ public struct RunConfig: Sendable {
     }
   }
 
-  /// The resolved configuration as JSON text: stored in checkpoints and broadcast by rank 0.
-  /// Sections map to objects; `model` also carries the resolved shape and family.
+  /// The resolved configuration as JSON text (`StoredRunConfig`): stored in checkpoints and
+  /// broadcast by rank 0. `train.seq_len` is the resolved one.
   public var json: String {
-    var sections: [String: [String: Any]] = [:]
-    for key in ConfigSchema.keys {
-      let parts = key.name.split(separator: ".", maxSplits: 1).map(String.init)
-      let value: Any
-      switch values[key.name]! {
-      case .int(let v): value = v
-      case .double(let v): value = v
-      case .bool(let v): value = v
-      case .string(let v): value = v
-      }
-      sections[parts[0], default: [:]][parts[1]] = value
-    }
-    sections["model"]!["n_layer"] = model.nLayer
-    sections["model"]!["n_head"] = model.nHead
-    sections["model"]!["d_model"] = model.dModel
-    sections["model"]!["n_ctx"] = model.nCtx
-    sections["model"]!["vocab_size"] = model.vocabSize
-    sections["model"]!["family"] = model.family.rawValue
-    sections["model"]!["layer_norm"] = model.layerNorm.rawValue
-    sections["model"]!["ffn_dim"] = model.ffnDim
-    if model.projectsEmbeddings { sections["model"]!["word_embed_proj_dim"] = model.embeddingDim }
-    sections["train"]!["seq_len"] = seqLen
-    let data = try! JSONSerialization.data(withJSONObject: sections, options: [.sortedKeys, .prettyPrinted])
+    var stored = values
+    stored["train.seq_len"] = .int(seqLen)
+    // Config values are finite numbers, strings and booleans: encoding cannot fail.
+    let data = try! RunFileJSON.document(StoredRunConfig(values: stored, model: StoredModelConfig(model)))
     return String(decoding: data, as: UTF8.self)
   }
 
   /// Parses `json` produced by `json` (the checkpoint's or rank 0's broadcast).
   public static func fromJSON(_ text: String) throws -> RunConfig {
-    guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+    guard let stored = try? JSONDecoder().decode(StoredRunConfig.self, from: Data(text.utf8)) else {
       throw SwiftletError("stored config is not valid JSON")
-    }
-    var values: [String: ConfigValue] = [:]
-    for (section, content) in object {
-      guard let table = content as? [String: Any] else { continue }
-      for (key, raw) in table {
-        let name = "\(section).\(key)"
-        guard let schema = ConfigSchema.byName[name] else { continue }  // e.g. model.family
-        switch schema.kind {
-        case .int: values[name] = .int((raw as? NSNumber)?.intValue ?? 0)
-        case .double: values[name] = .double((raw as? NSNumber)?.doubleValue ?? 0)
-        case .bool: values[name] = .bool((raw as? Bool) ?? false)
-        case .string: values[name] = .string((raw as? String) ?? "")
-        }
-      }
     }
     // A stored config was validated when written; with model.init_from its shape is the one
     // resolved then (the source need not exist any more).
-    var stored: GPTConfig?
-    if case .string(let source)? = values["model.init_from"], !source.isEmpty {
-      stored = try CheckpointModelConfig.parse(text)
+    var storedModel: GPTConfig?
+    if case .string(let source)? = stored.values["model.init_from"], !source.isEmpty {
+      guard let model = stored.model else { throw SwiftletError("the checkpoint's config has no 'model' object") }
+      storedModel = try model.resolved()
     }
-    return try RunConfig(values: values, storedModel: stored, requireData: false)
+    return try RunConfig(values: stored.values, storedModel: storedModel, requireData: false)
   }
 }
 

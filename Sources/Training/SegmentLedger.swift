@@ -1,6 +1,7 @@
 import Accounting
 import Foundation
 import Parallel
+import RunFiles
 import SwiftletCore
 
 /// `RUN_DIR/ledger.jsonl`: one `JobSegment` line per launch of `train`, written by rank 0 when
@@ -77,10 +78,7 @@ final class SegmentLedger {
   /// Appends `segment` to `runDirectory/ledger.jsonl` (rank 0).
   static func append(_ segment: JobSegment, runDirectory: String) throws {
     let path = runDirectory + "/" + fileName
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    var line = try encoder.encode(segment)
-    line.append(10)
+    let line = try RunFileJSON.line(segment)
     if !FileManager.default.fileExists(atPath: path) {
       guard FileManager.default.createFile(atPath: path, contents: nil) else {
         throw SwiftletError("cannot create \(path): check that the run directory is writable")
@@ -101,7 +99,7 @@ final class SegmentLedger {
   /// Outside Slurm, a resumed launch continues the job of the ledger's last line (rank 0).
   func continueJob(runDirectory: String) {
     guard ProcessInfo.processInfo.environment["SLURM_JOB_ID"] == nil,
-      let previous = Self.read(runDirectory: runDirectory).last?["job_id"] as? String
+      let previous = Self.read(runDirectory: runDirectory).last?.jobID
     else { return }
     jobID = previous
   }
@@ -111,11 +109,9 @@ final class SegmentLedger {
     try? FileManager.default.removeItem(atPath: runDirectory + "/" + fileName)
   }
 
-  /// Every line of `runDirectory/ledger.jsonl` as JSON objects (unreadable lines skipped).
-  static func read(runDirectory: String) -> [[String: Any]] {
-    guard let text = try? String(contentsOfFile: runDirectory + "/" + fileName, encoding: .utf8) else { return [] }
-    return text.split(separator: "\n").compactMap {
-      try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-    }
+  /// Every line of `runDirectory/ledger.jsonl`, in order (unreadable lines skipped).
+  static func read(runDirectory: String) -> [JobSegment] {
+    guard let data = FileManager.default.contents(atPath: runDirectory + "/" + fileName) else { return [] }
+    return RunFileJSON.records(JobSegment.self, in: data)
   }
 }

@@ -7,6 +7,7 @@ import Reporting
 import Kernels
 import Optimizers
 import Parallel
+import RunFiles
 import SwiftletCore
 
 /// The training loop of one rank (docs/configuration.md, docs/accounting.md).
@@ -340,22 +341,19 @@ public final class Trainer {
   /// Rank 0 writes `RUN_DIR/report.json` (docs/accounting.md) and prints the summary.
   private func writeReport(printSummary: Bool) throws {
     guard grid.isCoordinator else { return }
-    let report = accounting.report()
     let restarts = SupervisorLog.restarts(runDirectory: config.runDirectory)
     let path = config.runDirectory + "/report.json"
-    let segmentLines = SegmentLedger.read(runDirectory: config.runDirectory)
+    let segments = SegmentLedger.read(runDirectory: config.runDirectory)
+    var report = accounting.report()
+    report.skippedNonfiniteSteps = skippedSteps
+    report.blas = BLASReport(BLASKernelSelection.status, verified: BLASKernelSelection.verification.passed)
+    report.peakCalibrated = accounting.accountant.calibratedPeak
+    report.peakRaised = accounting.accountant.peakRaised
+    report.restarts = restarts
+    if accounting.usesSeries { report.intensitySeries = config.string("accounting.intensity_series") }
+    if !segments.isEmpty { report.segments = segments }
     do {
-      // The accounting report plus the non-finite steps skipped (counted in the report).
-      var object = try JSONSerialization.jsonObject(with: Data(try report.json().utf8)) as? [String: Any] ?? [:]
-      object["skipped_nonfinite_steps"] = skippedSteps
-      object["blas"] = BLASKernelSelection.status.jsonObject(verified: BLASKernelSelection.verification.passed)
-      object["peak_calibrated"] = accounting.accountant.calibratedPeak
-      object["peak_raised"] = accounting.accountant.peakRaised
-      object["restarts"] = restarts
-      if accounting.usesSeries { object["intensity_series"] = config.string("accounting.intensity_series") }
-      if !segmentLines.isEmpty { object["segments"] = segmentLines }
-      let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-      try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+      try RunFileJSON.document(report).write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
       throw SwiftletError("cannot write \(path): \(error.localizedDescription)")
     }
@@ -364,10 +362,10 @@ public final class Trainer {
       progress.event(report.summary)
       if skippedSteps > 0 { progress.event("  skipped    \(skippedSteps) steps with non-finite loss or gradients") }
       if restarts > 0 { progress.event("  restarts   \(restarts) after crashes (launch/elastic.sh; every launch in elastic.jsonl)") }
-      if segmentLines.count > 1 || accounting.usesSeries {
-        let paused = segmentLines.filter { $0["ended"] as? String == "paused" }.count
+      if segments.count > 1 || accounting.usesSeries {
+        let paused = segments.filter { $0.ended == "paused" }.count
         progress.event(
-          "  launches   \(segmentLines.count) (\(paused) paused for carbon); one line each in \(SegmentLedger.fileName)")
+          "  launches   \(segments.count) (\(paused) paused for carbon); one line each in \(SegmentLedger.fileName)")
       }
       progress.event("report: \(path), \(page)")
     }
@@ -380,7 +378,7 @@ public final class Trainer {
     let loss = try evaluator.meanLoss(model: model, grid: grid)
     lastValidationLoss = loss
     if grid.isCoordinator {
-      try metrics?.write(["kind": .string("eval"), "step": .int(step), "val_loss": .number(loss)])
+      try metrics?.append(.eval(EvalMetrics(step: step, validationLoss: loss)))
       progress.event(String(format: "eval step %d: val_loss %.4f", step, loss))
     }
   }
@@ -485,15 +483,13 @@ public final class Trainer {
     let entry = try accounting.recordStep(seconds: stats.seconds, gramsPerKWh: gramsPerKWh)
     guard grid.isCoordinator else { return }
     let tokensPerSecond = Double(stats.tokens) / stats.seconds
-    var fields: [(String, JSONScalar)] = [
-      ("kind", .string("train")), ("step", .int(step)), ("loss", .number(stats.loss)),
-      ("lr", .number(stats.learningRate)), ("grad_norm", .number(stats.gradNorm)), ("tokens", .int(tokensSeen)),
-      ("step_ms", .number(stats.seconds * 1000)), ("tokens_per_s", .number(tokensPerSecond)),
-      ("mfu", .number(entry.mfu)), ("flops", .number(entry.cumulativeFlops)),
-      ("energy_kwh", .number(entry.cumulativeEnergyKWh)), ("co2e_kg", .number(entry.cumulativeCO2eKg)),
-    ]
-    if let gramsPerKWh { fields.append(("grid_intensity", .number(gramsPerKWh))) }
-    try metrics?.write(fields)
+    try metrics?.append(
+      .train(
+        TrainMetrics(
+          step: step, loss: stats.loss, learningRate: stats.learningRate, gradientNorm: stats.gradNorm,
+          tokens: tokensSeen, stepMilliseconds: stats.seconds * 1000, tokensPerSecond: tokensPerSecond,
+          mfu: entry.mfu, flops: entry.cumulativeFlops, energyKWh: entry.cumulativeEnergyKWh,
+          co2eKg: entry.cumulativeCO2eKg, gridIntensity: gramsPerKWh)))
     let remaining = Double(config.maxSteps - step) * entry.smoothedStepSeconds
     progress.step(
       step, of: config.maxSteps,

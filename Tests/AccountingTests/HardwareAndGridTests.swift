@@ -1,6 +1,7 @@
 import Accounting
 import GPT
 import Kernels
+import RunFiles
 import Foundation
 import SwiftletCore
 import Testing

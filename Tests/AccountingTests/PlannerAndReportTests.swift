@@ -1,6 +1,7 @@
 import Accounting
 import Foundation
 import GPT
+import RunFiles
 import SwiftletCore
 import Testing
 
@@ -123,7 +124,7 @@ struct PlannerAndReportTests {
     #expect(abs(report.projection.co2eKg - 2 * report.co2eKg) < 1e-12)
     #expect(abs(report.projection.modelFlops - 100 * perStep) / (100 * perStep) < 1e-12)
     #expect(abs(report.costUSD! - 0.5 * 50 * 30 * 2 / 3600) < 1e-12)
-    let object = try JSONSerialization.jsonObject(with: Data(try report.json().utf8)) as! [String: Any]
+    let object = try JSONSerialization.jsonObject(with: try RunFileJSON.document(report)) as! [String: Any]
     for key in [
       "params", "tokens", "flops", "model_flops", "device_hours", "wall_hours", "energy_kwh", "co2e_kg",
       "memory_per_device_bytes", "mfu", "projection", "lost",

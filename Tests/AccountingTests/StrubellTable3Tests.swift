@@ -1,4 +1,5 @@
 import Accounting
+import RunFiles
 import Testing
 
 /// Reproduces Strubell et al. 2019, "Energy and Policy Considerations for Deep Learning in NLP",

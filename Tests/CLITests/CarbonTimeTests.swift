@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Carbon over time end to end (issue 18, contract section 10): per-step charging from an
 /// intensity series, the carbon pause under real `mpirun`, the ledger per launch, bad inputs.
@@ -145,7 +146,7 @@ struct CarbonTimeTests {
     let log = setup.run + ".log"
     let process = try Harness.spawn(
       [
-        "bash", Harness.packageRoot.appendingPathComponent("launch/local.sh").path, "--wait-on-pause", "2", "--",
+        "bash", PackagePaths.root + "/launch/local.sh", "--wait-on-pause", "2", "--",
         "--config", setup.config, "--set", "train.max_steps=\(maxSteps)", "--set", "train.eval_every=0",
         "--set", "train.log_every=500",
       ],

@@ -1,6 +1,7 @@
 import Checkpointing
 import Foundation
 import Testing
+import TestSupport
 
 /// A run directory on a tiny filesystem fills up during a checkpoint (issue 8.4): the job stops
 /// with one clear error — or continues without that checkpoint when asked — and the checkpoints
@@ -32,7 +33,7 @@ struct DiskFaultTests {
     let data = try Harness.temporaryDirectory("disk-data")
     try Harness.makeShards(in: data)
     guard let fs = try smallFilesystem() else {
-      return Harness.skip("cannot mount a tmpfs here (needs root)")
+      return Prerequisite.missing("cannot mount a tmpfs here (needs root)")
     }
     defer { unmount(fs) }
     let configPath = data + "/config.toml"

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `launch/elastic.sh`, the supervisor that relaunches a job after a crash: random SIGKILLs of
 /// ranks healed without a person, bit-identical to an uninterrupted run; a deterministic crash
 /// recognised and not looped; a stop signal honoured without a restart.
 @Suite(.serialized)
 struct ElasticTests {
-  static let script = Harness.packageRoot.appendingPathComponent("launch/elastic.sh").path
+  static let script = PackagePaths.root + "/launch/elastic.sh"
 
   /// A model large enough that 40 steps with a checkpoint after each take a few seconds.
   static func config(data: String, run: String) -> String {
@@ -132,14 +133,14 @@ extension ElasticTests {
   /// node0 at dp 2 with the same global batch (Tests/Reference/elastic_netns_test.sh).
   @Test func aLostNodeIsDroppedAndTheJobFinishesOnTheOtherAtHalfTheDataParallelSize() throws {
     let process = try Harness.spawn(
-      ["bash", Harness.packageRoot.appendingPathComponent("Tests/Reference/elastic_netns_test.sh").path],
+      ["bash", PackagePaths.reference("elastic_netns_test.sh")],
       environment: ["SWIFTLET_BIN": Harness.executable], log: "/tmp/elastic-netns.log")
     Harness.waitForExit(process, seconds: 300, "elastic_netns_test.sh")
     let output = (try? String(contentsOfFile: "/tmp/elastic-netns.log", encoding: .utf8)) ?? ""
     print(output.split(separator: "\n").suffix(6).joined(separator: "\n"))
     #expect(process.terminationStatus == 0, "\(output)")
     if output.contains("SKIP:") {
-      Harness.skip("the network-namespace cluster could not be built")
+      Prerequisite.missing("the network-namespace cluster could not be built")
     } else {
       #expect(output.contains("PASS: dp 4 on 2 nodes → dp 2 on node0"), "\(output)")
     }

@@ -1,6 +1,7 @@
 import Dataset
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the built `swiftlet` executable (alone or under `mpirun`) and captures its output.
 enum Harness {
@@ -11,11 +12,8 @@ enum Harness {
       url = url.deletingLastPathComponent()
       if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("swiftlet").path) { return url }
     }
-    return packageRoot.appendingPathComponent(".build/debug")
+    return URL(fileURLWithPath: PackagePaths.root + "/.build/debug")
   }()
-
-  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
 
   static var executable: String { buildDirectory.appendingPathComponent("swiftlet").path }
 
@@ -79,16 +77,6 @@ enum Harness {
     return Result(
       status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
       stderr: String(decoding: errData, as: UTF8.self))
-  }
-
-  /// A missing prerequisite (root for a tmpfs, network namespaces): skipped with a message on a
-  /// developer's machine, a failure under `CI=true`, where CI runs as root with everything set up.
-  static func skip(_ reason: String) {
-    if ProcessInfo.processInfo.environment["CI"] == "true" {
-      Issue.record("\(reason) (CI=true: a missing prerequisite fails the test)")
-    } else {
-      print("SKIP: \(reason)")
-    }
   }
 
   /// Starts `command` (found on PATH) without waiting; output goes to `log` or nowhere.

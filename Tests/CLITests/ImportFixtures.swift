@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The released-weight fixtures of the import tests, made once per test process by
 /// Tests/Reference/make_import_fixtures.py (small random GPT-2 and OPT folders in float32,
@@ -9,24 +10,16 @@ import Testing
 /// interpreter). Without them the tests that need Python are skipped with a message, except
 /// under CI (`CI=true`), where a missing prerequisite fails the test.
 enum ImportFixtures {
-  static let script = Harness.packageRoot.appendingPathComponent("Tests/Reference/make_import_fixtures.py").path
+  static let script = PackagePaths.reference("make_import_fixtures.py")
 
   /// The interpreter with the modules, or nil.
-  static let python: String? = {
-    let environment = ProcessInfo.processInfo.environment
-    let path = (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/python3" }
-    let candidates = [environment["SWIFTLET_PYTHON"]].compactMap { $0 } + path + ["/usr/bin/python3"]
-    return candidates.first { candidate in
-      FileManager.default.isExecutableFile(atPath: candidate)
-        && (try? runPython(candidate, ["-c", "import torch, transformers, safetensors, h5py"]).status) == 0
-    }
-  }()
+  static let python = Python.with(["torch", "transformers", "safetensors", "h5py"])
 
   /// The fixture folder, made on first use.
   static let directory: Result<String, Error> = Result {
-    guard let python else { throw MissingPython() }
+    guard python != nil else { throw MissingPython() }
     let folder = try Harness.temporaryDirectory("import-fixtures")
-    let made = try runPython(python, [script, "make", "--output", folder])
+    let made = try runPython([script, "make", "--output", folder])
     guard made.status == 0 else { throw FixtureFailure(output: made.output) }
     return folder
   }
@@ -45,11 +38,7 @@ enum ImportFixtures {
     switch directory {
     case .success(let path): return path
     case .failure(let error as MissingPython):
-      if ProcessInfo.processInfo.environment["CI"] == "true" {
-        Issue.record("\(error) (required under CI=true)")
-      } else {
-        print("skipped: \(error)")
-      }
+      Prerequisite.missing("\(error)")
       return nil
     case .failure(let error): throw error
     }
@@ -66,26 +55,16 @@ enum ImportFixtures {
   /// it passed.
   @discardableResult
   static func check(_ arguments: [String]) throws -> String {
-    let result = try runPython(python!, [script] + arguments)
+    let result = try runPython([script] + arguments)
     #expect(result.status == 0 && result.output.contains("OK:"), "\(arguments): \(result.output.suffix(1500))")
     return result.output
   }
 
-  static func runPython(_ python: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = arguments
-    var environment = Harness.cleanEnvironment
-    environment["HF_HUB_OFFLINE"] = "1"
-    environment["TRANSFORMERS_VERBOSITY"] = "error"
-    environment["OMP_NUM_THREADS"] = "1"
-    process.environment = environment
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  /// Runs the fixture interpreter offline, in an environment without Open MPI's variables.
+  static func runPython(_ arguments: [String]) throws -> ChildProcess.Result {
+    try python!.run(
+      arguments,
+      environment: ["HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error", "OMP_NUM_THREADS": "1"],
+      base: Harness.cleanEnvironment)
   }
 }

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Training across network namespaces over TCP equals training on one host (issue 8.5).
 /// The script skips (exit 0, "SKIP: …") where namespaces cannot be created.
 struct MultiNodeTests {
   @Test func trainingAcrossNetworkNamespacesMatchesOneHost() throws {
-    let script = Harness.packageRoot.appendingPathComponent("Tests/Reference/multinode_netns_test.sh").path
+    let script = PackagePaths.reference("multinode_netns_test.sh")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/bash")
     process.arguments = [script]
@@ -21,7 +22,7 @@ struct MultiNodeTests {
     print(output.split(separator: "\n").suffix(8).joined(separator: "\n"))
     #expect(process.terminationStatus == 0, "multi-node test failed:\n\(output)")
     if output.contains("SKIP:") {
-      Harness.skip("the network-namespace cluster could not be built")
+      Prerequisite.missing("the network-namespace cluster could not be built")
     } else {
       #expect(output.contains("PASS") || output.lowercased().contains("identical"), "no pass line:\n\(output)")
     }

@@ -3,6 +3,7 @@ import Foundation
 import HDF5Bindings
 import SwiftletCore
 import Testing
+import TestSupport
 
 @Suite("Checkpoint directory")
 struct CheckpointDirectoryTests {
@@ -70,7 +71,7 @@ struct CheckpointDirectoryTests {
     let directory = CheckpointDirectory(path: folder.path)
     try writeTinyCheckpoint(directory: folder.path, step: 1)
     // A process that has certainly exited: a finished child.
-    let child = try runProcess("/bin/sh", ["-c", "echo $$"])
+    let child = try ChildProcess.run("/bin/sh", ["-c", "echo $$"])
     let deadPID = try #require(Int32(child.output.trimmingCharacters(in: .whitespacesAndNewlines)))
     let dead = folder.file(".step_00000002.h5.tmp-\(deadPID)")
     let mine = folder.file(".step_00000003.h5.tmp-\(getpid())")

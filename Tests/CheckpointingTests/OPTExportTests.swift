@@ -2,6 +2,7 @@ import Checkpointing
 import Foundation
 import GPT
 import Testing
+import TestSupport
 
 /// `swiftlet export` of OPT checkpoints: OPTForCausalLM state-dict keys, an OPT config.json, and
 /// (when python3 has torch, transformers, h5py and safetensors) transformers' logits equal to an
@@ -47,11 +48,11 @@ struct OPTExportTests {
     #expect(json["model_type"] as? String == "opt")
     #expect(json["do_layer_norm_before"] as? Bool == (config.layerNorm == .pre))
     #expect(json["word_embed_proj_dim"] as? Int == config.embeddingDim)
-    guard let python = pythonWith(["torch", "transformers", "h5py", "safetensors"]) else {
-      return skip("python3 with torch, transformers, h5py and safetensors not found")
+    guard let python = Python.with(["torch", "transformers", "h5py", "safetensors"]) else {
+      return Prerequisite.missing("python3 with torch, transformers, h5py and safetensors not found")
     }
     let result = try python.run(
-      [packageRoot() + "/Tests/Reference/check_export.py", "--export-dir", folder.file("hf"), "--checkpoint", checkpoint],
+      [PackagePaths.reference("check_export.py"), "--export-dir", folder.file("hf"), "--checkpoint", checkpoint],
       environment: ["HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error"])
     print("check_export.py (\(config.layerNorm)): \(result.output)")
     #expect(result.status == 0, "\(result.output)")

@@ -3,6 +3,7 @@ import Foundation
 import HDF5Bindings
 import SwiftletCore
 import Testing
+import TestSupport
 
 /// Checks against the Python ecosystem; each test skips (with a message) when python3 lacks
 /// the modules it needs.
@@ -11,8 +12,8 @@ struct PythonInteropTests {
   /// h5py reads the checkpoint: attributes as str/int/float, tensors with their shapes, and
   /// Python's own zlib.crc32 reproduces every stored checksum.
   @Test func h5pyReadsTheCheckpointAndReproducesItsChecksums() throws {
-    guard let python = pythonWith(["h5py", "numpy"]) else {
-      return skip("python3 with h5py not found")
+    guard let python = Python.with(["h5py", "numpy"]) else {
+      return Prerequisite.missing("python3 with h5py not found")
     }
     let folder = TemporaryFolder()
     let tensors = try writeTinyCheckpoint(
@@ -56,10 +57,10 @@ struct PythonInteropTests {
     #expect(summary.tensorCount == 2 + 12 * 2 + 2)
     #expect(summary.parameterCount == tinyConfig.parameterCount)
     #expect(FileManager.default.fileExists(atPath: summary.modelPath))
-    guard let python = pythonWith(["torch", "transformers", "h5py", "safetensors"]) else {
-      return skip("python3 with torch, transformers, h5py and safetensors not found")
+    guard let python = Python.with(["torch", "transformers", "h5py", "safetensors"]) else {
+      return Prerequisite.missing("python3 with torch, transformers, h5py and safetensors not found")
     }
-    let script = packageRoot() + "/Tests/Reference/check_export.py"
+    let script = PackagePaths.reference("check_export.py")
     let result = try python.run(
       [script, "--export-dir", output, "--checkpoint", checkpoint],
       environment: ["HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error"])

@@ -1,36 +1,20 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Dataset
 
 /// Locations of test inputs: the project's shared data folder (`../shared/data` next to the package
 /// root) and this target's fixtures.
 enum TestData {
-  /// The package root, found from this file's path (Tests/DatasetTests/TestData.swift).
-  static let packageRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-  }()
-
-  /// `../shared/data` relative to the package, or nil when it is not there (tests then skip).
-  static let sharedData: String? = {
-    let path = URL(fileURLWithPath: packageRoot).deletingLastPathComponent().appendingPathComponent("shared/data").path
-    return FileManager.default.fileExists(atPath: path + "/gpt2-encoder.json") ? path : nil
-  }()
+  /// `../shared/data` next to the package, or nil when it is not there (tests then skip).
+  static let sharedData = PackagePaths.sharedData
 
   /// Why tests needing the shared data are skipped.
-  static let skipMessage = "no shared data folder at ../shared/data next to the package; skipping"
+  static let skipMessage = "no shared data folder at ../shared/data next to the package"
 
-  /// A missing prerequisite: skipped with a message on a developer's machine, a failure under
-  /// `CI=true`, where every prerequisite must be present.
-  static func skip(_ reason: String = skipMessage) {
-    if ProcessInfo.processInfo.environment["CI"] == "true" {
-      Issue.record("\(reason) (CI=true: a missing prerequisite fails the test)")
-    } else {
-      print(reason)
-    }
-  }
+  /// The shared data folder is missing: skipped with `skipMessage`, or a failure under CI.
+  static func skip() { Prerequisite.missing(skipMessage) }
 
   private static let loadedTokenizer: Result<GPT2Tokenizer, Error>? = sharedData.map { data in
     Result { try GPT2Tokenizer(encoderPath: data + "/gpt2-encoder.json", mergesPath: data + "/gpt2-vocab.bpe") }

@@ -44,15 +44,15 @@ import Testing
     #expect(scalars.max() == 0x143)
   }
 
-  @Test func jsonScannerHandlesEscapesAndRejectsGarbage() throws {
-    var scanner = JSONObjectScanner(bytes: Array(#"{"a\"b": 1, "\u0120x\/": 22 ,"\ud83d\ude00":-3}"#.utf8), path: "t.json")
-    var entries: [([UInt32], Int)] = []
-    try scanner.forEachEntry { entries.append(($0, $1)) }
-    #expect(entries.map(\.0) == [[0x61, 0x22, 0x62], [0x120, 0x78, 0x2F], [0x1F600]])
-    #expect(entries.map(\.1) == [1, 22, -3])
-    for bad in [#"{"a": }"#, #"{"a" 1}"#, #"{"a": 1"#, #"{"\ud83d": 1}"#, #"{"a": 1} x"#] {
-      var scanner = JSONObjectScanner(bytes: Array(bad.utf8), path: "t.json")
-      #expect(throws: SwiftletError.self, "\(bad)") { try scanner.forEachEntry { _, _ in } }
+  @Test func encoderJSONGivesEachIDItsBytesAndRejectsGarbage() throws {
+    let text = #"{"a\"b": 1, "\u0120x\/": 2 ,"<|endoftext|>":0}"#
+    let tokens = try GPT2TokenizerFiles.parseEncoder(Array(text.utf8), path: "t.json")
+    #expect(tokens == [Array("<|endoftext|>".utf8), [0x61, 0x22, 0x62], [0x20, 0x78, 0x2F]])
+    for bad in [
+      #"{"a": }"#, #"{"a": 1"#, #"{"a": 0} x"#, #"{"a": "0"}"#, #"{"a": 0, "b": 0}"#, #"{"a": 0, "b": 2}"#,
+      #"{"a": -1}"#, #"{"\u0200": 0}"#, "[0]",
+    ] {
+      #expect(throws: SwiftletError.self, "\(bad)") { try GPT2TokenizerFiles.parseEncoder(Array(bad.utf8), path: "t.json") }
     }
   }
 }

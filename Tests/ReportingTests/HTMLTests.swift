@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Reporting
@@ -22,14 +23,14 @@ import Testing
   }
 
   @Test func reportJSONBecomesTablesWithKnownKeysFirstAndNestedObjectsBelow() throws {
-    let json = try JSONParser.parse(
-      #"""
+    let text = #"""
       {"zzz_unknown": "<odd>", "mfu": 0.412, "params": 124439808, "energy_kwh": 1.5,
        "projection": {"tokens": 3e11, "co2e_kg": 12.5, "deep": {"x": 1}},
        "runs": [{"a": 1}, {"a": 2}], "tags": ["x", "y"], "missing": null}
-      """#)
+      """#
+    let json = try JSONDecoder().decode(ReportValue.self, from: Data(text.utf8))
     let html = ReportTables.render(json)
-    // Known keys come first in the preferred order, then the others in file order.
+    // Known keys come first in the preferred order, then the others in key order.
     let order = [
       "<code>params</code>", "<code>energy_kwh</code>", "<code>mfu</code>",
       "<code>zzz_unknown</code>",

@@ -70,6 +70,16 @@ import Testing
     #expect(count("<svg", in: html) == 3)
   }
 
+  @Test func aReportJSONOfAnotherFormatKeepsItsTablesButDrawsNoProjection() throws {
+    let run = try SyntheticRun.make(
+      steps: 20, reportJSON: #"{"params": 12, "projection": {"tokens": 1e9, "energy_kwh": 1}}"#)
+    defer { run.remove() }
+    let html = try RunReportPage.render(runDirectory: run.directory)
+    #expect(html.contains("report.json is not in this version&#39;s format (no &#39;model&#39;)"))
+    #expect(html.contains("<code>params</code>"))
+    #expect(!html.contains("projected full run"))
+  }
+
   @Test func lossScaleFollowsTheOptionAndTheRangeOfLosses() throws {
     let run = try SyntheticRun.make(steps: 300)
     defer { run.remove() }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Reporting
 
@@ -12,14 +13,12 @@ import Testing
     }
   }
 
-  static let script = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Reference/screenshot_report.sh").path
+  static let script = PackagePaths.reference("screenshot_report.sh")
 
   @Test(
     .enabled(
       // Under CI=true the test runs anyway and fails below when Chromium is missing.
-      if: browser != nil || ProcessInfo.processInfo.environment["CI"] == "true",
+      if: browser != nil || Prerequisite.isCI,
       "Chromium is not installed (apt-get install -y chromium): screenshot skipped"),
     .timeLimit(.minutes(1)))
   func headlessChromiumRendersTheReportToANonTrivialPicture() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import RunFiles
 
 /// A temporary run directory with a made-up `metrics.jsonl` (and optionally `report.json`),
 /// deleted by `remove()`.
@@ -52,22 +53,24 @@ struct SyntheticRun {
 
   func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
-  /// A `report.json` in the shape the accounting module writes, with a projection to `fullTokens`.
+  /// A `report.json` as the training loop writes it (most figures zero), with a projection to
+  /// `fullTokens`, and a field this version does not know (as a newer writer's would be).
   static func reportJSON(steps: Int = 300, fullTokens: Double = 4_096_000) -> String {
-    """
-    {
-      "model": "tiny <test> & co",
-      "params": 124439808,
-      "tokens": \(steps * tokensPerStep),
-      "energy_kwh": 0.0067,
-      "co2e_kg": 0.00268,
-      "wall_hours": 0.35,
-      "mfu": 0.41,
-      "some_new_field": 12.5,
-      "lost": {"steps": 3, "energy_kwh": 0.0001},
-      "projection": {"tokens": \(fullTokens), "energy_kwh": 0.022, "co2e_kg": 0.0088,
-                     "wall_hours": 1.2}
-    }
-    """
+    var report = RunReport()
+    report.model = "tiny <test> & co"
+    report.params = 124_439_808
+    report.tokens = Double(steps * tokensPerStep)
+    report.energyKWh = 0.0067
+    report.co2eKg = 0.00268
+    report.wallHours = 0.35
+    report.mfu = 0.41
+    report.lost.steps = 3
+    report.lost.energyKWh = 0.0001
+    report.projection.tokens = fullTokens
+    report.projection.energyKWh = 0.022
+    report.projection.co2eKg = 0.0088
+    report.projection.wallHours = 1.2
+    let text = String(decoding: try! RunFileJSON.document(report), as: UTF8.self)
+    return "{\n  \"some_new_field\" : 12.5," + text.dropFirst()
   }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GPT
 import MPIBindings
 import Parallel
+import TestSupport
 import Testing
 import Training
 
@@ -48,40 +49,19 @@ struct ImportedLogitsTests {
   }
 
   static func fixtures() throws -> String? {
-    let environment = ProcessInfo.processInfo.environment
-    if let given = environment["SWIFTLET_IMPORT_FIXTURES"] { return given }
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-    let python = environment["SWIFTLET_PYTHON"]
-      ?? (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/python3" }
-        .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/python3"
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-logits-\(UUID().uuidString.prefix(8))").path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [root.appendingPathComponent("Tests/Reference/make_import_fixtures.py").path, "make", "--output", output]
-    process.environment = environment.merging(["HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error"]) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    do { try process.run() } catch {
-      return try missing("cannot run \(python): \(error)")
+    if let given = ProcessInfo.processInfo.environment["SWIFTLET_IMPORT_FIXTURES"] { return given }
+    guard let python = Python.with(["torch", "transformers"]) else {
+      Prerequisite.missing("import fixtures need python3 with torch and transformers")
+      return nil
     }
-    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    if process.terminationStatus != 0 {
-      if text.contains("ModuleNotFoundError") { return try missing(String(text.suffix(300))) }
-      Issue.record("make_import_fixtures.py failed: \(text.suffix(1500))")
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-logits-\(UUID().uuidString.prefix(8))").path
+    let made = try python.run(
+      [PackagePaths.reference("make_import_fixtures.py"), "make", "--output", output],
+      environment: ["HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error"])
+    guard made.status == 0 else {
+      Issue.record("make_import_fixtures.py failed: \(made.output.suffix(1500))")
       return nil
     }
     return output
-  }
-
-  static func missing(_ reason: String) throws -> String? {
-    if ProcessInfo.processInfo.environment["CI"] == "true" {
-      Issue.record("import fixtures need python3 with torch and transformers (required under CI=true): \(reason)")
-    } else {
-      print("skipped: \(reason)")
-    }
-    return nil
   }
 }
