@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Keys are sorted: Foundation's JSONEncoder does not keep the order a type encodes its keys in
 /// (on Linux it changes from one call to the next), and sorted keys make every file
-/// reproducible. Numbers are JSONEncoder's shortest round-trip text (`5`, `0.0006`, `1e-05`).
+/// reproducible. `metrics.jsonl` lines instead keep the order the contract shows (`kind` first),
+/// by `line(_:keyOrder:)`. Numbers are JSONEncoder's shortest round-trip text (`5`, `0.0006`, `1e-05`).
 public enum RunFileJSON {
   /// One record of a JSON Lines file (`metrics.jsonl`, `ledger.jsonl`): compact, ending in a
   /// newline.
