@@ -8,7 +8,7 @@ PYTHON ?= python3
 export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 
-.PHONY: demo test setup setup-python build data bench clean
+.PHONY: demo test lint format setup setup-python build data bench clean
 
 ## The main job: set up, build, prepare tiny Shakespeare, train on $(RANKS) ranks with a
 ## checkpoint, resume, sample, and print the compute/carbon report.
@@ -18,10 +18,17 @@ demo: setup build data
 ## The whole test suite. Release build (the numerical tests train real models) with testing
 ## enabled, so one build serves the unit tests and the executable the CLI tests launch. The
 ## reference tests run under every OpenBLAS kernel this CPU executes (launch/run-tests.sh).
-test: setup setup-python
+test: setup setup-python lint
 	bash launch/setup-tokenizer.sh
 	$(SWIFT) build -c release -Xswiftc -enable-testing --build-tests
 	bash launch/run-tests.sh
+
+## Formatting: the committed .swift-format, strict (a finding fails the build). `make format` fixes most.
+lint:
+	$(SWIFT) format lint --strict --configuration .swift-format -r Sources Tests Package.swift
+
+format:
+	$(SWIFT) format format --configuration .swift-format -i -r Sources Tests Package.swift
 
 ## System packages (Open MPI, OpenBLAS, HDF5) — skipped when already installed.
 setup:

@@ -39,8 +39,7 @@ public struct CPUInfo: Equatable, Codable, Sendable {
   }
 
   /// Parses the text of `/proc/cpuinfo` and `/proc/meminfo` (`cores`: online cores).
-  public static func parse(cpuinfo: String, meminfo: String, cores: Int, affinityCores: Int? = nil) -> CPUInfo
-  {
+  public static func parse(cpuinfo: String, meminfo: String, cores: Int, affinityCores: Int? = nil) -> CPUInfo {
     func field(_ name: String, in text: String) -> String? {
       for line in text.split(separator: "\n") {
         let parts = line.split(separator: ":", maxSplits: 1)

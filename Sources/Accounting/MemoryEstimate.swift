@@ -103,11 +103,12 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
     case .adamw:
       state = 2 * localCount
     case .adafactor:
-      state = Double(
-        layout.tensors.reduce(0) { sum, t in
-          t.localShape.count >= 2
-            ? sum + t.localShape[0] + t.localShape.dropFirst().reduce(1, *) : sum + t.count
-        }) * stageShare
+      state =
+        Double(
+          layout.tensors.reduce(0) { sum, t in
+            t.localShape.count >= 2
+              ? sum + t.localShape[0] + t.localShape.dropFirst().reduce(1, *) : sum + t.count
+          }) * stageShare
     }
     if zeroStage1 || zeroStage2 { state /= Double(max(1, dp)) }
     // ZeRO-2 keeps the summed gradients of the rank's own share only (the buckets in flight

@@ -6,8 +6,7 @@ import SwiftletCore
 /// checksum adds well under a second to a 1.5 GB checkpoint.
 public enum CRC32 {
   /// The CRC-32 of `bytes`, continuing from `crc` (the CRC of the bytes before them).
-  public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32
-  {
+  public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
     guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
     return UInt32(crc32_z(UInt(crc), base.assumingMemoryBound(to: Bytef.self), bytes.count))
   }

@@ -61,7 +61,8 @@ public enum ShardedCheckpoint {
     if grid.isCoordinator {
       attempt {
         writer = try CheckpointWriter(
-          directory: directory, step: metadata.step, tokensSeen: Int64(metadata.tokensSeen), config: metadata.configJSON)
+          directory: directory, step: metadata.step, tokensSeen: Int64(metadata.tokensSeen), config: metadata.configJSON
+        )
       }
     }
     // Every stage's layouts, per tensor-parallel rank: what each rank holds.
@@ -84,9 +85,11 @@ public enum ShardedCheckpoint {
     for (stage, layouts) in stageLayouts.enumerated() {
       let mine = stage == grid.ppRank
       for (index, tensor) in written(layouts) {
-        items.append((
-          CheckpointLayout.modelTensor(tensor.name), stage, mine ? model.parameters.base + tensor.offset : nil,
-          layouts.map { $0.tensors[index] }, 0))
+        items.append(
+          (
+            CheckpointLayout.modelTensor(tensor.name), stage, mine ? model.parameters.base + tensor.offset : nil,
+            layouts.map { $0.tensors[index] }, 0
+          ))
       }
     }
     var ownedStates: [String: FloatPointer] = [:]
@@ -117,7 +120,9 @@ public enum ShardedCheckpoint {
           try full.withUnsafeMutableBufferPointer {
             try grid.receiveFullTensor(fromStage: item.stage, into: $0.baseAddress!, count: $0.count)
           }
-          attempt { try full.withUnsafeBufferPointer { try writer!.writeTensor(item.path, shape: fullShape, values: $0) } }
+          attempt {
+            try full.withUnsafeBufferPointer { try writer!.writeTensor(item.path, shape: fullShape, values: $0) }
+          }
         }
         continue
       }
@@ -256,11 +261,13 @@ public enum ShardedCheckpoint {
       let shape = try reader.shape(of: path)
       guard shape == tensor.fullShape else {
         throw SwiftletError(
-          "\(reader.path) holds a model of another shape: \(tensor.name) is \(shape), this run needs \(tensor.fullShape)")
+          "\(reader.path) holds a model of another shape: \(tensor.name) is \(shape), this run needs \(tensor.fullShape)"
+        )
       }
     }
     for tensor in model.layout.tensors {
-      try readShard(reader, CheckpointLayout.modelTensor(tensor.name), tensor, into: model.parameters.base + tensor.offset)
+      try readShard(
+        reader, CheckpointLayout.modelTensor(tensor.name), tensor, into: model.parameters.base + tensor.offset)
     }
   }
 

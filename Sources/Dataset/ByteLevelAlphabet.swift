@@ -45,7 +45,8 @@ enum ByteLevelAlphabet {
       let byte = value < 0x144 ? byteForScalar[Int(value)] : -1
       guard byte >= 0 else {
         throw SwiftletError(
-          "\(file): a token has character U+\(String(value, radix: 16, uppercase: true)), outside GPT-2's byte alphabet")
+          "\(file): a token has character U+\(String(value, radix: 16, uppercase: true)), outside GPT-2's byte alphabet"
+        )
       }
       result.append(UInt8(byte))
     }

@@ -127,17 +127,22 @@ public enum DatasetPreparer {
           })
         guard bytes > 0 else { throw SwiftletError("input \(path) is empty") }
         totalBytes += bytes
-        try route(spool, trainCount: splitPoint(tokens: spool.count, validationFraction: options.validationFraction),
+        try route(
+          spool, trainCount: splitPoint(tokens: spool.count, validationFraction: options.validationFraction),
           train: train, validation: validation)
       }
       try train.finish()
       try validation.finish()
       let removed = try publish(train.completed + validation.completed, into: output)
       try? FileManager.default.removeItem(atPath: staging)
-      let final = { (paths: [String]) in paths.map { (output as NSString).appendingPathComponent(($0 as NSString).lastPathComponent) } }
+      let final = { (paths: [String]) in
+        paths.map { (output as NSString).appendingPathComponent(($0 as NSString).lastPathComponent) }
+      }
       return PrepareSummary(
-        files: options.inputs.count, bytes: totalBytes, tokens: train.count + validation.count, trainTokens: train.count,
-        validationTokens: validation.count, trainShards: final(train.completed), validationShards: final(validation.completed),
+        files: options.inputs.count, bytes: totalBytes, tokens: train.count + validation.count,
+        trainTokens: train.count,
+        validationTokens: validation.count, trainShards: final(train.completed),
+        validationShards: final(validation.completed),
         removedShards: removed, seconds: elapsed(), encodingSeconds: encodingSeconds)
     } catch {
       train.abandon()
@@ -164,7 +169,9 @@ public enum DatasetPreparer {
         throw SwiftletError("input \(path) does not exist")
       }
       guard !isFolder.boolValue else { throw SwiftletError("input \(path) is a folder, not a text file") }
-      guard FileManager.default.isReadableFile(atPath: path) else { throw SwiftletError("input \(path) is not readable") }
+      guard FileManager.default.isReadableFile(atPath: path) else {
+        throw SwiftletError("input \(path) is not readable")
+      }
       if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
         attributes[.type] as? FileAttributeType == .typeRegular, (attributes[.size] as? NSNumber)?.intValue == 0
       {
@@ -181,7 +188,8 @@ public enum DatasetPreparer {
     } else if let reason = makeFolders(output) {
       throw SwiftletError("cannot create output folder \(output): \(reason)")
     }
-    let staging = (output as NSString).appendingPathComponent(".swiftlet-prepare-\(ProcessInfo.processInfo.processIdentifier)")
+    let staging = (output as NSString).appendingPathComponent(
+      ".swiftlet-prepare-\(ProcessInfo.processInfo.processIdentifier)")
     try? FileManager.default.removeItem(atPath: staging)  // left by a killed run with the same pid
     guard mkdir(staging, 0o755) == 0 else {
       throw SwiftletError("output folder \(output) is not writable: \(String(cString: strerror(errno)))")
@@ -192,7 +200,9 @@ public enum DatasetPreparer {
   /// `mkdir -p`; returns the system's reason on failure.
   private static func makeFolders(_ path: String) -> String? {
     let parent = (path as NSString).deletingLastPathComponent
-    if !parent.isEmpty, parent != path, !FileManager.default.fileExists(atPath: parent), let reason = makeFolders(parent) {
+    if !parent.isEmpty, parent != path, !FileManager.default.fileExists(atPath: parent),
+      let reason = makeFolders(parent)
+    {
       return reason
     }
     if mkdir(path, 0o755) == 0 || errno == EEXIST { return nil }
@@ -200,7 +210,9 @@ public enum DatasetPreparer {
   }
 
   /// Sends the first `trainCount` spooled tokens to `train` and the rest to `validation`.
-  static func route(_ spool: TokenSpool, trainCount: Int, train: ShardSeriesWriter, validation: ShardSeriesWriter) throws {
+  static func route(_ spool: TokenSpool, trainCount: Int, train: ShardSeriesWriter, validation: ShardSeriesWriter)
+    throws
+  {
     var seen = 0
     try spool.replay { block in
       let toTrain = max(0, min(block.count, trainCount - seen))

@@ -94,7 +94,10 @@ public enum GPT2TokenizerFiles {
         throw SwiftletError("\(path): line \(lineNumber) is not a merge 'left right'")
       }
       merges.append(
-        (try ByteLevelAlphabet.bytes(ofUTF8: halves[0], file: path), try ByteLevelAlphabet.bytes(ofUTF8: halves[1], file: path)))
+        (
+          try ByteLevelAlphabet.bytes(ofUTF8: halves[0], file: path),
+          try ByteLevelAlphabet.bytes(ofUTF8: halves[1], file: path)
+        ))
     }
     return merges
   }

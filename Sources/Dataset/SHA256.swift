@@ -50,7 +50,9 @@ public struct SHA256 {
     var tail = pending
     tail.append(0x80)
     while tail.count % 64 != 56 { tail.append(0) }
-    for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+    for shift in stride(from: 56, through: 0, by: -8) {
+      tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
+    }
     tail.withUnsafeBufferPointer { buffer in
       for offset in stride(from: 0, to: buffer.count, by: 64) {
         compress(UnsafeBufferPointer(rebasing: buffer[offset..<offset + 64]))
@@ -72,7 +74,8 @@ public struct SHA256 {
   private mutating func compress(_ block: UnsafeBufferPointer<UInt8>) {
     var w = [UInt32](repeating: 0, count: 64)
     for t in 0..<16 {
-      w[t] = UInt32(block[4 * t]) << 24 | UInt32(block[4 * t + 1]) << 16 | UInt32(block[4 * t + 2]) << 8
+      w[t] =
+        UInt32(block[4 * t]) << 24 | UInt32(block[4 * t + 1]) << 16 | UInt32(block[4 * t + 2]) << 8
         | UInt32(block[4 * t + 3])
     }
     for t in 16..<64 {

@@ -43,7 +43,9 @@ enum SafeCut {
     if base[start] < 0x80 {
       return start == end - 1 && ScalarClass.of(UInt32(base[start])) != .whitespace
     }
-    guard let (value, length) = PreTokenizer.decodeMultibyte(base, start, end), start + length == end else { return false }
+    guard let (value, length) = PreTokenizer.decodeMultibyte(base, start, end), start + length == end else {
+      return false
+    }
     return ScalarClass.of(value) != .whitespace
   }
 

@@ -28,7 +28,8 @@ public enum TokenShard {
     let expected = headerBytes + Int(count) * 2
     guard count >= 0, fileSize == expected else {
       throw SwiftletError(
-        "\(path): token shard is truncated or padded (header says \(count) tokens = \(expected) bytes, file has \(fileSize))")
+        "\(path): token shard is truncated or padded (header says \(count) tokens = \(expected) bytes, file has \(fileSize))"
+      )
     }
     return Int(count)
   }

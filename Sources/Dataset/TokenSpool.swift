@@ -65,7 +65,8 @@ final class TokenSpool {
   private func spillMemory() throws {
     do {
       if spill == nil {
-        guard FileManager.default.createFile(atPath: spillPath, contents: nil), let handle = FileHandle(forUpdatingAtPath: spillPath)
+        guard FileManager.default.createFile(atPath: spillPath, contents: nil),
+          let handle = FileHandle(forUpdatingAtPath: spillPath)
         else {
           throw SwiftletError("cannot create temporary token file \(spillPath)")
         }

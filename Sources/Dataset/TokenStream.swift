@@ -72,7 +72,12 @@ public final class TokenStream: @unchecked Sendable {
       var hi = starts.count - 1
       while lo <= hi {
         let mid = (lo + hi) / 2
-        if starts[mid] <= position { shard = mid; lo = mid + 1 } else { hi = mid - 1 }
+        if starts[mid] <= position {
+          shard = mid
+          lo = mid + 1
+        } else {
+          hi = mid - 1
+        }
       }
       let shardCount = (shard + 1 < starts.count ? starts[shard + 1] : count) - starts[shard]
       let local = position - starts[shard]

@@ -102,10 +102,11 @@ final class Activations {
     let base = arena.base
     func p(_ slot: Int) -> FloatPointer { base + offsets[slot] }
     for s in blockSlots {
-      blocks.append(Block(
-        residualIn: p(s[0]), ln1: p(s[1]), ln1Mean: p(s[2]), ln1Rstd: p(s[3]), qkv: p(s[4]),
-        attention: p(s[5]), logSumExp: p(s[6]), residualMid: p(s[7]), ln2: p(s[8]), ln2Mean: p(s[9]),
-        ln2Rstd: p(s[10]), fcPre: p(s[11])))
+      blocks.append(
+        Block(
+          residualIn: p(s[0]), ln1: p(s[1]), ln1Mean: p(s[2]), ln1Rstd: p(s[3]), qkv: p(s[4]),
+          attention: p(s[5]), logSumExp: p(s[6]), residualMid: p(s[7]), ln2: p(s[8]), ln2Mean: p(s[9]),
+          ln2Rstd: p(s[10]), fcPre: p(s[11])))
     }
     residualOut = p(headSlots[0])
     lnf = p(headSlots[1])

@@ -99,7 +99,9 @@ public final class KVCacheDecoder {
     }
     var head = x.base
     if architecture.hasFinalLayerNorm {
-      norm(normed.base, x.base, w + layout[names.finalNorm + ".weight"].offset, w + layout[names.finalNorm + ".bias"].offset)
+      norm(
+        normed.base, x.base, w + layout[names.finalNorm + ".weight"].offset,
+        w + layout[names.finalNorm + ".bias"].offset)
       head = normed.base
     }
     if config.projectsEmbeddings, let projectOut = names.projectOut {

@@ -24,7 +24,8 @@ extension GPTConfig {
   public var architecture: ModelArchitecture {
     switch family {
     case .gpt2, .gpt3:
-      return ModelArchitecture(activation: .geluTanh, weightLayout: .inputMajor, positionOffset: 0, layerNorm: layerNorm)
+      return ModelArchitecture(
+        activation: .geluTanh, weightLayout: .inputMajor, positionOffset: 0, layerNorm: layerNorm)
     case .opt:
       return ModelArchitecture(activation: .relu, weightLayout: .outputMajor, positionOffset: 2, layerNorm: layerNorm)
     }

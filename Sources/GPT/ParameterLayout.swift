@@ -62,11 +62,12 @@ public struct ParameterTensor: Sendable {
       result.reserveCapacity(rowCount * blocks)
       for row in 0..<rowCount {
         for block in 0..<blocks {
-          result.append((
-            row * blocks * localBlockWidth + block * localBlockWidth,
-            row * fullWidth + block * blockWidth + tpRank * localBlockWidth,
-            localBlockWidth
-          ))
+          result.append(
+            (
+              row * blocks * localBlockWidth + block * localBlockWidth,
+              row * fullWidth + block * blockWidth + tpRank * localBlockWidth,
+              localBlockWidth
+            ))
         }
       }
       return result
@@ -165,9 +166,10 @@ public struct ParameterLayout: Sendable {
       case .vocabRows(let padded): local[0] = padded / tpSize
       }
       let decays = full.count >= 2
-      tensors.append(ParameterTensor(
-        name: name, role: role, fullShape: full, localShape: local, sharding: sharding, offset: offset,
-        decays: decays, tpRank: tpRank, tpSize: tpSize))
+      tensors.append(
+        ParameterTensor(
+          name: name, role: role, fullShape: full, localShape: local, sharding: sharding, offset: offset,
+          decays: decays, tpRank: tpRank, tpSize: tpSize))
       // 16-float (64-byte) alignment keeps every tensor SIMD- and cache-line-aligned.
       let count = local.reduce(1, *)
       offset += packed ? count : (count + 15) / 16 * 16

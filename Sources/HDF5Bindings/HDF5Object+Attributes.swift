@@ -157,8 +157,7 @@ extension HDF5Object {
   }
 
   /// Reads a numeric attribute (scalar or 1-D) whose stored kind is exactly `T`'s.
-  public func arrayAttribute<T: HDF5Element>(_ name: String, as type: T.Type = T.self) throws -> [T]
-  {
+  public func arrayAttribute<T: HDF5Element>(_ name: String, as type: T.Type = T.self) throws -> [T] {
     try numericAttribute(name, allowing: [T.hdf5Kind])
   }
 

@@ -64,11 +64,13 @@ public final class CollectiveWatchdog: @unchecked Sendable {
     var attributes = pthread_attr_t()
     pthread_attr_init(&attributes)
     var handle = pthread_t()
-    pthread_create(&handle, &attributes, { context in
-      let watchdog = Unmanaged<CollectiveWatchdog>.fromOpaque(context!).takeRetainedValue()
-      watchdog.watch()
-      return nil
-    }, box.toOpaque())
+    pthread_create(
+      &handle, &attributes,
+      { context in
+        let watchdog = Unmanaged<CollectiveWatchdog>.fromOpaque(context!).takeRetainedValue()
+        watchdog.watch()
+        return nil
+      }, box.toOpaque())
     thread = handle
   }
 

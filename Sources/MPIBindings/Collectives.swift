@@ -99,7 +99,8 @@ extension Communicator {
     if size > 1 && count > 0 {
       if rank == root {
         try check(
-          MPI_Ireduce(swiftlet_mpi_in_place(), buffer, Int32(count), T.mpiType, op.handle, Int32(root), handle, &request),
+          MPI_Ireduce(
+            swiftlet_mpi_in_place(), buffer, Int32(count), T.mpiType, op.handle, Int32(root), handle, &request),
           "Ireduce")
       } else {
         try check(

@@ -1,6 +1,6 @@
 import Kernels
-import SwiftletCore
 import MPIBindings
+import SwiftletCore
 
 /// Sums gradients over the data-parallel group in buckets, overlapping communication with
 /// the backward pass (as PyTorch DDP does).
@@ -40,7 +40,8 @@ public final class GradientBuckets {
   /// Seconds spent blocked in `finish()` — the communication not hidden under the backward.
   public private(set) var exposedSeconds: Double = 0
 
-  public init(group: Communicator, gradients: FloatArena, owners: ArenaPartition? = nil, releasesUnowned: Bool = false) {
+  public init(group: Communicator, gradients: FloatArena, owners: ArenaPartition? = nil, releasesUnowned: Bool = false)
+  {
     precondition(owners == nil || owners!.parts == group.size, "one arena range per data-parallel rank")
     precondition(!releasesUnowned || owners != nil, "ZeRO-2 needs owners")
     self.group = group

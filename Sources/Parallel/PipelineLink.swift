@@ -11,7 +11,11 @@ import MPIBindings
 public struct PipelineLink {
   public let group: Communicator
 
-  private enum Tag: Int { case activation = 1, gradient = 2, tiedEmbedding = 3 }
+  private enum Tag: Int {
+    case activation = 1
+    case gradient = 2
+    case tiedEmbedding = 3
+  }
 
   public init(group: Communicator) { self.group = group }
 

@@ -58,7 +58,8 @@ extension ProcessGrid {
 
   /// Every rank's `width` bytes, in rank order, on rank 0 (`into` holds `width · worldSize`
   /// there and may be nil elsewhere).
-  public func gatherOnCoordinator(_ bytes: UnsafePointer<UInt8>, width: Int, into: UnsafeMutablePointer<UInt8>?) throws {
+  public func gatherOnCoordinator(_ bytes: UnsafePointer<UInt8>, width: Int, into: UnsafeMutablePointer<UInt8>?) throws
+  {
     try world.gather(bytes, count: width, into: into, root: 0)
   }
 
@@ -85,7 +86,9 @@ extension ProcessGrid {
   /// The global squared gradient norm's two parts summed over every rank that holds a disjoint
   /// piece: the data-parallel owners (ZeRO, `overOwners`), the tensor-parallel shards (`sharded`
   /// only: replicated tensors are the same on every tp rank) and the pipeline stages.
-  public func sumSquares(sharded: Double, replicated: Double, overOwners: Bool) throws -> (sharded: Double, replicated: Double) {
+  public func sumSquares(sharded: Double, replicated: Double, overOwners: Bool) throws -> (
+    sharded: Double, replicated: Double
+  ) {
     var (sharded, replicated) = (sharded, replicated)
     if overOwners && dpSize > 1 {
       let sums = try dataParallel.allreduce([sharded, replicated])

@@ -47,8 +47,7 @@ public enum RunReportPage {
   /// - Throws: the errors of `render(runDirectory:lossScale:)`, or a `SwiftletError` if the
   ///   file cannot be written.
   @discardableResult
-  public static func write(runDirectory: String, lossScale: LossScale = .automatic) throws -> String
-  {
+  public static func write(runDirectory: String, lossScale: LossScale = .automatic) throws -> String {
     let html = try render(runDirectory: runDirectory, lossScale: lossScale)
     let path = (runDirectory as NSString).appendingPathComponent(fileName)
     do {

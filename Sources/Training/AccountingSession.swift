@@ -69,7 +69,8 @@ final class AccountingSession {
       model: config.model, seqLen: config.seqLen, tokensPerStep: config.tokensPerStep,
       maxSteps: config.maxSteps, targetTokens: target > 0 ? target : nil, devices: grid.worldSize,
       tensorParallel: grid.tpSize, microBatch: config.batchSize / (grid.dpSize * config.gradAccum),
-      optimizer: config.string("train.optimizer") == "adafactor" ? .adafactor : .adamw, hardware: hardware, grid: gridIntensity, pue: config.double("accounting.pue"),
+      optimizer: config.string("train.optimizer") == "adafactor" ? .adafactor : .adamw, hardware: hardware,
+      grid: gridIntensity, pue: config.double("accounting.pue"),
       pricePerDeviceHour: price > 0 ? price : nil, energyMethod: meter.method,
       recompute: config.bool("train.recompute"), pipelineParallel: grid.ppSize, microbatches: config.gradAccum)
     accountant = TrainingAccountant(run: run)
@@ -92,9 +93,9 @@ final class AccountingSession {
     }
     guard let last else { return }
     let lost = ComputeLedger.LostWork.since(
-        checkpoint: checkpointLedger, checkpointStep: resumedStep, loggedStep: last.step,
-        loggedTokens: Double(last.tokens ?? 0), loggedFlops: last.flops ?? 0, loggedEnergyKWh: last.energyKWh ?? 0,
-        loggedCO2eKg: last.co2eKg ?? 0, loggedWallSecondsAfterCheckpoint: lostSeconds)
+      checkpoint: checkpointLedger, checkpointStep: resumedStep, loggedStep: last.step,
+      loggedTokens: Double(last.tokens ?? 0), loggedFlops: last.flops ?? 0, loggedEnergyKWh: last.energyKWh ?? 0,
+      loggedCO2eKg: last.co2eKg ?? 0, loggedWallSecondsAfterCheckpoint: lostSeconds)
     accountant.addLostWork(lost)
     lostAtResume = lost
   }
@@ -126,7 +127,8 @@ final class AccountingSession {
   func carbonDecision() throws -> CarbonSchedule.Decision? {
     guard usesSeries else { return nil }
     var decision = carbon?.decide()
-    var wire: [Double] = decision.map { [$0.time, $0.gramsPerKWh, $0.pause ? 1 : 0, $0.resumeAt ?? .nan] }
+    var wire: [Double] =
+      decision.map { [$0.time, $0.gramsPerKWh, $0.pause ? 1 : 0, $0.resumeAt ?? .nan] }
       ?? [0, 0, 0, .nan]
     try wire.withUnsafeMutableBufferPointer { try grid.coordinatorValues($0.baseAddress!, count: 4) }
     if decision == nil {

@@ -12,7 +12,9 @@ import SwiftletCore
 /// imports it into a temporary checkpoint (in the system's temporary folder), which every rank
 /// reads and rank 0 then deletes.
 public enum CheckpointModelLoader {
-  public static func load(path: String, grid: ProcessGrid) throws -> (model: GPTModel, config: RunConfig, reader: CheckpointReader) {
+  public static func load(path: String, grid: ProcessGrid) throws -> (
+    model: GPTModel, config: RunConfig, reader: CheckpointReader
+  ) {
     let checkpoint = try ImportedCheckpoint.materialize(
       path, grid: grid, scratchDirectory: NSTemporaryDirectory())
     defer { checkpoint.remove(grid: grid) }

@@ -23,7 +23,9 @@ enum InitialWeights {
     }
     let preset = keys["model.preset"]?.stringValue ?? ""
     if !preset.isEmpty, try GPTConfig.preset(named: preset) != shape {
-      throw SwiftletError("model.preset = \(preset) conflicts with model.init_from (\(describe(shape))); remove model.preset: the shape comes from the source")
+      throw SwiftletError(
+        "model.preset = \(preset) conflicts with model.init_from (\(describe(shape))); remove model.preset: the shape comes from the source"
+      )
     }
     let given: [(String, Int)] = [
       ("n_layer", shape.nLayer), ("n_head", shape.nHead), ("d_model", shape.dModel), ("n_ctx", shape.nCtx),
@@ -32,7 +34,9 @@ enum InitialWeights {
     for (key, value) in given {
       let explicit = keys["model." + key]?.intValue ?? 0
       if explicit != 0 && explicit != value {
-        throw SwiftletError("model.\(key) = \(explicit) conflicts with model.init_from, whose \(key) is \(value); remove model.\(key): the shape comes from the source")
+        throw SwiftletError(
+          "model.\(key) = \(explicit) conflicts with model.init_from, whose \(key) is \(value); remove model.\(key): the shape comes from the source"
+        )
       }
     }
     return shape

@@ -13,10 +13,12 @@ extension RunConfig {
     }
     if series.isEmpty {
       if pause > 0 {
-        throw SwiftletError("accounting.pause_above needs accounting.intensity_series (a CSV of timestamp,gco2_per_kwh)")
+        throw SwiftletError(
+          "accounting.pause_above needs accounting.intensity_series (a CSV of timestamp,gco2_per_kwh)")
       }
       if !string("accounting.clock_start").isEmpty {
-        throw SwiftletError("accounting.clock_start needs accounting.intensity_series (a CSV of timestamp,gco2_per_kwh)")
+        throw SwiftletError(
+          "accounting.clock_start needs accounting.intensity_series (a CSV of timestamp,gco2_per_kwh)")
       }
       return
     }

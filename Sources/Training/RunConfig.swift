@@ -90,11 +90,17 @@ public struct RunConfig: Sendable {
           throw SwiftletError("\(source): unknown config key '\(name)'\(suggestion(for: name))")
         }
         let node = sectionTable[key]!
-        if let v = node.bool { values[name] = .bool(v) }
-        else if let v = node.int { values[name] = .int(v) }
-        else if let v = node.double { values[name] = .double(v) }
-        else if let v = node.string { values[name] = .string(v) }
-        else { throw SwiftletError("\(source): '\(name)' must be a number, boolean or string") }
+        if let v = node.bool {
+          values[name] = .bool(v)
+        } else if let v = node.int {
+          values[name] = .int(v)
+        } else if let v = node.double {
+          values[name] = .double(v)
+        } else if let v = node.string {
+          values[name] = .string(v)
+        } else {
+          throw SwiftletError("\(source): '\(name)' must be a number, boolean or string")
+        }
       }
     }
     return values
@@ -109,7 +115,9 @@ public struct RunConfig: Sendable {
     case (.string, .double(let v)): return .string(String(v))
     case (.string, .bool(let v)): return .string(String(v))
     default:
-      throw SwiftletError("config key '\(key.name)' must be \(key.kind == .int ? "an integer" : key.kind == .double ? "a number" : key.kind == .bool ? "true or false" : "a string"), got \(value)")
+      throw SwiftletError(
+        "config key '\(key.name)' must be \(key.kind == .int ? "an integer" : key.kind == .double ? "a number" : key.kind == .bool ? "true or false" : "a string"), got \(value)"
+      )
     }
   }
 
@@ -135,12 +143,17 @@ public struct RunConfig: Sendable {
     }
     take("model.n_layer") { $0.nLayer = $1 }
     take("model.n_head") { $0.nHead = $1 }
-    take("model.d_model") { c, v in c.dModel = v; c.ffnDim = 4 * v }
+    take("model.d_model") { c, v in
+      c.dModel = v
+      c.ffnDim = 4 * v
+    }
     take("model.n_ctx") { $0.nCtx = $1 }
     take("model.vocab_size") { $0.vocabSize = $1 }
     take("model.word_embed_proj_dim") { c, v in c.wordEmbedProjDim = v }
     if config.wordEmbedProjDim == config.dModel { config.wordEmbedProjDim = nil }  // one spelling of "no projection"
-    if preset.isEmpty && (config.nLayer == 0 || config.nHead == 0 || config.dModel == 0 || config.nCtx == 0 || config.vocabSize == 0) {
+    if preset.isEmpty
+      && (config.nLayer == 0 || config.nHead == 0 || config.dModel == 0 || config.nCtx == 0 || config.vocabSize == 0)
+    {
       throw SwiftletError("the model needs model.preset or all of n_layer, n_head, d_model, n_ctx, vocab_size")
     }
     try config.validate()
@@ -160,7 +173,9 @@ public struct RunConfig: Sendable {
     try positive("parallel.tp")
     try positive("parallel.pp")
     try nonNegative("parallel.microbatches")
-    if int("parallel.microbatches") > 0 && int("train.grad_accum") > 1 && int("parallel.microbatches") != int("train.grad_accum") {
+    if int("parallel.microbatches") > 0 && int("train.grad_accum") > 1
+      && int("parallel.microbatches") != int("train.grad_accum")
+    {
       throw SwiftletError(
         "parallel.microbatches (\(int("parallel.microbatches"))) and train.grad_accum (\(int("train.grad_accum"))) both "
           + "split the batch into micro-steps; set only one of them")
@@ -172,18 +187,24 @@ public struct RunConfig: Sendable {
     }
     if ![0, 1, 2].contains(int("parallel.zero")) {
       throw SwiftletError(
-        "parallel.zero must be 0 (off), 1 (shard the optimizer state over data-parallel ranks) or 2 (also the gradients), got \(int("parallel.zero"))")
+        "parallel.zero must be 0 (off), 1 (shard the optimizer state over data-parallel ranks) or 2 (also the gradients), got \(int("parallel.zero"))"
+      )
     }
     try positive("checkpoint.keep")
     try positive("train.eval_batches")
     try positive("train.max_nonfinite")
-    for key in ["train.warmup_steps", "train.eval_every", "checkpoint.every", "train.log_every", "train.threads", "train.seed"] {
+    for key in [
+      "train.warmup_steps", "train.eval_every", "checkpoint.every", "train.log_every", "train.threads", "train.seed",
+    ] {
       try nonNegative(key)
     }
     if seqLen < 1 || seqLen > model.nCtx {
       throw SwiftletError("train.seq_len (\(seqLen)) must be between 1 and model.n_ctx (\(model.nCtx))")
     }
-    for key in ["train.lr", "train.min_lr", "train.weight_decay", "train.grad_clip", "train.eps", "accounting.grid_intensity", "accounting.price_per_device_hour", "accounting.target_tokens"] {
+    for key in [
+      "train.lr", "train.min_lr", "train.weight_decay", "train.grad_clip", "train.eps", "accounting.grid_intensity",
+      "accounting.price_per_device_hour", "accounting.target_tokens",
+    ] {
       let v = double(key)
       if !v.isFinite || v < 0 { throw SwiftletError("\(key) must be a finite non-negative number, got \(v)") }
     }
@@ -211,7 +232,9 @@ public struct RunConfig: Sendable {
     }
     let resume = string("checkpoint.resume")
     if resume.isEmpty { throw SwiftletError("checkpoint.resume must be auto, never or a checkpoint path") }
-    if requireData && string("data.train").isEmpty { throw SwiftletError("data.train is not set: give the training token shards (run `swiftlet prepare` to make them)") }
+    if requireData && string("data.train").isEmpty {
+      throw SwiftletError("data.train is not set: give the training token shards (run `swiftlet prepare` to make them)")
+    }
     if string("run.dir").isEmpty { throw SwiftletError("run.dir must not be empty") }
   }
 

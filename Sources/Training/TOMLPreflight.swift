@@ -16,12 +16,16 @@ enum TOMLPreflight {
       guard let first = line.first, first != "#", first != "\r" else { continue }
       let where_ = "\(source): invalid TOML at line \(index + 1)"
       if first == "[" {
-        guard !line.hasPrefix("[[") else { throw SwiftletError("\(where_): arrays of tables are not used in Swiftlet configs") }
+        guard !line.hasPrefix("[[") else {
+          throw SwiftletError("\(where_): arrays of tables are not used in Swiftlet configs")
+        }
         guard let close = line.firstIndex(of: "]") else { throw SwiftletError("\(where_): table header without ']'") }
         let key = line[line.index(after: line.startIndex)..<close]
         guard isDottedKey(key) else { throw SwiftletError("\(where_): invalid table name '\(key)'") }
         let rest = line[line.index(after: close)...].drop { $0 == " " || $0 == "\t" || $0 == "\r" }
-        guard rest.isEmpty || rest.first == "#" else { throw SwiftletError("\(where_): unexpected text after the table header") }
+        guard rest.isEmpty || rest.first == "#" else {
+          throw SwiftletError("\(where_): unexpected text after the table header")
+        }
       } else {
         guard let equals = line.firstIndex(of: "=") else { throw SwiftletError("\(where_): expected 'key = value'") }
         let key = line[..<equals]
@@ -39,7 +43,8 @@ enum TOMLPreflight {
       let s = segment.trimmingSpaces
       guard !s.isEmpty else { return false }
       if let quote = s.first, quote == "\"" || quote == "'" {
-        guard s.count >= 2, s.last == quote, !s.dropFirst().dropLast().contains(where: { $0 == "\"" || $0 == "'" || $0 == "\\" })
+        guard s.count >= 2, s.last == quote,
+          !s.dropFirst().dropLast().contains(where: { $0 == "\"" || $0 == "'" || $0 == "\\" })
         else { return false }
       } else if !s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
         return false

@@ -3,10 +3,10 @@ import Checkpointing
 import Dataset
 import Foundation
 import GPT
-import Reporting
 import Kernels
 import Optimizers
 import Parallel
+import Reporting
 import RunFiles
 import SwiftletCore
 
@@ -82,7 +82,8 @@ public final class Trainer {
     model.recomputesBlocks = config.bool("train.recompute")
     ModelInitializer.initialize(model.parameters, layout: model.layout, seed: config.seed)
     // ZeRO-1 over a single data-parallel rank would be the unsharded optimizer with extra steps.
-    statePartition = config.int("parallel.zero") >= 1 && grid.dpSize > 1
+    statePartition =
+      config.int("parallel.zero") >= 1 && grid.dpSize > 1
       ? ArenaPartition(
         tensorOffsets: model.layout.tensors.map(\.offset), arenaCount: model.layout.count, parts: grid.dpSize)
       : nil
@@ -148,7 +149,9 @@ public final class Trainer {
   private func resumeIfRequested() throws {
     let progress = self.progress
     let isCoordinator = grid.isCoordinator
-    guard let reader = try ResumeSource.resolve(config: config, grid: grid, warn: { if isCoordinator { progress.warning($0) } })
+    guard
+      let reader = try ResumeSource.resolve(
+        config: config, grid: grid, warn: { if isCoordinator { progress.warning($0) } })
     else { return }
     let stored = try RunConfig.fromJSON(reader.config)
     guard stored.model == config.model else {
@@ -168,7 +171,9 @@ public final class Trainer {
       metricsPath: grid.isCoordinator ? config.runDirectory + "/metrics.jsonl" : nil)
     resumedFrom = reader.path
     if grid.isCoordinator {
-      progress.event("resuming from \(reader.path) at step \(step) (\(tokensSeen) tokens; written by \(state.strings["written_by_layout"] ?? "?"))")
+      progress.event(
+        "resuming from \(reader.path) at step \(step) (\(tokensSeen) tokens; written by \(state.strings["written_by_layout"] ?? "?"))"
+      )
     }
   }
 
@@ -183,7 +188,9 @@ public final class Trainer {
         metadata: .init(
           step: step, tokensSeen: tokensSeen, configJSON: config.json, ledger: accounting.ledger,
           state: CheckpointState(integers: ["skipped_steps": Int64(skippedSteps)])))
-    } catch let error as SwiftletError where error.raisedByAllRanks && config.string("checkpoint.on_error") == "continue" {
+    } catch let error as SwiftletError
+      where error.raisedByAllRanks && config.string("checkpoint.on_error") == "continue"
+    {
       // Every rank got the same outcome from rank 0, so all continue together.
       if grid.isCoordinator {
         progress.warning("\(error.message); continuing without it (checkpoint.on_error = continue)")
@@ -193,8 +200,9 @@ public final class Trainer {
     if grid.isCoordinator {
       let removed = (try? CheckpointDirectory(path: directory).prune(keep: config.int("checkpoint.keep"))) ?? []
       progress.event(
-        String(format: "checkpoint step %d saved: %@ (%.1f s)%@", step, path, MonotonicClock.now() - start,
-               removed.isEmpty ? "" : ", removed \(removed.count) older"))
+        String(
+          format: "checkpoint step %d saved: %@ (%.1f s)%@", step, path, MonotonicClock.now() - start,
+          removed.isEmpty ? "" : ", removed \(removed.count) older"))
     }
     lastSavedStep = step
   }
@@ -220,7 +228,8 @@ public final class Trainer {
     let share = String(format: "%.1f%%", 100 * Double(largest) / Double(max(unsharded, 1)))
     progress.event(
       "ZeRO-1: optimizer state sharded over \(grid.dpSize) data-parallel ranks: at most "
-        + "\(Format.bytes(Double(largest) * 4)) per rank, \(share) of the \(Format.bytes(Double(unsharded) * 4)) unsharded")
+        + "\(Format.bytes(Double(largest) * 4)) per rank, \(share) of the \(Format.bytes(Double(unsharded) * 4)) unsharded"
+    )
     if releasesUnownedGradients {
       progress.event("ZeRO-2: each rank gives back the memory of the gradients it does not own once they are reduced")
     }
@@ -240,7 +249,8 @@ public final class Trainer {
       progress.event(
         "swiftlet: \(config.model.parameterCount.formatted()) parameters, world \(grid.worldSize) "
           + "(dp \(grid.dpSize) × tp \(grid.tpSize)"
-          + (grid.ppSize > 1 ? " × pp \(grid.ppSize), \(config.gradAccum) micro-batches" : "") + "), batch \(config.batchSize)×\(config.seqLen), "
+          + (grid.ppSize > 1 ? " × pp \(grid.ppSize), \(config.gradAccum) micro-batches" : "")
+          + "), batch \(config.batchSize)×\(config.seqLen), "
           + "steps \(step)→\(config.maxSteps)")
       progress.event(
         "blas: \(BLASKernelSelection.status.summary(verified: BLASKernelSelection.verification.passed)); "
@@ -318,7 +328,8 @@ public final class Trainer {
       let replay = accounting.carbon?.isReplay == true
       progress.event(
         "paused before step \(step + 1): \(why); resume at \(UTCTimestamp.string(resumeAt))"
-          + (replay ? " (replayed clock: resume with --set accounting.clock_start=\(UTCTimestamp.string(resumeAt)))" : ""))
+          + (replay
+            ? " (replayed clock: resume with --set accounting.clock_start=\(UTCTimestamp.string(resumeAt)))" : ""))
     }
     pausedUntil = resumeAt
     try grid.barrier()
@@ -331,7 +342,8 @@ public final class Trainer {
     let clock = accounting.carbon.map { (start: $0.clockStart, end: $0.now) }
     do {
       try SegmentLedger.append(
-        segments.segment(ledger: accounting.accountant.ledger, step: step, ended: ended, resumeAt: resumeAt, clock: clock),
+        segments.segment(
+          ledger: accounting.accountant.ledger, step: step, ended: ended, resumeAt: resumeAt, clock: clock),
         runDirectory: config.runDirectory)
     } catch {
       progress.warning("\(error); this launch has no line in \(SegmentLedger.fileName)")
@@ -361,7 +373,9 @@ public final class Trainer {
     if printSummary {
       progress.event(report.summary)
       if skippedSteps > 0 { progress.event("  skipped    \(skippedSteps) steps with non-finite loss or gradients") }
-      if restarts > 0 { progress.event("  restarts   \(restarts) after crashes (launch/elastic.sh; every launch in elastic.jsonl)") }
+      if restarts > 0 {
+        progress.event("  restarts   \(restarts) after crashes (launch/elastic.sh; every launch in elastic.jsonl)")
+      }
       if segments.count > 1 || accounting.usesSeries {
         let paused = segments.filter { $0.ended == "paused" }.count
         progress.event(
@@ -409,7 +423,8 @@ public final class Trainer {
     if releasesUnownedGradients {
       // Pages nobody wrote since their release are still free: releasing keeps them so.
       model.gradients.release(0..<ownedRange.lowerBound)
-      model.gradients.buffer.baseAddress!.advanced(by: ownedRange.lowerBound).update(repeating: 0, count: ownedRange.count)
+      model.gradients.buffer.baseAddress!.advanced(by: ownedRange.lowerBound).update(
+        repeating: 0, count: ownedRange.count)
       model.gradients.release(ownedRange.upperBound..<model.layout.count)
     } else {
       model.gradients.zero()
@@ -494,7 +509,8 @@ public final class Trainer {
     progress.step(
       step, of: config.maxSteps,
       line: String(
-        format: "step %d/%d | loss %.4f | lr %.2e | norm %.3f | %.0f tok/s | %.0f ms | mfu %.1f%% | %.3g kWh | %.3g kgCO2e | eta %@",
+        format:
+          "step %d/%d | loss %.4f | lr %.2e | norm %.3f | %.0f tok/s | %.0f ms | mfu %.1f%% | %.3g kWh | %.3g kgCO2e | eta %@",
         step, config.maxSteps, stats.loss, stats.learningRate, stats.gradNorm, tokensPerSecond, stats.seconds * 1000,
         entry.mfu * 100, entry.cumulativeEnergyKWh, entry.cumulativeCO2eKg, formatDuration(remaining)))
   }

@@ -9,7 +9,8 @@ import Parallel
 struct Doctor: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "doctor",
-    abstract: "Show the CPU, the OpenBLAS kernel training uses (and why), its sgemm speed, and the MPI and HDF5 versions.",
+    abstract:
+      "Show the CPU, the OpenBLAS kernel training uses (and why), its sgemm speed, and the MPI and HDF5 versions.",
     discussion: """
       The kernel is the one every computing command uses on this machine: OpenBLAS's own pick,
       or a faster one this CPU executes that Swiftlet switched to at start-up, or the user's
@@ -27,7 +28,7 @@ struct Doctor: ParsableCommand {
     let cpu = CPUFeatures.current
     let version = BLASKernelSelection.version
     if listKernels {
-      BLASKernelChoice.distinctRunnable(cpu: cpu, version: version).forEach { print($0) }
+      for kernel in BLASKernelChoice.distinctRunnable(cpu: cpu, version: version) { print(kernel) }
       return
     }
     let info = CPUInfo.current
@@ -59,15 +60,21 @@ struct Doctor: ParsableCommand {
     print("cpu     \(info.modelName) (\(cpu.vendor) family \(cpu.family) model \(cpu.model)), \(info.cores) cores")
     print("isa     \(cpu.vectorISA.joined(separator: " "))")
     print("blas    \(status.summary(verified: verification.passed))")
-    print("        sgemm \(String(format: "%.1f", gflops)) GFLOP/s on 1 thread (GPT-2 shapes, best of \(trials) trials)")
-    print("        runs: \(BLASKernelChoice.distinctRunnable(cpu: cpu, version: version).joined(separator: ", ")) (and older variants)")
+    print(
+      "        sgemm \(String(format: "%.1f", gflops)) GFLOP/s on 1 thread (GPT-2 shapes, best of \(trials) trials)")
+    print(
+      "        runs: \(BLASKernelChoice.distinctRunnable(cpu: cpu, version: version).joined(separator: ", ")) (and older variants)"
+    )
     if let rejected = status.rejected { print("        rejected: \(rejected)") }
     for probe in probes {
       let name = probe["requested"] as? String ?? "?"
       if let rate = probe["sgemm_gflops_1thread"] as? Double {
-        print("        \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%6.1f", rate)) GFLOP/s, \((probe["verified"] as? Bool) == true ? "verified" : "FAILED verification")")
+        print(
+          "        \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%6.1f", rate)) GFLOP/s, \((probe["verified"] as? Bool) == true ? "verified" : "FAILED verification")"
+        )
       } else {
-        print("        \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(probe["error"] as? String ?? "failed")")
+        print(
+          "        \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(probe["error"] as? String ?? "failed")")
       }
     }
     print("mpi     \(ParallelRuntime.libraryVersion) (MPI \(ParallelRuntime.standardVersion))")
@@ -81,7 +88,9 @@ struct Doctor: ParsableCommand {
   func probeKernels(cpu: CPUFeatures, version: OpenBLASVersion) throws -> [[String: Any]] {
     try BLASKernelChoice.distinctRunnable(cpu: cpu, version: version).map { kernel in
       var environment = ProcessInfo.processInfo.environment
-      environment = environment.filter { !$0.key.hasPrefix("SWIFTLET_BLAS_") && !$0.key.hasPrefix("SWIFTLET_TEST_BLAS") }
+      environment = environment.filter {
+        !$0.key.hasPrefix("SWIFTLET_BLAS_") && !$0.key.hasPrefix("SWIFTLET_TEST_BLAS")
+      }
       environment["OPENBLAS_CORETYPE"] = kernel
       let process = Process()
       process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -97,7 +106,8 @@ struct Doctor: ParsableCommand {
         let object = try? JSONSerialization.jsonObject(with: output) as? [String: Any],
         let blas = object["blas"] as? [String: Any]
       else {
-        let how = process.terminationReason == .uncaughtSignal
+        let how =
+          process.terminationReason == .uncaughtSignal
           ? "killed by signal \(process.terminationStatus)" : "exit \(process.terminationStatus)"
         return ["requested": kernel, "error": "probe failed (\(how))"]
       }

@@ -103,7 +103,9 @@ struct Plan: ParsableCommand {
   @Option(name: .long, help: "Optimizer for the memory estimate: adamw or adafactor.")
   var optimizer: String?
 
-  @Flag(name: .long, help: "Shard the optimizer state over data-parallel ranks (ZeRO-1; also when --config sets parallel.zero = 1).")
+  @Flag(
+    name: .long,
+    help: "Shard the optimizer state over data-parallel ranks (ZeRO-1; also when --config sets parallel.zero = 1).")
   var zero1 = false
 
   @Flag(name: .long, help: "Shard the gradients as well (ZeRO-2; also when --config sets parallel.zero = 2).")
@@ -124,7 +126,9 @@ struct Plan: ParsableCommand {
 
   @Option(
     name: .customLong("intensity-series"),
-    help: "CSV of timestamp,gco2_per_kwh (ISO 8601 UTC, ascending): find the start between --start-after and --deadline with the least CO2e.")
+    help:
+      "CSV of timestamp,gco2_per_kwh (ISO 8601 UTC, ascending): find the start between --start-after and --deadline with the least CO2e."
+  )
   var intensitySeries: String?
 
   @Option(name: .customLong("start-after"), help: "Earliest start, ISO 8601 UTC (with --intensity-series).")
@@ -249,14 +253,16 @@ struct Plan: ParsableCommand {
       pricePerDeviceHour: try pricePerDeviceHour.map {
         try Count.nonNegative($0, flag: "--price-per-device-hour")
       } ?? configPrice,
-      microBatch: microBatch, optimizer: optimizerKind, zeroStage1: zero1 || zero2 || (runConfig?.int("parallel.zero") ?? 0) >= 1,
+      microBatch: microBatch, optimizer: optimizerKind,
+      zeroStage1: zero1 || zero2 || (runConfig?.int("parallel.zero") ?? 0) >= 1,
       recompute: recompute || runConfig?.bool("train.recompute") == true)
     request.pipeline = pipeline
     request.zeroStage2 = zero2 || runConfig?.int("parallel.zero") == 2
     request.microbatches = microbatchCount
     var plan = try Planner.plan(request)
-    if let carbonWindow, let warning = try plan.place(
-      on: carbonWindow.series, startAfter: carbonWindow.startAfter, deadline: carbonWindow.deadline)
+    if let carbonWindow,
+      let warning = try plan.place(
+        on: carbonWindow.series, startAfter: carbonWindow.startAfter, deadline: carbonWindow.deadline)
     {
       FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
     }

@@ -74,7 +74,8 @@ struct Prepare: ParsableCommand {
         format: "%.2f s, %.2f MB/s (encoding alone %.2f MB/s; tokenizer loaded in %.2f s)", summary.seconds,
         summary.megabytesPerSecond, summary.encodingMegabytesPerSecond, loadSeconds)
     if !summary.removedShards.isEmpty {
-      line += "; removed \(summary.removedShards.count) shard\(summary.removedShards.count == 1 ? "" : "s") of an earlier run"
+      line +=
+        "; removed \(summary.removedShards.count) shard\(summary.removedShards.count == 1 ? "" : "s") of an earlier run"
     }
     print(line)
   }
@@ -82,7 +83,9 @@ struct Prepare: ParsableCommand {
   /// A positive count, written as an integer or in scientific notation (`1e8`).
   static func count(_ text: String, option: String) throws -> Int {
     if let value = Int(text), value > 0 { return value }
-    if let value = Double(text), value.isFinite, value >= 1, value <= 9e15, value == value.rounded() { return Int(value) }
+    if let value = Double(text), value.isFinite, value >= 1, value <= 9e15, value == value.rounded() {
+      return Int(value)
+    }
     throw SwiftletError("\(option) must be a positive whole number (e.g. 100000000 or 1e8), got '\(text)'")
   }
 
@@ -116,12 +119,14 @@ private final class ProgressDisplay {
   private static let largeInput = 32 << 20
 
   func update(_ progress: PrepareProgress) {
-    guard enabled, (progress.fileBytes ?? Int.max) >= ProgressDisplay.largeInput, progress.seconds - lastDraw >= 0.5 else {
+    guard enabled, (progress.fileBytes ?? Int.max) >= ProgressDisplay.largeInput, progress.seconds - lastDraw >= 0.5
+    else {
       return
     }
     lastDraw = progress.seconds
     drew = true
-    var text = "prepare: \((progress.path as NSString).lastPathComponent) (\(progress.fileIndex + 1)/\(progress.fileCount))"
+    var text =
+      "prepare: \((progress.path as NSString).lastPathComponent) (\(progress.fileIndex + 1)/\(progress.fileCount))"
     if let size = progress.fileBytes, size > 0 {
       text += String(format: " %3.0f%%", 100 * Double(progress.bytesRead) / Double(size))
     }

@@ -16,13 +16,15 @@ struct Sample: ParsableCommand {
       at <|endoftext|>; when the context (n_ctx) fills, the older half is dropped and re-encoded.
       """)
 
-  @Option(help: "Checkpoint file (RUN_DIR/checkpoints/step_XXXXXXXX.h5), Hugging Face model folder or llm.c file.") var checkpoint: String
+  @Option(help: "Checkpoint file (RUN_DIR/checkpoints/step_XXXXXXXX.h5), Hugging Face model folder or llm.c file.")
+  var checkpoint: String
   @Option(help: "Text to continue.") var prompt: String = "\n"
   @Option(name: .customLong("max-tokens"), help: "Tokens to generate.") var maxTokens = 200
   @Option(help: "Softmax temperature (0 = greedy).") var temperature = 0.8
   @Option(name: .customLong("top-k"), help: "Sample among the k most likely tokens (0 = all).") var topK = 40
   @Option(help: "Random seed.") var seed: UInt64 = 1337
-  @Option(help: "Tokenizer folder with encoder.json and vocab.bpe (default: $SWIFTLET_TOKENIZER or the set-up location).")
+  @Option(
+    help: "Tokenizer folder with encoder.json and vocab.bpe (default: $SWIFTLET_TOKENIZER or the set-up location).")
   var tokenizer: String?
   @Flag(help: "Print generation speed (tokens/s) on stderr at the end.") var stats = false
 
@@ -44,7 +46,8 @@ struct Sample: ParsableCommand {
     let (model, _, _) = try CheckpointModelLoader.load(path: checkpoint, grid: grid)
     guard model.config.vocabSize >= GPT2Tokenizer.vocabularySize else {
       throw SwiftletError(
-        "the checkpoint's vocabulary (\(model.config.vocabSize)) is smaller than GPT-2's; it was not trained on GPT-2 tokens")
+        "the checkpoint's vocabulary (\(model.config.vocabSize)) is smaller than GPT-2's; it was not trained on GPT-2 tokens"
+      )
     }
     let decoder = try KVCacheDecoder(model: model)
     let sampler = TokenSampler(temperature: temperature, topK: topK, seed: seed)
@@ -83,7 +86,9 @@ struct Sample: ParsableCommand {
     print("")
     if stats {
       let seconds = MonotonicClock.now() - start
-      FileHandle.standardError.write(String(format: "sample: %d tokens in %.2f s (%.1f tokens/s)\n", generated, seconds, Double(generated) / seconds))
+      FileHandle.standardError.write(
+        String(format: "sample: %d tokens in %.2f s (%.1f tokens/s)\n", generated, seconds, Double(generated) / seconds)
+      )
     }
   }
 }

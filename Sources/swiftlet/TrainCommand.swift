@@ -37,7 +37,9 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("run-dir"), help: "Run directory (overrides run.dir).")
   var runDir: String?
 
-  @Option(name: .customLong("stop-at-step"), help: "Checkpoint and exit 0 after this step, as a preempted job would (resume with checkpoint.resume = auto).")
+  @Option(
+    name: .customLong("stop-at-step"),
+    help: "Checkpoint and exit 0 after this step, as a preempted job would (resume with checkpoint.resume = auto).")
   var stopAtStep: Int?
 
   func run() throws {

@@ -56,7 +56,9 @@ struct CarbonPlanCommandTests {
     #expect(object["co2e_kg"] as? Double == bestKg)
 
     let text = try PlanCommandTests.run(
-      Self.base + ["--intensity-series", path, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-17T00:00:00Z"])
+      Self.base + [
+        "--intensity-series", path, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-17T00:00:00Z",
+      ])
     #expect(text.status == 0)
     #expect(text.stdout.contains("best start \(expectedStart)") && text.stdout.contains("saves"), "\(text.stdout)")
   }
@@ -81,21 +83,43 @@ struct CarbonPlanCommandTests {
       "timestamp,gco2_per_kwh\n2024-01-15T01:00:00Z,100\n2024-01-15T00:00:00Z,200\n")
     let (negative, _) = try Self.writeSeries("timestamp,gco2_per_kwh\n2024-01-15T00:00:00Z,-1\n")
     let cases: [([String], String)] = [
-      (["--intensity-series", good, "--start-after", "2024-01-16T00:00:00Z", "--deadline", "2024-01-15T12:00:00Z"],
-       "must be after --start-after"),
-      (["--intensity-series", good, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-15T03:00:00Z"],
-       "shorter than the run"),
-      (["--intensity-series", good, "--start-after", "2024-01-14T00:00:00Z", "--deadline", "2024-01-16T00:00:00Z"],
-       "after --start-after"),
-      (["--intensity-series", noHeader, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-16T00:00:00Z"],
-       "missing header"),
-      (["--intensity-series", unsorted, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-16T00:00:00Z"],
-       "is earlier than line 2"),
-      (["--intensity-series", negative, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-16T00:00:00Z"],
-       "must not be negative"),
-      (["--intensity-series", good, "--start-after", "tomorrow", "--deadline", "2024-01-16T00:00:00Z"],
-       "not an ISO 8601 UTC timestamp"),
-      (["--intensity-series", good, "--start-after", "2024-01-15T00:00:00Z"], "needs --start-after T and --deadline T"),
+      (
+        ["--intensity-series", good, "--start-after", "2024-01-16T00:00:00Z", "--deadline", "2024-01-15T12:00:00Z"],
+        "must be after --start-after"
+      ),
+      (
+        ["--intensity-series", good, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-15T03:00:00Z"],
+        "shorter than the run"
+      ),
+      (
+        ["--intensity-series", good, "--start-after", "2024-01-14T00:00:00Z", "--deadline", "2024-01-16T00:00:00Z"],
+        "after --start-after"
+      ),
+      (
+        [
+          "--intensity-series", noHeader, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-16T00:00:00Z",
+        ],
+        "missing header"
+      ),
+      (
+        [
+          "--intensity-series", unsorted, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-16T00:00:00Z",
+        ],
+        "is earlier than line 2"
+      ),
+      (
+        [
+          "--intensity-series", negative, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-16T00:00:00Z",
+        ],
+        "must not be negative"
+      ),
+      (
+        ["--intensity-series", good, "--start-after", "tomorrow", "--deadline", "2024-01-16T00:00:00Z"],
+        "not an ISO 8601 UTC timestamp"
+      ),
+      (
+        ["--intensity-series", good, "--start-after", "2024-01-15T00:00:00Z"], "needs --start-after T and --deadline T"
+      ),
       (["--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-16T00:00:00Z"], "need --intensity-series"),
     ]
     for (arguments, expected) in cases {

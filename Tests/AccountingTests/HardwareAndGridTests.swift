@@ -1,8 +1,8 @@
 import Accounting
+import Foundation
 import GPT
 import Kernels
 import RunFiles
-import Foundation
 import SwiftletCore
 import Testing
 
@@ -99,7 +99,9 @@ struct HardwareAndGridTests {
     #expect(calibration.peak(threads: 1, cpuModel: "Test CPU") == first)  // from the cache
     #expect(calibration.cached(threads: 2, cpuModel: "Test CPU") == nil)
     #expect(calibration.cached(threads: 1, cpuModel: "Other CPU") == nil)
-    #expect(calibration.cached(threads: 1, cpuModel: "Test CPU", blasCore: "Prescott-or-other") == nil || first.blasCore == "Prescott-or-other")
+    #expect(
+      calibration.cached(threads: 1, cpuModel: "Test CPU", blasCore: "Prescott-or-other") == nil
+        || first.blasCore == "Prescott-or-other")
     let fresh = calibration.peak(threads: 1, cpuModel: "Test CPU", remeasure: true)
     #expect(calibration.cached(threads: 1, cpuModel: "Test CPU") == fresh)
   }

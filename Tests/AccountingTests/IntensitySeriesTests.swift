@@ -24,7 +24,8 @@ struct IntensitySeriesTests {
   }
 
   @Test func stepFunctionLookupIntegralAndNextCleanTime() throws {
-    let csv = "timestamp,gco2_per_kwh\n2024-01-15T00:00:00Z,100\n2024-01-15T01:00:00Z,900\r\n2024-01-15T02:00:00Z,300\n\n"
+    let csv =
+      "timestamp,gco2_per_kwh\n2024-01-15T00:00:00Z,100\n2024-01-15T01:00:00Z,900\r\n2024-01-15T02:00:00Z,300\n\n"
     let series = try IntensitySeries(csv: csv, source: "test.csv")
     let t0 = Self.t0
     #expect(series.times == [t0, t0 + 3600, t0 + 7200])
@@ -48,7 +49,10 @@ struct IntensitySeriesTests {
     ("time,value\n2024-01-15T00:00:00Z,100\n", "missing header"),
     ("", "missing header"),
     ("timestamp,gco2_per_kwh\n", "no rows"),
-    ("timestamp,gco2_per_kwh\n2024-01-15T01:00:00Z,100\n2024-01-15T00:00:00Z,200\n", "line 3: 2024-01-15T00:00:00Z is earlier than line 2"),
+    (
+      "timestamp,gco2_per_kwh\n2024-01-15T01:00:00Z,100\n2024-01-15T00:00:00Z,200\n",
+      "line 3: 2024-01-15T00:00:00Z is earlier than line 2"
+    ),
     ("timestamp,gco2_per_kwh\n2024-01-15T00:00:00Z,100\n2024-01-15T00:00:00Z,200\n", "repeats the timestamp of line 2"),
     ("timestamp,gco2_per_kwh\n2024-01-15T00:00:00Z,-5\n", "line 2: gco2_per_kwh must not be negative"),
     ("timestamp,gco2_per_kwh\n2024-01-15T00:00:00Z,lots\n", "line 2: gco2_per_kwh 'lots' is not a number"),
@@ -105,7 +109,8 @@ struct IntensitySeriesTests {
     }
     #expect(message(Self.t0 + 7200, Self.t0 + 3600).contains("must be after --start-after"))
     #expect(message(Self.t0, Self.t0 + 3 * 3600).contains("is shorter than the run"))
-    #expect(message(Self.t0 - 3600, Self.t0 + 10 * 3600).contains("starts at 2024-01-15T00:00:00Z, after --start-after"))
+    #expect(
+      message(Self.t0 - 3600, Self.t0 + 10 * 3600).contains("starts at 2024-01-15T00:00:00Z, after --start-after"))
     #expect(message(Self.t0 + 1800, Self.t0 + 4.9 * 3600).contains("no timestamp"))
     // Past the end: the last value is held and the result says so.
     let held = try CarbonWindow.search(

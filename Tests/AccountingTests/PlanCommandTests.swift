@@ -69,7 +69,9 @@ struct PlanCommandTests {
 
   /// `--recompute` lowers the activation memory and nothing else.
   @Test func recomputeFlagLowersActivationMemory() throws {
-    let arguments = ["--model", "gpt2-124M", "--tokens", "1e9", "--hardware", "a100-40gb", "--batch-size", "4", "--json"]
+    let arguments = [
+      "--model", "gpt2-124M", "--tokens", "1e9", "--hardware", "a100-40gb", "--batch-size", "4", "--json",
+    ]
     let stored = try Self.run(arguments)
     let recomputed = try Self.run(arguments + ["--recompute"])
     #expect(stored.status == 0 && recomputed.status == 0, "\(stored.stderr)\(recomputed.stderr)")
@@ -133,22 +135,23 @@ struct PlanCommandTests {
 extension PlanCommandTests {
   /// `parallel.zero = 1` in the config shards the optimizer state in the estimate, as `--zero1` does.
   @Test func configWithZeroOneHalvesTheOptimizerStateAtTwoDataParallelRanks() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-plan-zero-\(UUID().uuidString.prefix(8))")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "swiftlet-plan-zero-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     func optimizerBytes(zero: Int?, flag: Bool) throws -> Double {
       let path = directory.appendingPathComponent("z\(zero ?? -1).toml").path
       try """
-        [model]
-        preset = "gpt2-124M"
-        [data]
-        train = "unused.bin"
-        [train]
-        batch_size = 8
-        seq_len = 64
-        max_steps = 10
-        [parallel]
-        \(zero.map { "zero = \($0)" } ?? "")
-        """.write(toFile: path, atomically: true, encoding: .utf8)
+      [model]
+      preset = "gpt2-124M"
+      [data]
+      train = "unused.bin"
+      [train]
+      batch_size = 8
+      seq_len = 64
+      max_steps = 10
+      [parallel]
+      \(zero.map { "zero = \($0)" } ?? "")
+      """.write(toFile: path, atomically: true, encoding: .utf8)
       let result = try Self.run(
         ["--config", path, "--devices", "2", "--hardware", "a100-80gb", "--json"] + (flag ? ["--zero1"] : []))
       #expect(result.status == 0, "\(result.stderr)")
@@ -165,19 +168,20 @@ extension PlanCommandTests {
 extension PlanCommandTests {
   /// `accounting.grid_intensity` alone and `accounting.region` alone are both valid; both is the error.
   @Test func gridIntensityOrRegionAloneAreValidBothAreAnError() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-plan-grid-\(UUID().uuidString.prefix(8))")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "swiftlet-plan-grid-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     func plan(_ accounting: String) throws -> (status: Int32, intensity: Double?, stderr: String) {
       let path = directory.appendingPathComponent("c\(accounting.hashValue).toml").path
       try """
-        [model]
-        preset = "gpt2-124M"
-        [data]
-        train = "unused.bin"
-        [accounting]
-        \(accounting)
-        """.write(toFile: path, atomically: true, encoding: .utf8)
+      [model]
+      preset = "gpt2-124M"
+      [data]
+      train = "unused.bin"
+      [accounting]
+      \(accounting)
+      """.write(toFile: path, atomically: true, encoding: .utf8)
       let result = try Self.run(["--config", path, "--tokens", "1e9", "--hardware", "a100-80gb", "--json"])
       let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
       let co2 = object?["co2e_kg"] as? Double
@@ -201,8 +205,10 @@ extension PlanCommandTests {
   @Test func gpt3OnATensorAndPipelineLayoutFitsWithTheOneFOneBBubble() throws {
     func plan(_ extra: [String]) throws -> [String: Any] {
       let result = try Self.run(
-        ["--model", "gpt3-175B", "--tokens", "300e9", "--hardware", "a100-80gb", "--devices", "1024", "--tp", "8",
-         "--zero1", "--recompute", "--batch-size", "3", "--seq-len", "2048", "--json"] + extra)
+        [
+          "--model", "gpt3-175B", "--tokens", "300e9", "--hardware", "a100-80gb", "--devices", "1024", "--tp", "8",
+          "--zero1", "--recompute", "--batch-size", "3", "--seq-len", "2048", "--json",
+        ] + extra)
       #expect(result.status == 0, "\(result.stderr)")
       return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     }

@@ -79,14 +79,17 @@ struct AdafactorTensorParallelTests {
       print(
         "adafactor np=\(ranks) tp=\(tp) zero=\(zero): worst loss rel diff \(worstLoss), worst |weight diff| \(worstWeight) "
           + "(key bias excluded; dp=2: \(yardstick.filter { $0.key.hasPrefix("model/") }.values.max()!)), worst factor rel diff "
-          + "\(factors.values.max()!) (dp=2: \(yardstickFactors.values.max()!)), worst optimizer-state rel diff \(worstState)")
+          + "\(factors.values.max()!) (dp=2: \(yardstickFactors.values.max()!)), worst optimizer-state rel diff \(worstState)"
+      )
       #expect(losses.count == 10 && worstLoss <= 1e-5, "np \(ranks) tp \(tp): loss rel diff \(worstLoss)")
       #expect(worstWeight <= 1e-4, "np \(ranks) tp \(tp): weights differ by \(worstWeight)")
       #expect(model.filter { !$0.key.hasSuffix("c_attn.bias") }.values.allSatisfy { $0 <= 1e-5 })
       // Factoring each shard on its own, or storing a shard's factors as the full ones, moves
       // these by percents; layout rounding moves them by parts in 10⁴.
       #expect(factors.count == 20, "a row and a column factor per matrix")
-      #expect(factors.values.allSatisfy { $0 <= 1e-3 }, "np \(ranks) tp \(tp): factors differ: \(factors.filter { $0.value > 1e-3 })")
+      #expect(
+        factors.values.allSatisfy { $0 <= 1e-3 },
+        "np \(ranks) tp \(tp): factors differ: \(factors.filter { $0.value > 1e-3 })")
     }
   }
 
@@ -103,11 +106,16 @@ struct AdafactorTensorParallelTests {
     let second = try Harness.run(["train", "--config", configPath, "--run-dir", moved])
     #expect(second.status == 0, "\(second.stderr)")
     #expect(second.stdout.contains("resuming from"), "the single rank resumed: \(second.stdout)")
-    let final = (CheckpointComparison.finalCheckpoint(straight, step: 10), CheckpointComparison.finalCheckpoint(moved, step: 10))
+    let final = (
+      CheckpointComparison.finalCheckpoint(straight, step: 10), CheckpointComparison.finalCheckpoint(moved, step: 10)
+    )
     let differences = try Self.differences(final.0, final.1)
     let worstWeight = differences.filter { $0.key.hasPrefix("model/") }.values.max()!
-    let worstFactor = differences.filter { $0.key.contains("exp_avg_sq_row") || $0.key.contains("exp_avg_sq_col") }.values.max()!
-    print("adafactor tp=2 → tp=1 resume: worst |weight diff| \(worstWeight) (key bias excluded), worst factor rel diff \(worstFactor)")
+    let worstFactor = differences.filter { $0.key.contains("exp_avg_sq_row") || $0.key.contains("exp_avg_sq_col") }
+      .values.max()!
+    print(
+      "adafactor tp=2 → tp=1 resume: worst |weight diff| \(worstWeight) (key bias excluded), worst factor rel diff \(worstFactor)"
+    )
     #expect(worstWeight <= 1e-4)
     #expect(worstFactor <= 1e-3)
   }

@@ -29,12 +29,16 @@ struct BadInputTests {
     let errors = lines.filter { $0.hasPrefix("error: ") }
     #expect(!errors.isEmpty, "\(label): no 'error:' line in stderr: \(result.stderr)")
     #expect(errors.allSatisfy { !$0.contains("Fatal error") }, "\(label): crash: \(result.stderr)")
-    #expect(!result.stderr.contains("Stack dump") && !result.stderr.contains("Current stack trace"), "\(label): crash trace")
-    #expect(errors.first?.lowercased().contains(fragment.lowercased()) == true, "\(label): message \(errors) should mention '\(fragment)'")
+    #expect(
+      !result.stderr.contains("Stack dump") && !result.stderr.contains("Current stack trace"), "\(label): crash trace")
+    #expect(
+      errors.first?.lowercased().contains(fragment.lowercased()) == true,
+      "\(label): message \(errors) should mention '\(fragment)'")
   }
 
   @Test func missingConfigFile() throws {
-    expectUserError(try Harness.run(["train", "--config", data + "/nope.toml"]), mentioning: "cannot read config", "missing config")
+    expectUserError(
+      try Harness.run(["train", "--config", data + "/nope.toml"]), mentioning: "cannot read config", "missing config")
   }
 
   @Test func malformedToml() throws {
@@ -54,45 +58,74 @@ struct BadInputTests {
   }
 
   @Test func unknownKeyInFileAndOverride() throws {
-    expectUserError(try Harness.run(["train", "--config", try config("[extra]\nfoo = 1")]), mentioning: "unknown config key", "unknown key in file")
-    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "train.learning_rate=1"]), mentioning: "unknown config key", "unknown --set key")
-    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "train.lr"]), mentioning: "section.key=value", "--set without =")
+    expectUserError(
+      try Harness.run(["train", "--config", try config("[extra]\nfoo = 1")]), mentioning: "unknown config key",
+      "unknown key in file")
+    expectUserError(
+      try Harness.run(["train", "--config", try config(), "--set", "train.learning_rate=1"]),
+      mentioning: "unknown config key", "unknown --set key")
+    expectUserError(
+      try Harness.run(["train", "--config", try config(), "--set", "train.lr"]), mentioning: "section.key=value",
+      "--set without =")
   }
 
   @Test func wrongValueType() throws {
-    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "train.max_steps=many"]), mentioning: "integer", "non-integer steps")
+    expectUserError(
+      try Harness.run(["train", "--config", try config(), "--set", "train.max_steps=many"]), mentioning: "integer",
+      "non-integer steps")
   }
 
   @Test func impossibleShapes() throws {
-    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "model.n_head=5"]), mentioning: "divisible", "d_model % n_head")
-    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "model.n_layer=-1"]), mentioning: "positive", "negative layers")
-    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "model.preset=gpt9"]), mentioning: "unknown model preset", "bad preset")
+    expectUserError(
+      try Harness.run(["train", "--config", try config(), "--set", "model.n_head=5"]), mentioning: "divisible",
+      "d_model % n_head")
+    expectUserError(
+      try Harness.run(["train", "--config", try config(), "--set", "model.n_layer=-1"]), mentioning: "positive",
+      "negative layers")
+    expectUserError(
+      try Harness.run(["train", "--config", try config(), "--set", "model.preset=gpt9"]),
+      mentioning: "unknown model preset", "bad preset")
   }
 
   @Test func sequenceLongerThanContext() throws {
-    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "train.seq_len=17"]), mentioning: "n_ctx", "seq_len > n_ctx")
+    expectUserError(
+      try Harness.run(["train", "--config", try config(), "--set", "train.seq_len=17"]), mentioning: "n_ctx",
+      "seq_len > n_ctx")
   }
 
   @Test func missingAndMalformedShards() throws {
-    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "data.train=\(data)/none_*.bin"]), mentioning: "no token shards", "missing shards")
+    expectUserError(
+      try Harness.run(["train", "--config", try config(), "--set", "data.train=\(data)/none_*.bin"]),
+      mentioning: "no token shards", "missing shards")
     let bad = data + "/bad.bin"
     try Data(repeating: 7, count: 2000).write(to: URL(fileURLWithPath: bad))
-    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "data.train=\(bad)"]), mentioning: "not a token shard", "bad magic")
+    expectUserError(
+      try Harness.run(["train", "--config", try config(), "--set", "data.train=\(bad)"]),
+      mentioning: "not a token shard", "bad magic")
     let truncated = data + "/truncated.bin"
     let good = try Data(contentsOf: URL(fileURLWithPath: data + "/train_000000.bin"))
     try good.prefix(1500).write(to: URL(fileURLWithPath: truncated))
-    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "data.train=\(truncated)"]), mentioning: "truncated", "truncated shard")
+    expectUserError(
+      try Harness.run(["train", "--config", try config(), "--set", "data.train=\(truncated)"]), mentioning: "truncated",
+      "truncated shard")
   }
 
   @Test func tokenIdOutsideVocabulary() throws {
     // The shards hold ids up to 66; a vocabulary of 50 makes some of them invalid.
-    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "model.vocab_size=50"]), mentioning: "vocabulary", "token ≥ vocab")
+    expectUserError(
+      try Harness.run(["train", "--config", try config(), "--set", "model.vocab_size=50"]), mentioning: "vocabulary",
+      "token ≥ vocab")
   }
 
   @Test func impossibleParallelLayouts() throws {
-    expectUserError(try Harness.run(["train", "--config", try config(), "--tp", "2"], ranks: 3), mentioning: "not divisible by tensor-parallel size", "world % tp")
-    expectUserError(try Harness.run(["train", "--config", try config(), "--tp", "3"], ranks: 3), mentioning: "n_head", "n_head % tp")
-    expectUserError(try Harness.run(["train", "--config", try config(), "--set", "train.batch_size=3"], ranks: 2), mentioning: "batch_size", "batch % dp")
+    expectUserError(
+      try Harness.run(["train", "--config", try config(), "--tp", "2"], ranks: 3),
+      mentioning: "not divisible by tensor-parallel size", "world % tp")
+    expectUserError(
+      try Harness.run(["train", "--config", try config(), "--tp", "3"], ranks: 3), mentioning: "n_head", "n_head % tp")
+    expectUserError(
+      try Harness.run(["train", "--config", try config(), "--set", "train.batch_size=3"], ranks: 2),
+      mentioning: "batch_size", "batch % dp")
   }
 
   @Test func badCommandLineValues() throws {

@@ -6,13 +6,18 @@ import Testing
 struct BenchProfileTests {
   @Test func theProfileCoversTheWholeStep() throws {
     let result = try Harness.run(
-      ["bench", "--model", "gpt2-124M", "--layers", "2", "--batch", "2", "--seq", "32", "--steps", "2", "--profile", "--json"])
+      [
+        "bench", "--model", "gpt2-124M", "--layers", "2", "--batch", "2", "--seq", "32", "--steps", "2", "--profile",
+        "--json",
+      ])
     #expect(result.status == 0, "\(result.stderr)")
     let line = try #require(result.stdout.split(separator: "\n").last)
     let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
     let rows = try #require(object["profile"] as? [[String: Any]])
     let phases = Set(rows.compactMap { $0["phase"] as? String })
-    for phase in ["QKV projection, forward", "attention, backward", "LM head, backward", "optimizer", "cross-entropy, forward"] {
+    for phase in [
+      "QKV projection, forward", "attention, backward", "LM head, backward", "optimizer", "cross-entropy, forward",
+    ] {
       #expect(phases.contains(phase), "\(phase) missing from \(phases)")
     }
     let shares = rows.compactMap { $0["share"] as? Double }
@@ -34,8 +39,11 @@ extension BenchProfileTests {
   /// (P − 1)/(M + P − 1) exactly, and the measured and predicted ones are shares of the step.
   @Test func thePipelineBenchReportsItsBubble() throws {
     let result = try Harness.run(
-      ["bench", "--model", "gpt2-124M", "--layers", "2", "--vocab", "256", "--batch", "4", "--seq", "32", "--steps", "2",
-       "--pp", "2", "--microbatches", "4", "--json"],
+      [
+        "bench", "--model", "gpt2-124M", "--layers", "2", "--vocab", "256", "--batch", "4", "--seq", "32", "--steps",
+        "2",
+        "--pp", "2", "--microbatches", "4", "--json",
+      ],
       ranks: 2)
     #expect(result.status == 0, "\(result.stderr)")
     let line = try #require(result.stdout.split(separator: "\n").last)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Carbon over time end to end (issue 18, contract section 10): per-step charging from an
 /// intensity series, the carbon pause under real `mpirun`, the ledger per launch, bad inputs.
@@ -47,7 +47,8 @@ struct CarbonTimeTests {
         data: data, runDirectory: run,
         extra: Self.accounting("intensity_series = \"\(seriesPath)\"\nclock_start = \"\(Self.start)\""))
     }
-    _ = try Self.series((0..<600).map { (Double($0), $0 % 2 == 0 ? 100 : 900) }, in: setup.data, name: "alternating.csv")
+    _ = try Self.series(
+      (0..<600).map { (Double($0), $0 % 2 == 0 ? 100 : 900) }, in: setup.data, name: "alternating.csv")
     let result = try Harness.run([
       "train", "--config", setup.config, "--set", "train.max_steps=1500", "--set", "train.eval_every=0",
       "--set", "train.log_every=500",
@@ -66,8 +67,7 @@ struct CarbonTimeTests {
       let co2e = try #require(row["co2e_kg"] as? Double)
       let expected = (energy - previous.energy) * intensity / 1000
       let increment = co2e - previous.co2e
-      if expected > 0 { worst = max(worst, abs(increment - expected) / expected) }
-      else { #expect(increment == 0) }
+      if expected > 0 { worst = max(worst, abs(increment - expected) / expected) } else { #expect(increment == 0) }
       previous = (energy, co2e)
     }
     let last = try #require(rows.last)
@@ -135,7 +135,9 @@ struct CarbonTimeTests {
     #expect(steps.reduce(0, +) == maxSteps)
     #expect(segments.allSatisfy { ($0["ranks"] as? Int) == 2 && ($0["hosts"] as? [String])?.count == 1 })
     #expect(Set(segments.compactMap { $0["job_id"] as? String }).count == 1, "a resume continues the job")
-    print("carbon pause on 2 ranks: paused after step \(paused) of \(maxSteps) (exit 75), resumed \(steps.last ?? 0) steps; ledger steps \(steps)")
+    print(
+      "carbon pause on 2 ranks: paused after step \(paused) of \(maxSteps) (exit 75), resumed \(steps.last ?? 0) steps; ledger steps \(steps)"
+    )
   }
 
   /// `launch/local.sh --wait-on-pause` on a replayed clock: one invocation pauses, relaunches
@@ -186,11 +188,15 @@ struct CarbonTimeTests {
     let late = try Self.series([(3600, 100), (7200, 200)], in: setup.data, name: "late.csv")
     let cases: [([String], String)] = [
       (["--set", "accounting.intensity_series=\(noHeader)"], "missing header"),
-      (["--set", "accounting.intensity_series=\(late)", "--set", "accounting.clock_start=\(Self.start)"],
-       "starts at 2030-01-01T01:00:00Z, after the run's start"),
+      (
+        ["--set", "accounting.intensity_series=\(late)", "--set", "accounting.clock_start=\(Self.start)"],
+        "starts at 2030-01-01T01:00:00Z, after the run's start"
+      ),
       (["--set", "accounting.pause_above=300"], "needs accounting.intensity_series"),
-      (["--set", "accounting.intensity_series=\(late)", "--set", "accounting.clock_start=soon"],
-       "not an ISO 8601 UTC timestamp"),
+      (
+        ["--set", "accounting.intensity_series=\(late)", "--set", "accounting.clock_start=soon"],
+        "not an ISO 8601 UTC timestamp"
+      ),
       (["--set", "accounting.intensity_series=\(late)", "--set", "accounting.grid_intensity=300"], "give only one"),
     ]
     for (arguments, expected) in cases {

@@ -30,7 +30,8 @@ enum CheckpointComparison {
 
   /// Every |a − b| of the `/model` tensors of two checkpoints whose path `including` accepts
   /// (all of `a`'s tensors must be in `b`).
-  static func modelDifferences(_ a: String, _ b: String, including: (String) -> Bool = { _ in true }) throws -> [Float] {
+  static func modelDifferences(_ a: String, _ b: String, including: (String) -> Bool = { _ in true }) throws -> [Float]
+  {
     let left = try CheckpointReader(path: a)
     let right = try CheckpointReader(path: b)
     var differences: [Float] = []

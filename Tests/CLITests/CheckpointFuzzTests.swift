@@ -14,7 +14,8 @@ struct CheckpointFuzzTests {
     let data = try Harness.temporaryDirectory("ckfuzz")
     try Harness.makeShards(in: data)
     let configPath = data + "/config.toml"
-    try Harness.tinyConfig(data: data, runDirectory: data + "/run").write(toFile: configPath, atomically: true, encoding: .utf8)
+    try Harness.tinyConfig(data: data, runDirectory: data + "/run").write(
+      toFile: configPath, atomically: true, encoding: .utf8)
     #expect(try Harness.run(["train", "--config", configPath, "--set", "train.max_steps=2"]).status == 0)
     let original = try Data(contentsOf: URL(fileURLWithPath: data + "/run/checkpoints/step_00000002.h5"))
     var state: UInt64 = 0xFACE

@@ -1,7 +1,7 @@
 import Checkpointing
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A run directory on a tiny filesystem fills up during a checkpoint (issue 8.4): the job stops
 /// with one clear error — or continues without that checkpoint when asked — and the checkpoints
@@ -38,14 +38,19 @@ struct DiskFaultTests {
     defer { unmount(fs) }
     let configPath = data + "/config.toml"
     // Each checkpoint of the tiny model is ~360 kB: two fit in 1 MiB, the third does not.
-    try Harness.tinyConfig(data: data, runDirectory: fs + "/run").write(toFile: configPath, atomically: true, encoding: .utf8)
+    try Harness.tinyConfig(data: data, runDirectory: fs + "/run").write(
+      toFile: configPath, atomically: true, encoding: .utf8)
     let result = try Harness.run(
-      ["train", "--config", configPath, "--set", "checkpoint.every=2", "--set", "checkpoint.keep=10",
-       "--set", "checkpoint.on_error=\(policy)", "--set", "train.eval_every=0"])
+      [
+        "train", "--config", configPath, "--set", "checkpoint.every=2", "--set", "checkpoint.keep=10",
+        "--set", "checkpoint.on_error=\(policy)", "--set", "train.eval_every=0",
+      ])
     let errors = result.stderr.split(separator: "\n").filter { $0.hasPrefix("error: ") }
     #expect(!result.stderr.contains("crashed") && !result.stderr.contains("Backtrac"), "no crash: \(result.stderr)")
     let warnings = result.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: ") }
-    #expect(result.stderr.split(separator: "\n").filter { !$0.isEmpty }.count == errors.count + warnings.count, "stderr holds only one-line errors and warnings: \(result.stderr)")
+    #expect(
+      result.stderr.split(separator: "\n").filter { !$0.isEmpty }.count == errors.count + warnings.count,
+      "stderr holds only one-line errors and warnings: \(result.stderr)")
     if policy == "stop" {
       #expect(result.status != 0)
       #expect(errors.count == 1, "one error line: \(result.stderr)")
@@ -61,7 +66,9 @@ struct DiskFaultTests {
     for entry in entries {
       #expect(throws: Never.self) { try CheckpointReader(path: entry.path).verify() }
     }
-    let leftovers = try FileManager.default.contentsOfDirectory(atPath: fs + "/run/checkpoints").filter { $0.contains(".tmp-") }
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: fs + "/run/checkpoints").filter {
+      $0.contains(".tmp-")
+    }
     #expect(leftovers.isEmpty, "no temporary file left behind: \(leftovers)")
   }
 }

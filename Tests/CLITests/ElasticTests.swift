@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `launch/elastic.sh`, the supervisor that relaunches a job after a crash: random SIGKILLs of
 /// ranks healed without a person, bit-identical to an uninterrupted run; a deterministic crash
@@ -57,7 +57,8 @@ struct ElasticTests {
       let deadline = Date().addingTimeInterval(120)
       // The number-th launch must be running and past the threshold.
       while Date() < deadline, supervisor.isRunning,
-        (try Self.launches(run)).count != number - 1 || Self.progress(run) < threshold || Harness.rankPIDs(run).count < 2
+        (try Self.launches(run)).count != number - 1 || Self.progress(run) < threshold
+          || Harness.rankPIDs(run).count < 2
       {
         usleep(10_000)
       }
@@ -72,7 +73,8 @@ struct ElasticTests {
 
     let launches = try Self.launches(run)
     #expect(launches.count == 4, "\(launches)")
-    #expect(launches.prefix(3).allSatisfy { ($0["exit_code"] as? Int ?? 0) != 0 } && launches.last?["exit_code"] as? Int == 0)
+    #expect(
+      launches.prefix(3).allSatisfy { ($0["exit_code"] as? Int ?? 0) != 0 } && launches.last?["exit_code"] as? Int == 0)
     let steps = try Harness.trainRecords(run).map { $0["step"] as! Int }
     #expect(steps == Array(1...40), "every step logged exactly once")
     let losses = try Harness.trainRecords(run).map { $0["loss"] as! Double }
@@ -82,7 +84,8 @@ struct ElasticTests {
       CheckpointComparison.finalCheckpoint(run, step: 40), CheckpointComparison.finalCheckpoint(baseline, step: 40))
     #expect(comparison.identical && comparison.tensors > 0, "final weights differ by \(comparison.maxDifference)")
     let report = try #require(
-      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/report.json"))) as? [String: Any])
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/report.json")))
+        as? [String: Any])
     #expect(report["restarts"] as? Int == 3)
     #expect(output.contains("restarts   3 after crashes"), "\(output)")
   }
@@ -105,7 +108,10 @@ struct ElasticTests {
     let (_, config, run) = try Harness.preparedRun("elastic-stop") { Self.config(data: $0, run: $1) }
     let log = run + ".log"
     let supervisor = try Self.elastic(
-      ["--backoff", "0.1", "2", "--", "--config", config, "--set", "train.max_steps=100000", "--set", "checkpoint.every=0"],
+      [
+        "--backoff", "0.1", "2", "--", "--config", config, "--set", "train.max_steps=100000", "--set",
+        "checkpoint.every=0",
+      ],
       log: log)
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline, Self.progress(run) < 3 { usleep(20_000) }
@@ -120,10 +126,13 @@ struct ElasticTests {
 
   @Test func badOptionsAreOneLineErrors() throws {
     for arguments in [["--max-restarts", "x"], ["--hostfile", "/nonexistent"], ["--backoff", "soon"]] {
-      let process = try Harness.spawn(["bash", Self.script] + arguments + ["--", "--config", "x.toml"], log: "/tmp/elastic-bad.log")
+      let process = try Harness.spawn(
+        ["bash", Self.script] + arguments + ["--", "--config", "x.toml"], log: "/tmp/elastic-bad.log")
       process.waitUntilExit()
       let output = (try? String(contentsOfFile: "/tmp/elastic-bad.log", encoding: .utf8)) ?? ""
-      #expect(process.terminationStatus == 2 && output.hasPrefix("error: ") && output.split(separator: "\n").count == 1, "\(output)")
+      #expect(
+        process.terminationStatus == 2 && output.hasPrefix("error: ") && output.split(separator: "\n").count == 1,
+        "\(output)")
     }
   }
 }

@@ -12,27 +12,34 @@ struct FailureTests {
     data = try Harness.temporaryDirectory("fail-data")
     try Harness.makeShards(in: data, trainTokens: 20000)
     configPath = data + "/config.toml"
-    try Harness.tinyConfig(data: data, runDirectory: data + "/unused").write(toFile: configPath, atomically: true, encoding: .utf8)
+    try Harness.tinyConfig(data: data, runDirectory: data + "/unused").write(
+      toFile: configPath, atomically: true, encoding: .utf8)
   }
 
   /// Starts `swiftlet train` under mpirun without waiting.
   func launch(_ arguments: [String], ranks: Int) throws -> Process {
-    try Harness.spawn(["mpirun", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)", Harness.executable] + arguments)
+    try Harness.spawn(
+      ["mpirun", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)", Harness.executable] + arguments)
   }
 
   @Test func aStoppedRankMakesTheJobAbortWithinTheCollectiveTimeout() throws {
     let run = try Harness.temporaryDirectory("sigstop")
     let timeout = 8.0
     let process = try launch(
-      ["train", "--config", configPath, "--run-dir", run, "--set", "train.max_steps=100000",
-       "--set", "parallel.collective_timeout=\(timeout)", "--set", "checkpoint.every=0", "--set", "train.eval_every=0"],
+      [
+        "train", "--config", configPath, "--run-dir", run, "--set", "train.max_steps=100000",
+        "--set", "parallel.collective_timeout=\(timeout)", "--set", "checkpoint.every=0", "--set", "train.eval_every=0",
+      ],
       ranks: 2)
     // Wait until training runs (a metrics line exists), then stop rank 1.
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline, ((try? Harness.trainRecords(run).count) ?? 0) < 3 { usleep(100_000) }
     let pids = Harness.rankPIDs(run)
     #expect(pids.count == 2, "two ranks running: \(pids)")
-    guard let victim = pids.last else { process.terminate(); return }
+    guard let victim = pids.last else {
+      process.terminate()
+      return
+    }
     kill(victim, SIGSTOP)
     let stoppedAt = Date()
     process.waitUntilExit()
@@ -47,8 +54,10 @@ struct FailureTests {
     let trials = Int(ProcessInfo.processInfo.environment["SWIFTLET_KILL_TRIALS"] ?? "4") ?? 4
     // Enough steps that every trial still has work left when it is killed (each resumes).
     let steps = 400 * trials + 100
-    let common = ["--config", configPath, "--set", "train.max_steps=\(steps)", "--set", "checkpoint.every=2",
-                  "--set", "train.eval_every=0", "--set", "checkpoint.keep=2"]
+    let common = [
+      "--config", configPath, "--set", "train.max_steps=\(steps)", "--set", "checkpoint.every=2",
+      "--set", "train.eval_every=0", "--set", "checkpoint.keep=2",
+    ]
     let straight = try Harness.temporaryDirectory("kill-straight")
     let reference = try Harness.run(["train", "--run-dir", straight] + common, ranks: 2)
     #expect(reference.status == 0, "\(reference.stderr)")
@@ -90,7 +99,8 @@ struct FailureTests {
     #expect(records.map { $0["step"] as! Int } == Array(1...steps), "each step logged exactly once")
     #expect(records.map { $0["loss"] as! Double } == a, "losses bit-identical to the uninterrupted run")
     let weights = try CheckpointComparison.compare(
-      CheckpointComparison.finalCheckpoint(straight, step: steps), CheckpointComparison.finalCheckpoint(run, step: steps))
+      CheckpointComparison.finalCheckpoint(straight, step: steps),
+      CheckpointComparison.finalCheckpoint(run, step: steps))
     #expect(weights.identical, "final weights bit-identical (max diff \(weights.maxDifference))")
   }
 }
@@ -100,11 +110,14 @@ extension FailureTests {
   func anInjectedNaNOnOneRankIsSkippedOnEveryRank(ranks: Int, tp: Int) throws {
     let run = try Harness.temporaryDirectory("nan-skip")
     let result = try Harness.run(
-      ["train", "--config", configPath, "--run-dir", run, "--tp", "\(tp)", "--set", "train.on_nonfinite=skip",
-       "--set", "debug.inject_nan_step=3", "--set", "debug.inject_nan_rank=1", "--set", "checkpoint.every=1",
-       "--set", "checkpoint.keep=20"], ranks: ranks)
+      [
+        "train", "--config", configPath, "--run-dir", run, "--tp", "\(tp)", "--set", "train.on_nonfinite=skip",
+        "--set", "debug.inject_nan_step=3", "--set", "debug.inject_nan_rank=1", "--set", "checkpoint.every=1",
+        "--set", "checkpoint.keep=20",
+      ], ranks: ranks)
     #expect(result.status == 0, "\(result.stderr)")
-    #expect(result.stderr.contains("warning: ") && result.stderr.contains("update skipped (1 so far)"), "\(result.stderr)")
+    #expect(
+      result.stderr.contains("warning: ") && result.stderr.contains("update skipped (1 so far)"), "\(result.stderr)")
     let records = try Harness.trainRecords(run)
     #expect(records.count == 10)
     #expect(records[2]["grad_norm"] is NSNull, "step 3's norm is NaN (written as null)")
@@ -118,15 +131,19 @@ extension FailureTests {
       CheckpointComparison.finalCheckpoint(run, step: 3), CheckpointComparison.finalCheckpoint(run, step: 4),
       includeOptimizer: false)
     #expect(!later.identical, "training continues after the skipped step")
-    let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/report.json"))) as! [String: Any]
+    let report =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/report.json")))
+      as! [String: Any]
     #expect(report["skipped_nonfinite_steps"] as? Int == 1, "the report counts the skipped step")
   }
 
   @Test func anInjectedNaNHaltsTheJobWithOneMessageByDefault() throws {
     let run = try Harness.temporaryDirectory("nan-halt")
     let result = try Harness.run(
-      ["train", "--config", configPath, "--run-dir", run, "--set", "debug.inject_nan_step=3",
-       "--set", "debug.inject_nan_rank=1"], ranks: 2)
+      [
+        "train", "--config", configPath, "--run-dir", run, "--set", "debug.inject_nan_step=3",
+        "--set", "debug.inject_nan_rank=1",
+      ], ranks: 2)
     #expect(result.status != 0)
     let errors = result.stderr.split(separator: "\n").filter { $0.hasPrefix("error: ") }
     #expect(errors.count == 1, "one error line: \(result.stderr)")
@@ -150,8 +167,10 @@ extension FailureTests {
   @Test func sigusr1ToMpirunCheckpointsAndExitsCleanly() throws {
     let run = try Harness.temporaryDirectory("sigusr1")
     let process = try launch(
-      ["train", "--config", configPath, "--run-dir", run, "--set", "train.max_steps=100000",
-       "--set", "checkpoint.every=0", "--set", "train.eval_every=0"], ranks: 2)
+      [
+        "train", "--config", configPath, "--run-dir", run, "--set", "train.max_steps=100000",
+        "--set", "checkpoint.every=0", "--set", "train.eval_every=0",
+      ], ranks: 2)
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline, ((try? Harness.trainRecords(run).count) ?? 0) < 3 { usleep(100_000) }
     kill(process.processIdentifier, SIGUSR1)  // what Slurm's --signal=B:USR1 forwards

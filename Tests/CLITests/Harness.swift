@@ -1,7 +1,7 @@
 import Dataset
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Runs the built `swiftlet` executable (alone or under `mpirun`) and captures its output.
 enum Harness {
@@ -80,7 +80,9 @@ enum Harness {
   }
 
   /// Starts `command` (found on PATH) without waiting; output goes to `log` or nowhere.
-  static func spawn(_ command: [String], environment extra: [String: String] = [:], log: String? = nil) throws -> Process {
+  static func spawn(_ command: [String], environment extra: [String: String] = [:], log: String? = nil) throws
+    -> Process
+  {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = command

@@ -21,11 +21,13 @@ struct ImportBadInputTests {
 
   /// Its tensors, hub-named, with shapes.
   static func gpt2Tensors(vocab: Int = 8) -> [(String, [Int])] {
-    [("wte.weight", [vocab, 4]), ("wpe.weight", [4, 4]), ("h.0.ln_1.weight", [4]), ("h.0.ln_1.bias", [4]),
-     ("h.0.attn.c_attn.weight", [4, 12]), ("h.0.attn.c_attn.bias", [12]), ("h.0.attn.c_proj.weight", [4, 4]),
-     ("h.0.attn.c_proj.bias", [4]), ("h.0.ln_2.weight", [4]), ("h.0.ln_2.bias", [4]),
-     ("h.0.mlp.c_fc.weight", [4, 16]), ("h.0.mlp.c_fc.bias", [16]), ("h.0.mlp.c_proj.weight", [16, 4]),
-     ("h.0.mlp.c_proj.bias", [4]), ("ln_f.weight", [4]), ("ln_f.bias", [4])]
+    [
+      ("wte.weight", [vocab, 4]), ("wpe.weight", [4, 4]), ("h.0.ln_1.weight", [4]), ("h.0.ln_1.bias", [4]),
+      ("h.0.attn.c_attn.weight", [4, 12]), ("h.0.attn.c_attn.bias", [12]), ("h.0.attn.c_proj.weight", [4, 4]),
+      ("h.0.attn.c_proj.bias", [4]), ("h.0.ln_2.weight", [4]), ("h.0.ln_2.bias", [4]),
+      ("h.0.mlp.c_fc.weight", [4, 16]), ("h.0.mlp.c_fc.bias", [16]), ("h.0.mlp.c_proj.weight", [16, 4]),
+      ("h.0.mlp.c_proj.bias", [4]), ("ln_f.weight", [4]), ("ln_f.bias", [4]),
+    ]
   }
 
   /// safetensors bytes for `tensors` (float32 zeros); `edit` may change each header entry.
@@ -66,7 +68,8 @@ struct ImportBadInputTests {
     #expect(result.status != 0, "\(label): should fail")
     let lines = result.stderr.split(separator: "\n")
     #expect(lines.count == 1 && lines[0].hasPrefix("error: "), "\(label): one error line, got \(result.stderr)")
-    #expect(result.stderr.lowercased().contains(fragment.lowercased()), "\(label): '\(fragment)' not in \(result.stderr)")
+    #expect(
+      result.stderr.lowercased().contains(fragment.lowercased()), "\(label): '\(fragment)' not in \(result.stderr)")
     #expect(try FileManager.default.contentsOfDirectory(atPath: outputFolder).isEmpty, "\(label): something written")
   }
 
@@ -94,28 +97,41 @@ struct ImportBadInputTests {
   @Test func badEntries() throws {
     let tensors = Self.gpt2Tensors()
     try expectRefused(
-      try folder("dtype", model: try Self.safetensors(tensors) { name, entry in
-        if name == "wpe.weight" { entry["dtype"] = "I64"; entry["shape"] = [4, 2] }
-      }), mentioning: "dtype I64", "unknown dtype")
+      try folder(
+        "dtype",
+        model: try Self.safetensors(tensors) { name, entry in
+          if name == "wpe.weight" {
+            entry["dtype"] = "I64"
+            entry["shape"] = [4, 2]
+          }
+        }), mentioning: "dtype I64", "unknown dtype")
     try expectRefused(
-      try folder("overlap", model: try Self.safetensors(tensors) { name, entry in
-        if name == "h.0.ln_1.bias" { entry["data_offsets"] = [0, 16] }
-      }), mentioning: "overlap", "overlapping offsets")
+      try folder(
+        "overlap",
+        model: try Self.safetensors(tensors) { name, entry in
+          if name == "h.0.ln_1.bias" { entry["data_offsets"] = [0, 16] }
+        }), mentioning: "overlap", "overlapping offsets")
     try expectRefused(
-      try folder("bounds", model: try Self.safetensors(tensors) { name, entry in
-        if name == "ln_f.bias" { entry["data_offsets"] = [1_000_000, 1_000_016] }
-      }), mentioning: "past the end", "offsets out of bounds")
+      try folder(
+        "bounds",
+        model: try Self.safetensors(tensors) { name, entry in
+          if name == "ln_f.bias" { entry["data_offsets"] = [1_000_000, 1_000_016] }
+        }), mentioning: "past the end", "offsets out of bounds")
     try expectRefused(
-      try folder("bytes", model: try Self.safetensors(tensors) { name, entry in
-        if name == "wpe.weight" { entry["shape"] = [4, 5] }
-      }), mentioning: "needs 80 bytes", "shape and bytes disagree")
+      try folder(
+        "bytes",
+        model: try Self.safetensors(tensors) { name, entry in
+          if name == "wpe.weight" { entry["shape"] = [4, 5] }
+        }), mentioning: "needs 80 bytes", "shape and bytes disagree")
   }
 
   @Test func missingOrMisshapedTensors() throws {
     let missing = Self.gpt2Tensors().filter { $0.0 != "h.0.mlp.c_fc.bias" }
-    try expectRefused(try folder("missing", model: try Self.safetensors(missing)), mentioning: "h.0.mlp.c_fc.bias", "missing tensor")
+    try expectRefused(
+      try folder("missing", model: try Self.safetensors(missing)), mentioning: "h.0.mlp.c_fc.bias", "missing tensor")
     let misshaped = Self.gpt2Tensors().map { $0.0 == "h.0.attn.c_proj.weight" ? ($0.0, [2, 8]) : $0 }
-    try expectRefused(try folder("misshaped", model: try Self.safetensors(misshaped)), mentioning: "shape [2, 8]", "mis-shaped tensor")
+    try expectRefused(
+      try folder("misshaped", model: try Self.safetensors(misshaped)), mentioning: "shape [2, 8]", "mis-shaped tensor")
   }
 
   @Test func otherModelsAndFormats() throws {
@@ -125,13 +141,21 @@ struct ImportBadInputTests {
       mentioning: "LlamaForCausalLM", "another architecture")
     let big = try Self.safetensors(Self.gpt2Tensors(vocab: 50304))
     try expectRefused(
-      try folder("vocab", config: Self.gpt2Config(vocab: 50304), model: big), mentioning: "50257", "vocabulary too large")
+      try folder("vocab", config: Self.gpt2Config(vocab: 50304), model: big), mentioning: "50257",
+      "vocabulary too large")
     let pickled = try folder("pickled", model: nil)
     try Data([0x50, 0x4B, 3, 4]).write(to: URL(fileURLWithPath: pickled + "/pytorch_model.bin"))
     try expectRefused(pickled, mentioning: "safe_serialization=True", "only pytorch_model.bin")
     let llmc = root + "/short.llmc.bin"
     var header = [Int32](repeating: 0, count: 256)
-    header[0] = 20240326; header[1] = 3; header[2] = 4; header[3] = 8; header[4] = 1; header[5] = 2; header[6] = 4; header[7] = 8
+    header[0] = 20240326
+    header[1] = 3
+    header[2] = 4
+    header[3] = 8
+    header[4] = 1
+    header[5] = 2
+    header[6] = 4
+    header[7] = 8
     try header.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: llmc))
     try expectRefused(llmc, mentioning: "truncated", "truncated llm.c file")
   }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The released-weight fixtures of the import tests, made once per test process by
 /// Tests/Reference/make_import_fixtures.py (small random GPT-2 and OPT folders in float32,

@@ -20,8 +20,10 @@ struct ImportTests {
 
   func evalLoss(_ checkpoint: String, data: String, ranks: Int? = nil, tp: Int = 1) throws -> Double? {
     let result = try Harness.run(
-      ["eval", "--checkpoint", checkpoint, "--data", data, "--batch-size", "4", "--seq-len", "16", "--batches", "1",
-       "--tp", "\(tp)", "--json"], ranks: ranks)
+      [
+        "eval", "--checkpoint", checkpoint, "--data", data, "--batch-size", "4", "--seq-len", "16", "--batches", "1",
+        "--tp", "\(tp)", "--json",
+      ], ranks: ranks)
     #expect(result.status == 0, "eval \(checkpoint): \(result.stderr)")
     let line = result.stdout.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? "{}"
     let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
@@ -69,9 +71,11 @@ struct ImportTests {
     for (name, source) in [("gpt2_f32", fixtures + "/gpt2_f32"), ("opt_f32", fixtures + "/opt_f32")] {
       let run = try Harness.temporaryDirectory("init-from-\(name)")
       let result = try Harness.run(
-        ["train", "--tp", "2", "--run-dir", run, "--set", "model.init_from=\(source)",
-         "--set", "data.train=\(fixtures)/tokens.bin", "--set", "train.batch_size=4", "--set", "train.seq_len=16",
-         "--set", "train.max_steps=2", "--set", "train.threads=1"], ranks: 2)
+        [
+          "train", "--tp", "2", "--run-dir", run, "--set", "model.init_from=\(source)",
+          "--set", "data.train=\(fixtures)/tokens.bin", "--set", "train.batch_size=4", "--set", "train.seq_len=16",
+          "--set", "train.max_steps=2", "--set", "train.threads=1",
+        ], ranks: 2)
       #expect(result.status == 0, "train from \(name): \(result.stderr)")
       #expect(result.stdout.contains("initialised the weights from"), "\(result.stdout)")
       let first = try Harness.trainRecords(run).first?["loss"] as? Double
@@ -88,9 +92,12 @@ struct ImportTests {
       let run = try Harness.temporaryDirectory("init-\(label)")
       func train(_ steps: Int, _ extra: [String] = []) throws -> Harness.Result {
         let result = try Harness.run(
-          ["train", "--run-dir", run, "--set", "model.init_from=\(source)", "--set", "data.train=\(fixtures)/tokens.bin",
-           "--set", "train.batch_size=4", "--set", "train.seq_len=16", "--set", "train.max_steps=\(steps)",
-           "--set", "train.threads=1"] + extra, ranks: 2)
+          [
+            "train", "--run-dir", run, "--set", "model.init_from=\(source)", "--set",
+            "data.train=\(fixtures)/tokens.bin",
+            "--set", "train.batch_size=4", "--set", "train.seq_len=16", "--set", "train.max_steps=\(steps)",
+            "--set", "train.threads=1",
+          ] + extra, ranks: 2)
         #expect(result.status == 0, "\(label): \(result.stderr)")
         return result
       }
@@ -101,7 +108,9 @@ struct ImportTests {
         "first loss from \(label) at dp 2")
       // Restarted, the run continues from its own checkpoint, not from the released weights.
       let second = try train(2)
-      #expect(second.stdout.contains("resuming from") && !second.stdout.contains("initialised the weights"), "\(second.stdout)")
+      #expect(
+        second.stdout.contains("resuming from") && !second.stdout.contains("initialised the weights"),
+        "\(second.stdout)")
       #expect(try Harness.trainRecords(run).map { $0["step"] as! Int } == [1, 2])
     }
   }
@@ -109,8 +118,10 @@ struct ImportTests {
   @Test func initFromRefusesConflictingShapeKeys() throws {
     guard let fixtures = try ImportFixtures.folder() else { return }
     let result = try Harness.run(
-      ["train", "--run-dir", out + "/conflict", "--set", "model.init_from=\(fixtures)/gpt2_f32",
-       "--set", "model.n_layer=3", "--set", "data.train=\(fixtures)/tokens.bin"])
+      [
+        "train", "--run-dir", out + "/conflict", "--set", "model.init_from=\(fixtures)/gpt2_f32",
+        "--set", "model.n_layer=3", "--set", "data.train=\(fixtures)/tokens.bin",
+      ])
     #expect(result.status != 0)
     #expect(result.stderr.hasPrefix("error: model.n_layer = 3 conflicts with model.init_from"), "\(result.stderr)")
   }

@@ -8,7 +8,9 @@ import Testing
 struct KernelSelectionTests {
   /// The kernel variables of this process (the test script pins one) must not leak into a run
   /// that tests OpenBLAS's own pick.
-  static let kernelVariables = ["OPENBLAS_CORETYPE", "SWIFTLET_BLAS_CHOICE", "SWIFTLET_BLAS_DETECTED", "SWIFTLET_BLAS_REJECTED"]
+  static let kernelVariables = [
+    "OPENBLAS_CORETYPE", "SWIFTLET_BLAS_CHOICE", "SWIFTLET_BLAS_DETECTED", "SWIFTLET_BLAS_REJECTED",
+  ]
 
   /// As if OpenBLAS had picked Prescott by itself (the Emerald Rapids case, replayed).
   static let replayPrescott = ["OPENBLAS_CORETYPE": "Prescott", "SWIFTLET_TEST_BLAS_AS_DETECTED": "1"]
@@ -56,7 +58,8 @@ struct KernelSelectionTests {
     let best = try #require(try Self.blas(plain)["best_for_cpu"] as? String)
     var environment = Self.replayPrescott
     environment["SWIFTLET_TEST_BLAS_FAIL_VERIFY"] = best
-    let result = try Harness.run(["doctor", "--json", "--trials", "1"], environment: environment, unset: Self.kernelVariables)
+    let result = try Harness.run(
+      ["doctor", "--json", "--trials", "1"], environment: environment, unset: Self.kernelVariables)
     #expect(result.status == 0, "\(result.stderr)")
     let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     let blas = try Self.blas(object)
@@ -75,7 +78,9 @@ struct KernelSelectionTests {
         ["train", "--config", config], environment: ["OPENBLAS_CORETYPE": value], unset: Self.kernelVariables)
       let lines = result.stderr.split(separator: "\n")
       #expect(result.status != 0)
-      #expect(lines.count == 1 && lines[0].hasPrefix("error: OPENBLAS_CORETYPE=\(value)") && lines[0].contains(phrase), "\(result.stderr)")
+      #expect(
+        lines.count == 1 && lines[0].hasPrefix("error: OPENBLAS_CORETYPE=\(value)") && lines[0].contains(phrase),
+        "\(result.stderr)")
       #expect(!FileManager.default.fileExists(atPath: run), "no run directory before the error")
     }
   }
@@ -92,9 +97,12 @@ struct KernelSelectionTests {
       unset: Self.kernelVariables)
     #expect(result.status == 0, "\(result.stderr)")
     let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("blas: ") })
-    #expect(line.contains("kernel \(cores[0]!) (chosen by swiftlet over Prescott; verified)") && line.contains("calibrated peak"), "\(line)")
+    #expect(
+      line.contains("kernel \(cores[0]!) (chosen by swiftlet over Prescott; verified)")
+        && line.contains("calibrated peak"), "\(line)")
     let report = try #require(
-      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/report.json"))) as? [String: Any])
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/report.json")))
+        as? [String: Any])
     #expect((report["blas"] as? [String: Any])?["core"] as? String == cores[0])
     #expect((report["mfu"] as? Double ?? 2) <= 1)
   }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Training across network namespaces over TCP equals training on one host (issue 8.5).
 /// The script skips (exit 0, "SKIP: …") where namespaces cannot be created.

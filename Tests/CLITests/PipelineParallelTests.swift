@@ -59,7 +59,9 @@ struct PipelineParallelTests {
     let differences = try CheckpointComparison.modelDifferences(left, right) { !$0.hasSuffix("c_attn.bias") }
     let within = Double(differences.filter { $0 <= 1e-4 }.count) / Double(differences.count)
     let largest = try CheckpointComparison.modelDifferences(left, right).max() ?? .infinity
-    print("\(what): worst relative loss difference \(worst), \(100 * within)% of \(differences.count) weights within 1e-4, largest \(largest)")
+    print(
+      "\(what): worst relative loss difference \(worst), \(100 * within)% of \(differences.count) weights within 1e-4, largest \(largest)"
+    )
     #expect(worst <= 1e-5, "\(what): worst relative loss difference \(worst)")
     #expect(differences.count > 10_000, "\(what): compared \(differences.count) weights")
     #expect(within >= 0.999, "\(what): only \(within) of the weights within 1e-4")
@@ -110,11 +112,15 @@ struct PipelineParallelTests {
     let run = try Harness.temporaryDirectory("pp-nan")
     let result = try train(
       run, ranks: 2, pp: 2,
-      extra: ["--set", "train.on_nonfinite=skip", "--set", "debug.inject_nan_step=3", "--set", "debug.inject_nan_rank=1"])
+      extra: [
+        "--set", "train.on_nonfinite=skip", "--set", "debug.inject_nan_step=3", "--set", "debug.inject_nan_rank=1",
+      ])
     #expect(result.stderr.contains("update skipped"), "\(result.stderr)")
     let records = try Harness.trainRecords(run)
     #expect(records.count == Self.steps)
-    let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/report.json"))) as! [String: Any]
+    let report =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/report.json")))
+      as! [String: Any]
     #expect(report["skipped_nonfinite_steps"] as? Int == 1)
     #expect(report["pp"] as? Int == 2)
   }
@@ -145,10 +151,13 @@ extension PipelineParallelTests {
     let log = run + ".log"
     let timeout = 6.0
     let process = try Harness.spawn(
-      ["mpirun", "--oversubscribe", "--bind-to", "none", "-np", "2", Harness.executable, "train", "--config", configPath,
-       "--run-dir", run, "--pp", "2", "--microbatches", "4", "--set", "train.max_steps=100000",
-       "--set", "parallel.collective_timeout=\(timeout)", "--set", "checkpoint.every=0", "--set", "train.eval_every=0",
-       "--set", "train.log_every=1"],
+      [
+        "mpirun", "--oversubscribe", "--bind-to", "none", "-np", "2", Harness.executable, "train", "--config",
+        configPath,
+        "--run-dir", run, "--pp", "2", "--microbatches", "4", "--set", "train.max_steps=100000",
+        "--set", "parallel.collective_timeout=\(timeout)", "--set", "checkpoint.every=0", "--set", "train.eval_every=0",
+        "--set", "train.log_every=1",
+      ],
       log: log)
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline, ((try? Harness.trainRecords(run).count) ?? 0) < 3 { usleep(100_000) }

@@ -16,7 +16,8 @@ struct ResumeTests {
   }
 
   func train(_ run: String, ranks: Int, tp: Int = 1, extra: [String] = []) throws -> Harness.Result {
-    let result = try Harness.run(["train", "--config", configPath, "--tp", "\(tp)", "--run-dir", run] + extra, ranks: ranks)
+    let result = try Harness.run(
+      ["train", "--config", configPath, "--tp", "\(tp)", "--run-dir", run] + extra, ranks: ranks)
     #expect(result.status == 0, "train np \(ranks) tp \(tp) \(extra): \(result.stderr)")
     return result
   }
@@ -66,13 +67,16 @@ struct ResumeTests {
     let result = try Harness.run(["train", "--config", configPath, "--run-dir", run, "--set", "model.n_layer=3"])
     #expect(result.status != 0)
     #expect(result.stderr.contains("error: ") && result.stderr.contains("another model"), "\(result.stderr)")
-    #expect(FileManager.default.fileExists(atPath: CheckpointComparison.finalCheckpoint(run, step: 2)), "checkpoint left intact")
+    #expect(
+      FileManager.default.fileExists(atPath: CheckpointComparison.finalCheckpoint(run, step: 2)),
+      "checkpoint left intact")
   }
 
   @Test func keepRetainsOnlyTheNewestCheckpoints() throws {
     let run = try Harness.temporaryDirectory("keep")
     _ = try train(run, ranks: 1, extra: ["--set", "checkpoint.every=2"])
-    let files = try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints").filter { $0.hasSuffix(".h5") }.sorted()
+    let files = try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints").filter { $0.hasSuffix(".h5") }
+      .sorted()
     #expect(files == ["step_00000008.h5", "step_00000010.h5"], "\(files)")
   }
 }

@@ -42,7 +42,9 @@ struct ZeroStage1Tests {
 
   /// Worst relative loss difference and worst absolute weight difference of two 10-step runs
   /// (whose checkpoints must both hold every optimizer state tensor).
-  func differences(_ a: String, _ b: String, skipping: (String) -> Bool = { _ in false }) throws -> (loss: Double, weights: Float) {
+  func differences(_ a: String, _ b: String, skipping: (String) -> Bool = { _ in false }) throws -> (
+    loss: Double, weights: Float
+  ) {
     let (x, y) = (try losses(a), try losses(b))
     #expect(x.count == 10 && y.count == 10)
     var worst = 0.0
@@ -94,8 +96,11 @@ struct ZeroStage1Tests {
     }
     let d = try differences(replicated, sharded)
     let same = try CheckpointComparison.compare(
-      CheckpointComparison.finalCheckpoint(replicated, step: 10), CheckpointComparison.finalCheckpoint(sharded, step: 10))
-    print("zero1 \(optimizer) dp2 zero1 vs dp2 zero0: worst loss rel diff \(d.loss), worst |weight diff| \(d.weights), bit-identical incl. optimizer state: \(same.identical)")
+      CheckpointComparison.finalCheckpoint(replicated, step: 10),
+      CheckpointComparison.finalCheckpoint(sharded, step: 10))
+    print(
+      "zero1 \(optimizer) dp2 zero1 vs dp2 zero0: worst loss rel diff \(d.loss), worst |weight diff| \(d.weights), bit-identical incl. optimizer state: \(same.identical)"
+    )
     #expect(same.identical, "dp = 2 with and without ZeRO-1 sum in the same order: results must be bit-identical")
   }
 
@@ -155,8 +160,10 @@ struct ZeroStage1Tests {
     let run = try Harness.temporaryDirectory("zero1-nan")
     let result = try train(
       path, run, ranks: 2, zero: 1,
-      extra: ["--set", "train.on_nonfinite=skip", "--set", "debug.inject_nan_step=3", "--set", "debug.inject_nan_rank=1",
-              "--set", "checkpoint.every=1", "--set", "checkpoint.keep=20"])
+      extra: [
+        "--set", "train.on_nonfinite=skip", "--set", "debug.inject_nan_step=3", "--set", "debug.inject_nan_rank=1",
+        "--set", "checkpoint.every=1", "--set", "checkpoint.keep=20",
+      ])
     #expect(result.stderr.contains("update skipped (1 so far)"), "\(result.stderr)")
     let records = try Harness.trainRecords(run)
     #expect(records.count == 10 && records[2]["grad_norm"] is NSNull)

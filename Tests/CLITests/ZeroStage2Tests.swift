@@ -36,7 +36,8 @@ struct ZeroStage2Tests {
     let norms = try Harness.trainRecords(stage1.run).map { $0["grad_norm"] as! Double }
     #expect(try Harness.trainRecords(stage2.run).map { $0["grad_norm"] as! Double } == norms)
     let weights = try CheckpointComparison.compare(
-      CheckpointComparison.finalCheckpoint(stage1.run, step: 10), CheckpointComparison.finalCheckpoint(stage2.run, step: 10))
+      CheckpointComparison.finalCheckpoint(stage1.run, step: 10),
+      CheckpointComparison.finalCheckpoint(stage2.run, step: 10))
     #expect(weights.tensors > 20 && weights.identical, "weights and optimizer state differ by \(weights.maxDifference)")
   }
 }

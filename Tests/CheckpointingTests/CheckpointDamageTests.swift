@@ -1,8 +1,9 @@
-@testable import Checkpointing
 import Foundation
 import HDF5Bindings
 import SwiftletCore
 import Testing
+
+@testable import Checkpointing
 
 #if canImport(Glibc)
   import Glibc

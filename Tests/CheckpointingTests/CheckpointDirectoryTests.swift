@@ -2,8 +2,8 @@ import Checkpointing
 import Foundation
 import HDF5Bindings
 import SwiftletCore
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Checkpoint directory")
 struct CheckpointDirectoryTests {

@@ -1,7 +1,8 @@
-@testable import Checkpointing
 import Foundation
 import GPT
 import SwiftletCore
+
+@testable import Checkpointing
 
 #if canImport(Glibc)
   import Glibc

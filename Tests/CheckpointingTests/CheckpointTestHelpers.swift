@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Checkpointing
 
 /// A fresh folder under the system temporary folder, removed when the value is released.

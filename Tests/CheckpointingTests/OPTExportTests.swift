@@ -1,8 +1,8 @@
 import Checkpointing
 import Foundation
 import GPT
-import Testing
 import TestSupport
+import Testing
 
 /// `swiftlet export` of OPT checkpoints: OPTForCausalLM state-dict keys, an OPT config.json, and
 /// (when python3 has torch, transformers, h5py and safetensors) transformers' logits equal to an

@@ -2,8 +2,8 @@ import Checkpointing
 import Foundation
 import HDF5Bindings
 import SwiftletCore
-import Testing
 import TestSupport
+import Testing
 
 /// Checks against the Python ecosystem; each test skips (with a message) when python3 lacks
 /// the modules it needs.

@@ -33,10 +33,11 @@ struct SafetensorsReaderTests {
     // bf16: the top 16 bits of 1.0, -3.0, 2^-133 (a float32 subnormal), +inf.
     let brain: [UInt16] = [0x3F80, 0xC040, 0x0001, 0x7F80]
     let single: [Float] = [0.1, -7.25e-12]
-    try write([
-      ("h", "F16", [2, 3], littleEndian(half)), ("b", "BF16", [4], littleEndian(brain)),
-      ("s", "F32", [2], single.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian) { Array($0) } }),
-    ], to: path)
+    try write(
+      [
+        ("h", "F16", [2, 3], littleEndian(half)), ("b", "BF16", [4], littleEndian(brain)),
+        ("s", "F32", [2], single.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian) { Array($0) } }),
+      ], to: path)
     let file = try SafetensorsFile(path: path)
     #expect(file.entries["h"]?.shape == [2, 3] && file.entries["b"]?.dtype == .bf16)
     var out = [Float](repeating: 0, count: 6)

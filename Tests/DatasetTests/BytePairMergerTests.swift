@@ -39,14 +39,17 @@ import Testing
   @Test func sha256MatchesPublishedTestVectors() {
     // FIPS 180-4 examples (NIST CSRC "SHA256.pdf") and the empty message.
     #expect(SHA256.hexDigest(of: [UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-    #expect(SHA256.hexDigest(of: Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    #expect(
+      SHA256.hexDigest(of: Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     #expect(
       SHA256.hexDigest(of: Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
         == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     // Incremental updates across block boundaries give the same digest as one update.
     let message = (0..<1000).map { UInt8(truncatingIfNeeded: $0 * 7) }
     var hasher = SHA256()
-    for start in stride(from: 0, to: message.count, by: 37) { hasher.update(message[start..<min(start + 37, message.count)]) }
+    for start in stride(from: 0, to: message.count, by: 37) {
+      hasher.update(message[start..<min(start + 37, message.count)])
+    }
     let hex = hasher.finalize().map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
     #expect(hex == SHA256.hexDigest(of: message))
   }

@@ -11,7 +11,9 @@ import Testing
     let data = try Data(contentsOf: URL(fileURLWithPath: path))
     let count = try data.withUnsafeBytes { try TokenShard.tokenCount(header: $0, fileSize: data.count, path: path) }
     return data.withUnsafeBytes { raw in
-      (0..<count).map { Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: TokenShard.headerBytes + 2 * $0, as: UInt16.self))) }
+      (0..<count).map {
+        Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: TokenShard.headerBytes + 2 * $0, as: UInt16.self)))
+      }
     }
   }
 
@@ -49,10 +51,12 @@ import Testing
     let trainSizes = try summary.trainShards.map { try PrepareTests.readShard($0).count }
     #expect(trainSizes.dropLast().allSatisfy { $0 == 70_000 } && trainSizes.count == (train.count + 69_999) / 70_000)
     #expect(summary.trainShards.map { ($0 as NSString).lastPathComponent }.first == "train_000000.bin")
-    #expect(summary.validationShards.map { ($0 as NSString).lastPathComponent } == ["val_000000.bin", "val_000001.bin"])
+    #expect(
+      summary.validationShards.map { ($0 as NSString).lastPathComponent } == ["val_000000.bin", "val_000001.bin"])
     #expect(try PrepareTests.readShard(summary.validationShards[0]).count == 70_000)
     let listing = try FileManager.default.contentsOfDirectory(atPath: folder + "/out").sorted()
-    #expect(listing == (summary.trainShards + summary.validationShards).map { ($0 as NSString).lastPathComponent }.sorted())
+    #expect(
+      listing == (summary.trainShards + summary.validationShards).map { ($0 as NSString).lastPathComponent }.sorted())
     // The shard stream the trainer reads sees the same tokens.
     let stream = try TokenStream(pattern: folder + "/out/train_*.bin")
     #expect(stream.tokens(offset: 0, length: stream.count).map(Int.init) == expectedTrain)
@@ -102,10 +106,16 @@ import Testing
     try TokenShardWriter.write([1, 2, 3], to: output + "/val_000000.bin")
     try "keep".write(toFile: output + "/notes.txt", atomically: false, encoding: .utf8)
     let input = try PrepareTests.write("Hello world, hello shards.\n", in: folder, name: "a.txt")
-    let summary = try DatasetPreparer.run(PrepareOptions(inputs: [input], outputDirectory: output), tokenizer: tokenizer)
+    let summary = try DatasetPreparer.run(
+      PrepareOptions(inputs: [input], outputDirectory: output), tokenizer: tokenizer)
     #expect(summary.removedShards == [output + "/train_000007.bin"])
-    #expect(try FileManager.default.contentsOfDirectory(atPath: output).sorted() == ["notes.txt", "train_000000.bin", "val_000000.bin"])
-    #expect(try PrepareTests.readShard(output + "/val_000000.bin") == Array(tokenizer.encode("Hello world, hello shards.\n").suffix(1)))
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: output).sorted() == [
+        "notes.txt", "train_000000.bin", "val_000000.bin",
+      ])
+    #expect(
+      try PrepareTests.readShard(output + "/val_000000.bin")
+        == Array(tokenizer.encode("Hello world, hello shards.\n").suffix(1)))
   }
 
   @Test func unusableInputsFailBeforeAnythingIsWritten() throws {

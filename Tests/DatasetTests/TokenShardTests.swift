@@ -6,7 +6,9 @@ import Testing
 
 /// The llm.c shard format (contract section 4) and the reader's errors.
 @Suite struct TokenShardTests {
-  static func shardBytes(magic: Int32 = TokenShard.magic, version: Int32 = TokenShard.version, count: Int32, tokens: [UInt16]) -> Data {
+  static func shardBytes(
+    magic: Int32 = TokenShard.magic, version: Int32 = TokenShard.version, count: Int32, tokens: [UInt16]
+  ) -> Data {
     var header = [Int32](repeating: 0, count: 256)
     header[0] = magic.littleEndian
     header[1] = version.littleEndian
@@ -30,18 +32,25 @@ import Testing
 
   @Test(arguments: [
     ("bad magic", TokenShardTests.shardBytes(magic: 20_240_521, count: 2, tokens: [1, 2]), "not a token shard"),
-    ("bad version", TokenShardTests.shardBytes(version: 2, count: 2, tokens: [1, 2]), "unsupported token shard version"),
+    (
+      "bad version", TokenShardTests.shardBytes(version: 2, count: 2, tokens: [1, 2]), "unsupported token shard version"
+    ),
     ("truncated tokens", TokenShardTests.shardBytes(count: 3, tokens: [1, 2]), "truncated"),
     ("extra bytes", TokenShardTests.shardBytes(count: 1, tokens: [1, 2]), "truncated or padded"),
-    ("truncated header", TokenShardTests.shardBytes(count: 0, tokens: []).prefix(100), "shorter than the 1024-byte header"),
+    (
+      "truncated header", TokenShardTests.shardBytes(count: 0, tokens: []).prefix(100),
+      "shorter than the 1024-byte header"
+    ),
   ])
   func readerRejectsMalformedShards(name: String, bytes: Data, message: String) throws {
     let folder = try TestData.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let path = folder + "/shard.bin"
     try bytes.write(to: URL(fileURLWithPath: path))
-    #expect(performing: { try TokenStream(pattern: path) }, throws: { error in
-      (error as? SwiftletError)?.message.contains(message) == true
-    })
+    #expect(
+      performing: { try TokenStream(pattern: path) },
+      throws: { error in
+        (error as? SwiftletError)?.message.contains(message) == true
+      })
   }
 }

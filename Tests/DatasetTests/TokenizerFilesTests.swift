@@ -10,9 +10,13 @@ import Testing
     let environment = ["SWIFTLET_TOKENIZER": "/from/env", "XDG_CACHE_HOME": "/xdg", "HOME": "/home/u"]
     #expect(try GPT2TokenizerFiles.locate(explicit: "/from/option", environment: environment) == "/from/option")
     #expect(try GPT2TokenizerFiles.locate(explicit: nil, environment: environment) == "/from/env")
-    #expect(try GPT2TokenizerFiles.locate(explicit: nil, environment: ["XDG_CACHE_HOME": "/xdg", "HOME": "/home/u"]) == "/xdg/swiftlet/tokenizer")
+    #expect(
+      try GPT2TokenizerFiles.locate(explicit: nil, environment: ["XDG_CACHE_HOME": "/xdg", "HOME": "/home/u"])
+        == "/xdg/swiftlet/tokenizer")
     // An empty XDG_CACHE_HOME counts as unset, as in the XDG spec and the shell's ${VAR:-default}.
-    #expect(try GPT2TokenizerFiles.locate(explicit: nil, environment: ["XDG_CACHE_HOME": "", "HOME": "/home/u"]) == "/home/u/.cache/swiftlet/tokenizer")
+    #expect(
+      try GPT2TokenizerFiles.locate(explicit: nil, environment: ["XDG_CACHE_HOME": "", "HOME": "/home/u"])
+        == "/home/u/.cache/swiftlet/tokenizer")
     #expect(throws: SwiftletError.self) { try GPT2TokenizerFiles.locate(explicit: nil, environment: [:]) }
   }
 
@@ -20,21 +24,27 @@ import Testing
     guard let data = TestData.sharedData else { return TestData.skip() }
     let folder = try TestData.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    #expect(performing: { try GPT2Tokenizer(directory: folder) }, throws: { error in
-      "\(error)".contains("encoder.json is missing")
-    })
+    #expect(
+      performing: { try GPT2Tokenizer(directory: folder) },
+      throws: { error in
+        "\(error)".contains("encoder.json is missing")
+      })
     let encoder = try Data(contentsOf: URL(fileURLWithPath: data + "/gpt2-encoder.json"))
     var merges = try Data(contentsOf: URL(fileURLWithPath: data + "/gpt2-vocab.bpe"))
     try encoder.write(to: URL(fileURLWithPath: folder + "/encoder.json"))
     merges[1000] ^= 1  // one flipped bit
     try merges.write(to: URL(fileURLWithPath: folder + "/vocab.bpe"))
-    #expect(performing: { try GPT2Tokenizer(directory: folder) }, throws: { error in
-      "\(error)".contains("vocab.bpe is corrupt")
-    })
+    #expect(
+      performing: { try GPT2Tokenizer(directory: folder) },
+      throws: { error in
+        "\(error)".contains("vocab.bpe is corrupt")
+      })
     try encoder.prefix(encoder.count - 10).write(to: URL(fileURLWithPath: folder + "/encoder.json"))  // truncated
-    #expect(performing: { try GPT2Tokenizer(directory: folder) }, throws: { error in
-      "\(error)".contains("encoder.json is corrupt")
-    })
+    #expect(
+      performing: { try GPT2Tokenizer(directory: folder) },
+      throws: { error in
+        "\(error)".contains("encoder.json is corrupt")
+      })
   }
 
   @Test func byteAlphabetIsAPermutationWithSpaceAsGWithDot() {
@@ -52,7 +62,9 @@ import Testing
       #"{"a": }"#, #"{"a": 1"#, #"{"a": 0} x"#, #"{"a": "0"}"#, #"{"a": 0, "b": 0}"#, #"{"a": 0, "b": 2}"#,
       #"{"a": -1}"#, #"{"\u0200": 0}"#, "[0]",
     ] {
-      #expect(throws: SwiftletError.self, "\(bad)") { try GPT2TokenizerFiles.parseEncoder(Array(bad.utf8), path: "t.json") }
+      #expect(throws: SwiftletError.self, "\(bad)") {
+        try GPT2TokenizerFiles.parseEncoder(Array(bad.utf8), path: "t.json")
+      }
     }
   }
 }

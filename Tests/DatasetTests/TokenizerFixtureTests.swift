@@ -23,7 +23,8 @@ import Testing
   @Test func endOfTextIsSpecialOnlyWhenAllowed() throws {
     guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     for testCase in TestData.cases.allowing_endoftext {
-      #expect(tokenizer.encode(testCase.text, allowingEndOfText: true) == testCase.ids, "\(testCase.text.debugDescription)")
+      #expect(
+        tokenizer.encode(testCase.text, allowingEndOfText: true) == testCase.ids, "\(testCase.text.debugDescription)")
       #expect(!tokenizer.encode(testCase.text).contains(GPT2Tokenizer.endOfText))
     }
     #expect(tokenizer.encode("<|endoftext|>", allowingEndOfText: true) == [GPT2Tokenizer.endOfText])
@@ -42,8 +43,11 @@ import Testing
     for value in UInt32(0)..<0x11_0000 {
       guard Unicode.Scalar(value) != nil else { continue }
       let expected: ScalarClass =
-        letters.contains(value) ? .letter : numbers.contains(value) ? .number : whitespace.contains(value) ? .whitespace : .other
-      if ScalarClass.of(value) != expected { wrong.append("U+\(String(value, radix: 16)) \(ScalarClass.of(value)) != \(expected)") }
+        letters.contains(value)
+        ? .letter : numbers.contains(value) ? .number : whitespace.contains(value) ? .whitespace : .other
+      if ScalarClass.of(value) != expected {
+        wrong.append("U+\(String(value, radix: 16)) \(ScalarClass.of(value)) != \(expected)")
+      }
     }
     #expect(wrong.isEmpty, "\(wrong.count) scalars differ, e.g. \(wrong.prefix(10))")
     #expect(whitespace.count == 25)

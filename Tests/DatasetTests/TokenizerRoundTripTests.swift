@@ -30,16 +30,18 @@ import Testing
   @Test func eachInvalidByteIsItsOwnToken() throws {
     guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     // 0xFF can never occur in UTF-8; E2 82 is a truncated euro sign; C0 AF an overlong '/'.
-    let bytes: [UInt8] = Array("ab".utf8) + [0xFF] + Array("cd ".utf8) + [0xE2, 0x82] + Array(" x".utf8) + [0xC0, 0xAF]
+    let bytes: [UInt8] =
+      Array("ab".utf8) + [0xFF] + Array("cd ".utf8) + [0xE2, 0x82] + Array(" x".utf8) + [0xC0, 0xAF]
     let ids = tokenizer.encode(bytes: bytes)
     let pieces = ids.map { tokenizer.bytes(of: $0)! }
     #expect(pieces.contains([0xFF]))
     #expect(pieces.contains([0xE2]) && pieces.contains([0x82]))
     #expect(pieces.contains([0xC0]) && pieces.contains([0xAF]))
     // The valid stretches encode as separate texts: "cd " ends a text, so its space stays with it.
-    #expect(ids == tokenizer.encode("ab") + [tokenizer.encode(bytes: [0xFF])[0]] + tokenizer.encode("cd ")
-      + tokenizer.encode(bytes: [0xE2]) + tokenizer.encode(bytes: [0x82]) + tokenizer.encode(" x")
-      + tokenizer.encode(bytes: [0xC0]) + tokenizer.encode(bytes: [0xAF]))
+    #expect(
+      ids == tokenizer.encode("ab") + [tokenizer.encode(bytes: [0xFF])[0]] + tokenizer.encode("cd ")
+        + tokenizer.encode(bytes: [0xE2]) + tokenizer.encode(bytes: [0x82]) + tokenizer.encode(" x")
+        + tokenizer.encode(bytes: [0xC0]) + tokenizer.encode(bytes: [0xAF]))
     #expect(tokenizer.decodeBytes(ids) == bytes)
   }
 

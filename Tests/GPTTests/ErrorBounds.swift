@@ -61,7 +61,7 @@ enum ErrorBounds {
       if let p = embedProj { stages += [p] }  // project_in
       for _ in 0..<layers { stages += block }
       stages += [layerNorm]  // final LayerNorm (post-LN OPT has one per block instead: same count)
-      if let _ = embedProj { stages += [c] }  // project_out
+      if embedProj != nil { stages += [c] }  // project_out
       stages += [embedProj ?? c]  // LM head (tied to the token table)
       return stages
     }

@@ -45,7 +45,8 @@ struct OPTPresetTests {
     #expect(q.localShape == [4, 8] && q.runs.first!.global == 32)
     #expect(k.offset == q.offset + q.count && v.offset == k.offset + k.count)
     let kBias = layout["model.decoder.layers.0.self_attn.k_proj.bias"]
-    #expect(kBias.localShape == [4] && kBias.offset == layout["model.decoder.layers.0.self_attn.q_proj.bias"].offset + 4)
+    #expect(
+      kBias.localShape == [4] && kBias.offset == layout["model.decoder.layers.0.self_attn.q_proj.bias"].offset + 4)
     let out = layout["model.decoder.layers.0.self_attn.out_proj.weight"]
     #expect(out.localShape == [8, 4] && out.runs.count == 8 && out.runs[1].global == 12)
     #expect(layout["model.decoder.layers.0.fc1.weight"].localShape == [6, 8])

@@ -77,7 +77,9 @@ struct OPTReferenceTests {
     let (diff, scale) = maxDifference(t.logits(), t.fixture.tensor("logits"))
     let bound = ErrorBounds.logits(t.fixture.errorShape) * Double(scale)
     let lossBound = ErrorBounds.loss(t.fixture.errorShape, maxLogit: Double(scale))
-    print("\(stem) logits: max diff \(diff), bound \(bound) (max |value| \(scale)); loss diff \(abs(loss - expected)), bound \(lossBound)")
+    print(
+      "\(stem) logits: max diff \(diff), bound \(bound) (max |value| \(scale)); loss diff \(abs(loss - expected)), bound \(lossBound)"
+    )
     #expect(Double(diff) <= bound, "logits max diff \(diff) > bound \(bound)")
     #expect(abs(loss - expected) <= lossBound, "loss \(loss) vs \(expected), bound \(lossBound)")
   }
@@ -126,7 +128,8 @@ struct OPTReferenceTests {
         "step \(step + 1) grad norm \(norm), relative bound \(normBound)")
       GradientClipping.clip(
         t.model.gradients.base, count: t.model.layout.count, norm: norm, maxNorm: o["grad_clip"] as! Double)
-      adam.update(parameters: t.model.parameters.base, gradients: t.model.gradients.base, learningRate: o["lr"] as! Double)
+      adam.update(
+        parameters: t.model.parameters.base, gradients: t.model.gradients.base, learningRate: o["lr"] as! Double)
     }
     print(checkParametersAfterAdamW(model: t.model, fixture: t.fixture, label: stem))
     // logits_after from the fixture's params_after (checked above), so the forward bound applies.

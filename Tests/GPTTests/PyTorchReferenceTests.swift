@@ -55,7 +55,9 @@ struct PyTorchReferenceTests {
     let (diff, scale) = maxDifference(logits(), fixture.tensor("logits"))
     let bound = ErrorBounds.logits(fixture.errorShape) * Double(scale)
     let lossBound = ErrorBounds.loss(fixture.errorShape, maxLogit: Double(scale))
-    print("logits: max diff \(diff), bound \(bound) (max |value| \(scale)); loss diff \(abs(loss - expected)), bound \(lossBound)")
+    print(
+      "logits: max diff \(diff), bound \(bound) (max |value| \(scale)); loss diff \(abs(loss - expected)), bound \(lossBound)"
+    )
     #expect(Double(diff) <= bound, "logits max diff \(diff) > bound \(bound)")
     #expect(abs(loss - expected) <= lossBound, "loss \(loss) vs \(expected), bound \(lossBound)")
   }
@@ -102,7 +104,8 @@ struct PyTorchReferenceTests {
       #expect(
         abs(norm - expectedNorms[step]) <= normBound * expectedNorms[step],
         "step \(step + 1) grad norm \(norm), relative bound \(normBound)")
-      GradientClipping.clip(model.gradients.base, count: model.layout.count, norm: norm, maxNorm: o["grad_clip"] as! Double)
+      GradientClipping.clip(
+        model.gradients.base, count: model.layout.count, norm: norm, maxNorm: o["grad_clip"] as! Double)
       adam.update(parameters: model.parameters.base, gradients: model.gradients.base, learningRate: o["lr"] as! Double)
     }
     print(checkParametersAfterAdamW(model: model, fixture: fixture, label: "gpt2"))
@@ -132,8 +135,12 @@ extension PyTorchReferenceTests {
     #expect(logits.withUnsafeBufferPointer { greedy.pick(logits: $0.baseAddress!, vocabSize: 4, draw: 0) } == 1)
     let a = TokenSampler(temperature: 1, topK: 2, seed: 9)
     let b = TokenSampler(temperature: 1, topK: 2, seed: 9)
-    let drawsA = (0..<50).map { i in logits.withUnsafeBufferPointer { a.pick(logits: $0.baseAddress!, vocabSize: 4, draw: i) } }
-    let drawsB = (0..<50).map { i in logits.withUnsafeBufferPointer { b.pick(logits: $0.baseAddress!, vocabSize: 4, draw: i) } }
+    let drawsA = (0..<50).map { i in
+      logits.withUnsafeBufferPointer { a.pick(logits: $0.baseAddress!, vocabSize: 4, draw: i) }
+    }
+    let drawsB = (0..<50).map { i in
+      logits.withUnsafeBufferPointer { b.pick(logits: $0.baseAddress!, vocabSize: 4, draw: i) }
+    }
     #expect(drawsA == drawsB)
     #expect(Set(drawsA).isSubset(of: [1, 3]), "top-2 keeps tokens 1 and 3 only")
     #expect(Set(drawsA).count == 2, "both top-2 tokens drawn at temperature 1")

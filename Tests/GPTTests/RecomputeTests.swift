@@ -14,14 +14,19 @@ struct RecomputeTests {
   static let variants: [(name: String, config: GPTConfig)] = [
     ("gpt2", tiny),
     ("opt", GPTConfig(family: .opt, nLayer: 4, nHead: 4, dModel: 32, nCtx: 16, vocabSize: 101)),
-    ("opt-350m", GPTConfig(
-      family: .opt, nLayer: 4, nHead: 4, dModel: 32, nCtx: 16, vocabSize: 101, layerNorm: .post,
-      wordEmbedProjDim: 16)),
+    (
+      "opt-350m",
+      GPTConfig(
+        family: .opt, nLayer: 4, nHead: 4, dModel: 32, nCtx: 16, vocabSize: 101, layerNorm: .post,
+        wordEmbedProjDim: 16)
+    ),
   ]
   static let (batch, seqLen) = (2, 16)
 
   /// Loss sum, per-token losses, gradients and activation bytes of one forward/backward pass.
-  func step(recompute: Bool, config: GPTConfig = tiny) throws -> (loss: Double, losses: [Float], gradients: [Float], bytes: Int) {
+  func step(recompute: Bool, config: GPTConfig = tiny) throws -> (
+    loss: Double, losses: [Float], gradients: [Float], bytes: Int
+  ) {
     let world = try MPIRuntime.initialise()
     let model = try GPTModel(config: config, region: TensorParallelRegion(group: world))
     ModelInitializer.initialize(model.parameters, layout: model.layout, seed: 3)

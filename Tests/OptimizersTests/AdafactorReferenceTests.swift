@@ -73,7 +73,8 @@ import Testing
         let (diff, scale) = difference(parameters.base + segment.offset, expected)
         let stepSize = zip(expected, before).map { Double(abs($0 - $1)) }.max()!
         bounds[segment.name, default: 0] +=
-          2 * (ErrorBounds.adafactorUpdate(shape: segment.shape, step: step + 1) * stepSize
+          2
+          * (ErrorBounds.adafactorUpdate(shape: segment.shape, step: step + 1) * stepSize
             + ErrorBounds.gamma(3) * Double(scale))
         let bound = bounds[segment.name]!
         let clipped = run.clipped[step].contains(segment.name) ? " (clipped)" : ""

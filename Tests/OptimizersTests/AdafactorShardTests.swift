@@ -35,7 +35,11 @@ import Testing
     var name: String
     var shape: [Int]  // full
     var split: Cut
-    enum Cut { case none, rows(padTo: Int), columns }
+    enum Cut {
+      case none
+      case rows(padTo: Int)
+      case columns
+    }
   }
 
   static let tensors = [
@@ -175,8 +179,10 @@ import Testing
     let shape = [6, 8]
     let values = AdafactorStateTests.seeded(48, seed: 11)
     let grads = AdafactorStateTests.seeded(48, seed: 12)
-    let full = try Adafactor(segments: [ParameterSegment(name: "w", offset: 0, count: 48, shape: shape, decays: false)], arenaCount: 48)
-    let alone = try Adafactor(segments: [ParameterSegment(name: "w", offset: 0, count: 24, shape: [3, 8], decays: false)], arenaCount: 24)
+    let full = try Adafactor(
+      segments: [ParameterSegment(name: "w", offset: 0, count: 48, shape: shape, decays: false)], arenaCount: 48)
+    let alone = try Adafactor(
+      segments: [ParameterSegment(name: "w", offset: 0, count: 24, shape: [3, 8], decays: false)], arenaCount: 24)
     var a = values
     var b = Array(values[0..<24])
     try full.update(parameters: &a, gradients: grads, learningRate: 0.1)

@@ -45,7 +45,8 @@ for tp in Set([ranks, ranks % 2 == 0 ? 2 : ranks]).sorted() {
 // Vocabulary-parallel cross-entropy against the same operation on one rank with the whole
 // vocabulary. V = 13 does not divide by 2 or 4: the last shard carries padding columns.
 do {
-  let vocab = 13, rows = 5
+  let vocab = 13
+  let rows = 5
   let grid = try ProcessGrid(world: world, tensorParallelSize: ranks)
   let single = try ProcessGrid(world: world, tensorParallelSize: 1)
   let width = (vocab + ranks - 1) / ranks
@@ -63,7 +64,8 @@ do {
   var referenceStats = [Float](repeating: 0, count: 3 * rows)
   let whole = VocabParallelCrossEntropy(
     region: TensorParallelRegion(group: single.tensorParallel), firstColumn: 0, columns: vocab, validColumns: vocab)
-  try whole.forward(losses: &referenceLoss, statistics: &referenceStats, logits: reference, targets: targets, rows: rows)
+  try whole.forward(
+    losses: &referenceLoss, statistics: &referenceStats, logits: reference, targets: targets, rows: rows)
   whole.backward(logits: &reference, statistics: referenceStats, targets: targets, rows: rows, gradScale: 0.5)
 
   let split = VocabParallelCrossEntropy(
@@ -80,7 +82,9 @@ do {
   var gradError: Float = 0
   var paddingGradient: Float = 0
   for r in 0..<rows {
-    for c in 0..<valid { gradError = max(gradError, abs(shard[r * width + c] - reference[r * vocab + firstColumn + c])) }
+    for c in 0..<valid {
+      gradError = max(gradError, abs(shard[r * width + c] - reference[r * vocab + firstColumn + c]))
+    }
     for c in valid..<width { paddingGradient = max(paddingGradient, abs(shard[r * width + c])) }
   }
   check("vocab-parallel cross-entropy gradient", gradError <= 16 * Float.ulpOfOne, "max error \(gradError)")
@@ -107,9 +111,14 @@ for stage in 0...2 {
   let owned = owners?.ranges[world.rank] ?? 0..<count
   let summed = owned.allSatisfy { gradients[$0] == total * Float($0 % 7 + 1) }
   let others = (0..<count).filter { !owned.contains($0) }
-  let name = ["gradient buckets allreduce", "gradient buckets reduce to the ZeRO-1 owners", "gradient buckets reduce to the ZeRO-2 owners"][stage]
+  let name = [
+    "gradient buckets allreduce", "gradient buckets reduce to the ZeRO-1 owners",
+    "gradient buckets reduce to the ZeRO-2 owners",
+  ][stage]
   check(name, summed && (stage > 0 || owned.count == count), "owned \(owned)")
-  if stage == 1 { check("gradient buckets leave what others own unsummed", others.allSatisfy { gradients[$0] == local[$0] }) }
+  if stage == 1 {
+    check("gradient buckets leave what others own unsummed", others.allSatisfy { gradients[$0] == local[$0] })
+  }
   if stage == 2 { check("ZeRO-2 releases what others own", others.allSatisfy { gradients[$0] == 0 }) }
 }
 
@@ -150,7 +159,8 @@ do {
   if link.isFirst || link.isLast {
     var tied = known(world.rank, count)
     try tied.withUnsafeMutableBufferPointer { try link.sumTiedEmbeddingGradient($0.baseAddress!, count: count) }
-    check("pipeline tied embedding gradient summed", tied == zip(known(0, count), known(ranks - 1, count)).map { $0 + $1 })
+    check(
+      "pipeline tied embedding gradient summed", tied == zip(known(0, count), known(ranks - 1, count)).map { $0 + $1 })
   }
   let stages = try ProcessGrid(world: world, tensorParallelSize: 1, pipelineStages: ranks)
   let shared = try stages.meanLoss(localSum: Double(world.rank) + 0.5, tokens: 2)

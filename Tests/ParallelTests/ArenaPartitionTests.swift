@@ -20,7 +20,10 @@ struct ArenaPartitionTests {
 
   @Test func cutsAreTheBoundariesNearestToEqualShares() {
     #expect(ArenaPartition(tensorOffsets: offsets, arenaCount: 200, parts: 2).ranges == [0..<100, 100..<200])
-    #expect(ArenaPartition(tensorOffsets: offsets, arenaCount: 200, parts: 4).ranges == [0..<100, 100..<100, 100..<150, 150..<200])
+    #expect(
+      ArenaPartition(tensorOffsets: offsets, arenaCount: 200, parts: 4).ranges == [
+        0..<100, 100..<100, 100..<150, 150..<200,
+      ])
   }
 
   @Test func moreRanksThanTensorsLeavesSomeEmpty() {

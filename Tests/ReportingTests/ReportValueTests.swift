@@ -12,12 +12,17 @@ import Testing
   @Test func objectMembersAreSortedByKeyAsReportJSONIsWritten() throws {
     let value = try decode(#"{"zeta": 1, "alpha": 2, "mid": {"b": true, "a": null}}"#)
     #expect(value.members?.map(\.key) == ["alpha", "mid", "zeta"])
-    #expect(value.members?[1].value.members == [ReportMember(key: "a", value: .null), ReportMember(key: "b", value: .bool(true))])
+    #expect(
+      value.members?[1].value.members == [
+        ReportMember(key: "a", value: .null), ReportMember(key: "b", value: .bool(true)),
+      ])
     #expect(value.members?[0].value == .number(2))
   }
 
   @Test func booleansNumbersAndStringsStayApart() throws {
-    #expect(try decode("[true, 1, 0, false, \"1\", -0.5e-3]") == .array([.bool(true), .number(1), .number(0), .bool(false), .string("1"), .number(-0.0005)]))
+    #expect(
+      try decode("[true, 1, 0, false, \"1\", -0.5e-3]")
+        == .array([.bool(true), .number(1), .number(0), .bool(false), .string("1"), .number(-0.0005)]))
     #expect(try decode(#""a\"b\\c\/d\n\u00e9\ud83d\ude00""#) == .string("a\"b\\c/d\né😀"))
   }
 

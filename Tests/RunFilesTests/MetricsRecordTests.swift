@@ -35,13 +35,16 @@ import Testing
   }
 
   @Test func anEvalLine() throws {
-    #expect(try line(.eval(EvalMetrics(step: 20, validationLoss: 4.5))) == #"{"kind":"eval","step":20,"val_loss":4.5}"# + "\n")
+    #expect(
+      try line(.eval(EvalMetrics(step: 20, validationLoss: 4.5))) == #"{"kind":"eval","step":20,"val_loss":4.5}"# + "\n"
+    )
     #expect(try line(.eval(EvalMetrics(step: 20, validationLoss: .infinity))).contains(#""val_loss":null"#))
   }
 
   @Test func readingKeepsWhatItCanAndNeedsAStep() throws {
     // A bad value loses that value only.
-    #expect(try read(#"{"kind":"train","step":2,"loss":"x","tokens":20.0}"#) == .train(TrainMetrics(step: 2, tokens: 20)))
+    #expect(
+      try read(#"{"kind":"train","step":2,"loss":"x","tokens":20.0}"#) == .train(TrainMetrics(step: 2, tokens: 20)))
     #expect(try read(#"{"kind":"checkpoint","step":7}"#) == .other(kind: "checkpoint", step: 7))
     #expect(try read(#"{"step":7}"#).step == 7)
     #expect(throws: (any Error).self) { try read(#"{"kind":"train","loss":4}"#) }

@@ -41,14 +41,17 @@ import Testing
 
   @Test func aReportMadeOutsideTheLoopWritesNoneOfTheLoopsFields() throws {
     let text = String(decoding: try RunFileJSON.document(RunReport()), as: UTF8.self)
-    for key in ["blas", "restarts", "segments", "peak_raised", "intensity_series", "cost_usd", "skipped_nonfinite_steps"] {
+    for key in [
+      "blas", "restarts", "segments", "peak_raised", "intensity_series", "cost_usd", "skipped_nonfinite_steps",
+    ] {
       #expect(!text.contains("\"\(key)\""), "\(key)")
     }
     #expect(try JSONDecoder().decode(RunReport.self, from: Data(text.utf8)) == RunReport())
   }
 
   @Test func aLedgerLineIsOneCompactObjectWithSortedKeys() throws {
-    let line = String(decoding: try RunFileJSON.line(segment(ended: "paused", resumeAt: "2025-01-01T06:00:00Z")), as: UTF8.self)
+    let line = String(
+      decoding: try RunFileJSON.line(segment(ended: "paused", resumeAt: "2025-01-01T06:00:00Z")), as: UTF8.self)
     #expect(line.hasPrefix(#"{"co2e_kg":0.2,"end":"2025-01-01T01:00:00Z","ended":"paused","energy_kwh":0.5,"#))
     // launch/slurm.sbatch finds resume_at with sed in exactly this form.
     #expect(line.contains(#""resume_at":"2025-01-01T06:00:00Z""#))

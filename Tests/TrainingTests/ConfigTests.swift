@@ -11,7 +11,8 @@ struct ConfigTests {
   }
 
   @Test func presetFieldsCanBeOverriddenByExplicitKeysAndSet() throws {
-    let path = try write("[model]\npreset = \"gpt2-124M\"\nn_layer = 2\n[data]\ntrain = \"x.bin\"\n[train]\nseq_len = 64\n")
+    let path = try write(
+      "[model]\npreset = \"gpt2-124M\"\nn_layer = 2\n[data]\ntrain = \"x.bin\"\n[train]\nseq_len = 64\n")
     let config = try RunConfig.load(path: path, overrides: ["model.n_head=4", "train.lr=3e-4", "parallel.tp=2"])
     #expect(config.model.nLayer == 2)
     #expect(config.model.nHead == 4)
@@ -23,7 +24,8 @@ struct ConfigTests {
   }
 
   @Test func resolvedJSONRoundTripsToTheSameConfig() throws {
-    let config = try RunConfig.load(path: nil, overrides: ["model.preset=gpt2-124M", "data.train=a.bin", "train.lr=1e-3"])
+    let config = try RunConfig.load(
+      path: nil, overrides: ["model.preset=gpt2-124M", "data.train=a.bin", "train.lr=1e-3"])
     let again = try RunConfig.fromJSON(config.json)
     #expect(again.json == config.json)
     #expect(again.model == config.model)
@@ -31,11 +33,21 @@ struct ConfigTests {
   }
 
   @Test func rejectsBadValues() throws {
-    #expect(throws: SwiftletError.self) { try RunConfig.load(path: nil, overrides: ["model.preset=gpt2-124M", "data.train=a", "train.min_lr=1", "train.lr=0.1"]) }
-    #expect(throws: SwiftletError.self) { try RunConfig.load(path: nil, overrides: ["model.preset=gpt2-124M", "data.train=a", "train.optimizer=sgd"]) }
-    #expect(throws: SwiftletError.self) { try RunConfig.load(path: nil, overrides: ["model.preset=gpt2-124M", "data.train=a", "accounting.pue=0.5"]) }
-    #expect(throws: SwiftletError.self) { try RunConfig.load(path: nil, overrides: ["model.preset=gpt2-124M"]) }  // no data.train
-    #expect(throws: SwiftletError.self) { try RunConfig.load(path: nil, overrides: ["model.preset=gpt2-124M", "data.train=a", "train.seq_len=2048"]) }
+    #expect(throws: SwiftletError.self) {
+      try RunConfig.load(
+        path: nil, overrides: ["model.preset=gpt2-124M", "data.train=a", "train.min_lr=1", "train.lr=0.1"])
+    }
+    #expect(throws: SwiftletError.self) {
+      try RunConfig.load(path: nil, overrides: ["model.preset=gpt2-124M", "data.train=a", "train.optimizer=sgd"])
+    }
+    #expect(throws: SwiftletError.self) {
+      try RunConfig.load(path: nil, overrides: ["model.preset=gpt2-124M", "data.train=a", "accounting.pue=0.5"])
+    }
+    // No data.train:
+    #expect(throws: SwiftletError.self) { try RunConfig.load(path: nil, overrides: ["model.preset=gpt2-124M"]) }
+    #expect(throws: SwiftletError.self) {
+      try RunConfig.load(path: nil, overrides: ["model.preset=gpt2-124M", "data.train=a", "train.seq_len=2048"])
+    }
   }
 
   @Test func overrideValuesParseAsTomlScalars() {

@@ -23,7 +23,10 @@ struct FuzzTests {
       var bytes = input
       let interesting: [UInt8] = Array("=[]\"'.\n#\\ 0-9e+infnan{}".utf8) + [0, 0xFF, 0xC3, 0x28]
       for _ in 0...below(4) {
-        guard !bytes.isEmpty else { bytes = [interesting[below(interesting.count)]]; continue }
+        guard !bytes.isEmpty else {
+          bytes = [interesting[below(interesting.count)]]
+          continue
+        }
         let p = below(bytes.count)
         switch below(6) {
         case 0: bytes[p] ^= UInt8(1 << below(8))

@@ -16,13 +16,16 @@ import Training
 struct ImportedLogitsTests {
   @Test func logitsOfAnImportedFolderMatchTransformers() throws {
     guard let fixtures = try Self.fixtures() else { return }
-    let manifest = try JSONSerialization.jsonObject(
-      with: Data(contentsOf: URL(fileURLWithPath: fixtures + "/reference.json"))) as! [String: Any]
+    let manifest =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: fixtures + "/reference.json"))) as! [String: Any]
     let batch = manifest["batch"] as! [String: Int]
     let (b, t) = (batch["B"]!, batch["T"]!)
     let shard = try Data(contentsOf: URL(fileURLWithPath: fixtures + "/tokens.bin"))
     let tokens: [Int32] = shard.dropFirst(1024).withUnsafeBytes { raw in
-      (0..<(raw.count / 2)).map { Int32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }
+      (0..<(raw.count / 2)).map {
+        Int32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))
+      }
     }
     let inputs = (0..<b).flatMap { tokens[($0 * t)..<($0 * t + t)] }
     let targets = (0..<b).flatMap { tokens[($0 * t + 1)..<($0 * t + t + 1)] }
@@ -42,7 +45,9 @@ struct ImportedLogitsTests {
       }
       let loss = lossSum / Double(b * t)
       let reference = entry["loss"] as! Double
-      print("\(name): logits max|diff| \(worst), loss \(loss) vs transformers \(reference) (relative \(abs(loss - reference) / reference))")
+      print(
+        "\(name): logits max|diff| \(worst), loss \(loss) vs transformers \(reference) (relative \(abs(loss - reference) / reference))"
+      )
       #expect(worst <= 1e-5, "\(name): logits max|diff| \(worst)")
       #expect(abs(loss - reference) / reference <= 1e-5, "\(name): loss \(loss) vs \(reference)")
     }
@@ -54,7 +59,9 @@ struct ImportedLogitsTests {
       Prerequisite.missing("import fixtures need python3 with torch and transformers")
       return nil
     }
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-logits-\(UUID().uuidString.prefix(8))").path
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "swiftlet-logits-\(UUID().uuidString.prefix(8))"
+    ).path
     let made = try python.run(
       [PackagePaths.reference("make_import_fixtures.py"), "make", "--output", output],
       environment: ["HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error"])

@@ -31,7 +31,8 @@ public final class HuggingFaceFolder: ModelWeightSource {
         throw HuggingFaceFolder.pickleError(path)
       }
       throw SwiftletError(
-        hasConfig ? "\(path) has no model.safetensors or model.safetensors.index.json"
+        hasConfig
+          ? "\(path) has no model.safetensors or model.safetensors.index.json"
           : "\(path) is not a Hugging Face model folder (no config.json, no model.safetensors)")
     }
     let hfConfig = try HuggingFaceModelConfig.load(folder: path)
@@ -50,7 +51,8 @@ public final class HuggingFaceFolder: ModelWeightSource {
     }
     self.files = files
     let dtypes = Set(files.values.flatMap { $0.entries.values.map(\.dtype.rawValue) }).sorted()
-    origin = "Hugging Face \(hfConfig.architecture) folder \(URL(fileURLWithPath: path).standardizedFileURL.path)"
+    origin =
+      "Hugging Face \(hfConfig.architecture) folder \(URL(fileURLWithPath: path).standardizedFileURL.path)"
       + " (\(dtypes.joined(separator: ", ")), \(files.count) safetensors file\(files.count == 1 ? "" : "s"))"
   }
 
@@ -81,7 +83,9 @@ public final class HuggingFaceFolder: ModelWeightSource {
 
   /// The file and stored name of tensor `name`, checked against `shape`.
   private func locate(_ name: String, shape: [Int]) throws -> (SafetensorsFile, String) {
-    let candidates = [name, HuggingFaceExport.hubKey(name), name.hasPrefix("model.") ? String(name.dropFirst(6)) : name]
+    let candidates = [
+      name, HuggingFaceExport.hubKey(name), name.hasPrefix("model.") ? String(name.dropFirst(6)) : name,
+    ]
     guard let stored = candidates.first(where: { location[$0] != nil }), let fileName = location[stored] else {
       throw SwiftletError("\(path) lacks tensor '\(HuggingFaceExport.hubKey(name))' that its config.json implies")
     }

@@ -38,15 +38,29 @@ struct HuggingFaceModelConfig: Decodable {
   var torchDtype: String?
 
   enum CodingKeys: String, CodingKey {
-    case architectures, modelType = "model_type", nLayer = "n_layer", nHead = "n_head", nEmbd = "n_embd"
-    case nPositions = "n_positions", nInner = "n_inner", layerNormEpsilon = "layer_norm_epsilon"
-    case scaleAttnByInverseLayerIdx = "scale_attn_by_inverse_layer_idx", scaleAttnWeights = "scale_attn_weights"
-    case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads", hiddenSize = "hidden_size"
-    case ffnDim = "ffn_dim", maxPositionEmbeddings = "max_position_embeddings"
-    case wordEmbedProjDim = "word_embed_proj_dim", doLayerNormBefore = "do_layer_norm_before"
-    case enableBias = "enable_bias", layerNormElementwiseAffine = "layer_norm_elementwise_affine"
-    case vocabSize = "vocab_size", activationFunction = "activation_function"
-    case tieWordEmbeddings = "tie_word_embeddings", torchDtype = "torch_dtype"
+    case architectures
+    case modelType = "model_type"
+    case nLayer = "n_layer"
+    case nHead = "n_head"
+    case nEmbd = "n_embd"
+    case nPositions = "n_positions"
+    case nInner = "n_inner"
+    case layerNormEpsilon = "layer_norm_epsilon"
+    case scaleAttnByInverseLayerIdx = "scale_attn_by_inverse_layer_idx"
+    case scaleAttnWeights = "scale_attn_weights"
+    case numHiddenLayers = "num_hidden_layers"
+    case numAttentionHeads = "num_attention_heads"
+    case hiddenSize = "hidden_size"
+    case ffnDim = "ffn_dim"
+    case maxPositionEmbeddings = "max_position_embeddings"
+    case wordEmbedProjDim = "word_embed_proj_dim"
+    case doLayerNormBefore = "do_layer_norm_before"
+    case enableBias = "enable_bias"
+    case layerNormElementwiseAffine = "layer_norm_elementwise_affine"
+    case vocabSize = "vocab_size"
+    case activationFunction = "activation_function"
+    case tieWordEmbeddings = "tie_word_embeddings"
+    case torchDtype = "torch_dtype"
   }
 
   /// The Hugging Face class the folder holds: the first of `architectures`, else from `model_type`.

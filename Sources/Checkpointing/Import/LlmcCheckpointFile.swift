@@ -37,18 +37,22 @@ public final class LlmcCheckpointFile: ModelWeightSource {
     self.descriptor = descriptor
     do {
       let size = Int(lseek(descriptor, 0, SEEK_END))
-      guard size >= 1024 else { throw SwiftletError("\(path) is truncated: \(size) bytes, shorter than llm.c's 1024-byte header") }
+      guard size >= 1024 else {
+        throw SwiftletError("\(path) is truncated: \(size) bytes, shorter than llm.c's 1024-byte header")
+      }
       let header = try SafetensorsFile.pread(descriptor, count: 1024, at: 0, path: path).withUnsafeBytes { raw in
         (0..<8).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
       }
       guard header[1] == 3 || header[1] == 2 else {
-        throw SwiftletError("\(path): llm.c checkpoint version \(header[1]) is not supported (3 = float32, 2 = bfloat16)")
+        throw SwiftletError(
+          "\(path): llm.c checkpoint version \(header[1]) is not supported (3 = float32, 2 = bfloat16)")
       }
       let dtype: SafetensorsDType = header[1] == 3 ? .f32 : .bf16
       self.dtype = dtype
       let (maxT, v, l, nh, c, vp) = (header[2], header[3], header[4], header[5], header[6], header[7])
       guard [maxT, v, l, nh, c].allSatisfy({ $0 > 0 && $0 < 1 << 24 }), vp >= v, vp < 1 << 24 else {
-        throw SwiftletError("\(path): llm.c header is damaged (maxT \(maxT), V \(v), L \(l), NH \(nh), C \(c), Vp \(vp))")
+        throw SwiftletError(
+          "\(path): llm.c header is damaged (maxT \(maxT), V \(v), L \(l), NH \(nh), C \(c), Vp \(vp))")
       }
       paddedVocab = vp
       let config = GPTConfig(family: .gpt2, nLayer: l, nHead: nh, dModel: c, nCtx: maxT, vocabSize: v)
@@ -77,9 +81,11 @@ public final class LlmcCheckpointFile: ModelWeightSource {
       self.table = table
       guard size == offset else {
         throw SwiftletError(
-          "\(path) is \(size < offset ? "truncated" : "longer than its header says"): \(size) bytes, the header implies \(offset)")
+          "\(path) is \(size < offset ? "truncated" : "longer than its header says"): \(size) bytes, the header implies \(offset)"
+        )
       }
-      origin = "llm.c checkpoint \(URL(fileURLWithPath: path).standardizedFileURL.path) (version \(header[1]), \(dtype == .f32 ? "float32" : "bfloat16"), Vp \(vp))"
+      origin =
+        "llm.c checkpoint \(URL(fileURLWithPath: path).standardizedFileURL.path) (version \(header[1]), \(dtype == .f32 ? "float32" : "bfloat16"), Vp \(vp))"
     } catch {
       close(descriptor)
       throw error
@@ -132,7 +138,8 @@ public final class LlmcCheckpointFile: ModelWeightSource {
     guard let entry = table[key] else { throw SwiftletError("\(path) has no tensor '\(name)'") }
     // wte keeps only the real vocabulary rows; everything else is taken whole.
     let rows = key == "transformer.wte.weight" ? config.vocabSize : entry.rows
-    let stored = entry.transpose ? [entry.columns, entry.rows] : (entry.rows == 1 ? [entry.columns] : [rows, entry.columns])
+    let stored =
+      entry.transpose ? [entry.columns, entry.rows] : (entry.rows == 1 ? [entry.columns] : [rows, entry.columns])
     guard shape == stored else {
       throw SwiftletError("\(path): tensor '\(name)' has shape \(stored), \(shape) expected")
     }

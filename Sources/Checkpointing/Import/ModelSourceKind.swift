@@ -21,7 +21,9 @@ public enum ModelSourceKind: Equatable, Sendable {
     guard let handle = FileHandle(forReadingAtPath: path) else { throw SwiftletError("cannot read \(path)") }
     defer { try? handle.close() }
     let head = (try? handle.read(upToCount: 4)) ?? Data()
-    if head.count == 4, head.withUnsafeBytes({ Int32(littleEndian: $0.loadUnaligned(as: Int32.self)) }) == LlmcCheckpointFile.magic {
+    if head.count == 4,
+      head.withUnsafeBytes({ Int32(littleEndian: $0.loadUnaligned(as: Int32.self)) }) == LlmcCheckpointFile.magic
+    {
       return .llmcFile
     }
     if head.starts(with: [0x50, 0x4B]) || head.first == 0x80 {
@@ -44,7 +46,8 @@ public enum ModelSourceKind: Equatable, Sendable {
     let limit = vocabularyLimit(source.config.family)
     guard source.config.vocabSize <= limit else {
       throw SwiftletError(
-        "\(path) has a vocabulary of \(source.config.vocabSize) tokens, more than the tokenizer's \(limit); swiftlet trains on GPT-2 BPE token ids")
+        "\(path) has a vocabulary of \(source.config.vocabSize) tokens, more than the tokenizer's \(limit); swiftlet trains on GPT-2 BPE token ids"
+      )
     }
     return source
   }

@@ -15,7 +15,8 @@ public enum SafetensorsDType: String, Sendable, CaseIterable {
     switch self {
     case .f32:
       for i in 0..<count {
-        destination[i] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+        destination[i] = Float(
+          bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
       }
     case .f16:
       for i in 0..<count {

@@ -54,10 +54,13 @@ public final class SafetensorsFile {
       let lengthBytes = try SafetensorsFile.pread(descriptor, count: 8, at: 0, path: path)
       let length = lengthBytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
       guard length <= UInt64(SafetensorsFile.maximumHeaderBytes) else {
-        throw SwiftletError("\(path) is not a valid safetensors file: header length \(length) bytes is absurdly large (limit \(SafetensorsFile.maximumHeaderBytes))")
+        throw SwiftletError(
+          "\(path) is not a valid safetensors file: header length \(length) bytes is absurdly large (limit \(SafetensorsFile.maximumHeaderBytes))"
+        )
       }
       guard Int(length) <= size - 8 else {
-        throw SwiftletError("\(path) is truncated or not safetensors: header length \(length) runs past the end of the \(size)-byte file")
+        throw SwiftletError(
+          "\(path) is truncated or not safetensors: header length \(length) runs past the end of the \(size)-byte file")
       }
       let header = try SafetensorsFile.pread(descriptor, count: Int(length), at: 8, path: path)
       let parsed = try SafetensorsHeader.parse(header, dataStart: 8 + Int(length), fileSize: size, path: path)
@@ -79,7 +82,9 @@ public final class SafetensorsFile {
     }
     if entry.dtype == .f32 {
       // Read straight into the destination; little-endian hosts need no conversion.
-      try SafetensorsFile.pread(descriptor, into: UnsafeMutableRawPointer(buffer.baseAddress!), count: entry.bytes.count, at: entry.bytes.lowerBound, path: path)
+      try SafetensorsFile.pread(
+        descriptor, into: UnsafeMutableRawPointer(buffer.baseAddress!), count: entry.bytes.count,
+        at: entry.bytes.lowerBound, path: path)
       #if _endian(big)
         for i in 0..<buffer.count { buffer[i] = Float(bitPattern: UInt32(littleEndian: buffer[i].bitPattern)) }
       #endif
@@ -93,17 +98,23 @@ public final class SafetensorsFile {
 
   static func pread(_ descriptor: Int32, count: Int, at offset: Int, path: String) throws -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: count)
-    try bytes.withUnsafeMutableBytes { try pread(descriptor, into: $0.baseAddress!, count: count, at: offset, path: path) }
+    try bytes.withUnsafeMutableBytes {
+      try pread(descriptor, into: $0.baseAddress!, count: count, at: offset, path: path)
+    }
     return bytes
   }
 
-  static func pread(_ descriptor: Int32, into destination: UnsafeMutableRawPointer, count: Int, at offset: Int, path: String) throws {
+  static func pread(
+    _ descriptor: Int32, into destination: UnsafeMutableRawPointer, count: Int, at offset: Int, path: String
+  ) throws {
     var done = 0
     while done < count {
       let got = Glibc.pread(descriptor, destination + done, count - done, off_t(offset + done))
       if got < 0 && errno == EINTR { continue }
       guard got > 0 else {
-        throw SwiftletError("cannot read \(path) at byte \(offset + done): \(got == 0 ? "unexpected end of file" : String(cString: strerror(errno)))")
+        throw SwiftletError(
+          "cannot read \(path) at byte \(offset + done): \(got == 0 ? "unexpected end of file" : String(cString: strerror(errno)))"
+        )
       }
       done += got
     }

@@ -33,7 +33,9 @@ enum SafetensorsHeader {
         0 <= offsets[0], offsets[0] <= offsets[1]
       else { throw bad("tensor '\(name)' has no valid data_offsets") }
       guard offsets[1] <= dataSize else {
-        throw SwiftletError("\(path) is truncated or damaged: tensor '\(name)' ends at data byte \(offsets[1]), past the end of the data (\(dataSize) bytes)")
+        throw SwiftletError(
+          "\(path) is truncated or damaged: tensor '\(name)' ends at data byte \(offsets[1]), past the end of the data (\(dataSize) bytes)"
+        )
       }
       var elements = 1
       for extent in shape {
@@ -42,9 +44,12 @@ enum SafetensorsHeader {
         elements = product
       }
       guard elements * dtype.size == offsets[1] - offsets[0] else {
-        throw bad("tensor '\(name)' of shape \(shape) and dtype \(dtypeName) needs \(elements * dtype.size) bytes, its data_offsets span \(offsets[1] - offsets[0])")
+        throw bad(
+          "tensor '\(name)' of shape \(shape) and dtype \(dtypeName) needs \(elements * dtype.size) bytes, its data_offsets span \(offsets[1] - offsets[0])"
+        )
       }
-      entries[name] = .init(name: name, dtype: dtype, shape: shape, bytes: (dataStart + offsets[0])..<(dataStart + offsets[1]))
+      entries[name] = .init(
+        name: name, dtype: dtype, shape: shape, bytes: (dataStart + offsets[0])..<(dataStart + offsets[1]))
     }
     let sorted = entries.values.filter { !$0.bytes.isEmpty }.sorted { $0.bytes.lowerBound < $1.bytes.lowerBound }
     for (first, second) in zip(sorted, sorted.dropFirst()) where second.bytes.lowerBound < first.bytes.upperBound {
