@@ -59,7 +59,8 @@ let package = Package(
     .executableTarget(
       name: "swiftlet",
       dependencies: [
-        "Training", "GPT", "Kernels", "Dataset", "Checkpointing", "Accounting", "Reporting", "Parallel", "HDF5Bindings", "SwiftletCore",
+        "Training", "GPT", "Kernels", "Dataset", "Checkpointing", "Accounting", "Reporting", "Parallel", "HDF5Bindings",
+        "SwiftletCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -84,11 +85,13 @@ let package = Package(
     .testTarget(
       name: "TrainingTests",
       dependencies: [
-        "Training", "Checkpointing", "Dataset", "GPT", "MPIBindings", "Optimizers", "Parallel", "SwiftletCore", "TestSupport",
+        "Training", "Checkpointing", "Dataset", "GPT", "MPIBindings", "Optimizers", "Parallel", "SwiftletCore",
+        "TestSupport",
       ]),
     .testTarget(name: "RunFilesTests", dependencies: ["RunFiles"]),
     .testTarget(name: "ReportingTests", dependencies: ["Reporting", "RunFiles", "SwiftletCore", "TestSupport"]),
-    .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Kernels", "SwiftletCore"], resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "OptimizersTests", dependencies: ["Optimizers", "Kernels", "SwiftletCore"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CLITests", dependencies: ["Dataset", "Checkpointing", "TestSupport"]),
   ],
   // The trainer is single-threaded per rank plus MPI; Swift 6's data-race checking of C globals

@@ -62,9 +62,11 @@ public final class GPTModel {
     let first = layout.stage.isFirst
     let last = layout.stage.isLast
     wte = first || last ? layout[names.tokenEmbedding + ".weight"] : nil
-    wpeOffset = first
+    wpeOffset =
+      first
       ? layout[names.positionEmbedding + ".weight"].offset + architecture.positionOffset * config.dModel : nil
-    lnf = architecture.hasFinalLayerNorm && last
+    lnf =
+      architecture.hasFinalLayerNorm && last
       ? (layout[names.finalNorm + ".weight"].offset, layout[names.finalNorm + ".bias"].offset) : nil
     projectIn = config.projectsEmbeddings && first ? names.projectIn.map { layout[$0 + ".weight"].offset } : nil
     projectOut = config.projectsEmbeddings && last ? names.projectOut.map { layout[$0 + ".weight"].offset } : nil

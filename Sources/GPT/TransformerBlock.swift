@@ -48,7 +48,8 @@ struct TransformerBlock {
         precondition(b.offset == a.offset + a.count, "\(b.name) must follow \(a.name) without a gap")
       }
     }
-    let modules: [String] = [block.attentionNorm, block.attentionOutput, block.mlpNorm, block.mlpUp, block.mlpDown] + block.qkv
+    let modules: [String] =
+      [block.attentionNorm, block.attentionOutput, block.mlpNorm, block.mlpUp, block.mlpDown] + block.qkv
     span = layout.span(of: modules.flatMap { module -> [String] in [module + ".weight", module + ".bias"] })
     let config = layout.config
     channels = config.dModel

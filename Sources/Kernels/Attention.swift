@@ -46,7 +46,9 @@ public struct CausalAttention {
           let rows = r1 - r0
           let s = scores + r0 * t
           // S = Q·Kᵀ·scale for this row block against keys [0, r1); softmax over each causal prefix.
-          gemm(s, q + r0 * 3 * c, k, m: rows, n: r1, k: headDim, transposeB: true, alpha: scale, lda: 3 * c, ldb: 3 * c, ldc: t)
+          gemm(
+            s, q + r0 * 3 * c, k, m: rows, n: r1, k: headDim, transposeB: true, alpha: scale, lda: 3 * c, ldb: 3 * c,
+            ldc: t)
           for row in r0..<r1 {
             lse[row] = softmaxCausalRow(scores + row * t, length: row + 1, rowWidth: r1)
           }
@@ -89,7 +91,9 @@ public struct CausalAttention {
           let dp = dprobs + r0 * t
           let first = r0 == 0
           // Recompute P = exp(Q·Kᵀ·scale − lse) on the causal prefix, zero above it.
-          gemm(p, q + r0 * 3 * c, k, m: rows, n: r1, k: headDim, transposeB: true, alpha: scale, lda: 3 * c, ldb: 3 * c, ldc: t)
+          gemm(
+            p, q + r0 * 3 * c, k, m: rows, n: r1, k: headDim, transposeB: true, alpha: scale, lda: 3 * c, ldb: 3 * c,
+            ldc: t)
           for row in r0..<r1 {
             exponentiateRow(probs + row * t, length: row + 1, rowWidth: r1, shift: lse[row])
           }
@@ -110,11 +114,17 @@ public struct CausalAttention {
           // into the earlier ones.
           if !first {
             gemm(dv, p, dO + r0 * c, m: r0, n: headDim, k: rows, transposeA: true, beta: 1, lda: t, ldb: c, ldc: 3 * c)
-            gemm(dk, dp, q + r0 * 3 * c, m: r0, n: headDim, k: rows, transposeA: true, beta: 1, lda: t, ldb: 3 * c, ldc: 3 * c)
+            gemm(
+              dk, dp, q + r0 * 3 * c, m: r0, n: headDim, k: rows, transposeA: true, beta: 1, lda: t, ldb: 3 * c,
+              ldc: 3 * c)
           }
           // dV = Pᵀ·dO;  dK = dSᵀ·Q  (new key rows)
-          gemm(dv + r0 * 3 * c, p + r0, dO + r0 * c, m: rows, n: headDim, k: rows, transposeA: true, lda: t, ldb: c, ldc: 3 * c)
-          gemm(dk + r0 * 3 * c, dp + r0, q + r0 * 3 * c, m: rows, n: headDim, k: rows, transposeA: true, lda: t, ldb: 3 * c, ldc: 3 * c)
+          gemm(
+            dv + r0 * 3 * c, p + r0, dO + r0 * c, m: rows, n: headDim, k: rows, transposeA: true, lda: t, ldb: c,
+            ldc: 3 * c)
+          gemm(
+            dk + r0 * 3 * c, dp + r0, q + r0 * 3 * c, m: rows, n: headDim, k: rows, transposeA: true, lda: t,
+            ldb: 3 * c, ldc: 3 * c)
           // dQ = dS·K
           gemm(dq + r0 * 3 * c, dp, k, m: rows, n: headDim, k: r1, lda: t, ldb: 3 * c, ldc: 3 * c)
           r0 = r1

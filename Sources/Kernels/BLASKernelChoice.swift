@@ -16,7 +16,9 @@ public enum BLASKernelChoice: Equatable, Sendable {
 
   /// Kernels Swiftlet switches to, best first for each tier. Legacy AMD kernel sets are accepted
   /// when OpenBLAS or the user picks them but never chosen.
-  static let candidates = ["SapphireRapids", "Cooperlake", "SkylakeX", "Zen", "Haswell", "Sandybridge", "Nehalem", "Core2", "Prescott"]
+  static let candidates = [
+    "SapphireRapids", "Cooperlake", "SkylakeX", "Zen", "Haswell", "Sandybridge", "Nehalem", "Core2", "Prescott",
+  ]
 
   /// Decides for a process whose OpenBLAS (`version`) loaded `loaded` on `cpu`, with the user's
   /// `OPENBLAS_CORETYPE` (`nil` when unset).

@@ -169,7 +169,8 @@ public enum BLASKernelSelection {
   /// Prints a warning on rank 0 of an MPI job only (or always, outside one).
   static func warnOnce(_ message: String) {
     let environment = ProcessInfo.processInfo.environment
-    let rank = ["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"].lazy
+    let rank =
+      ["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"].lazy
       .compactMap { environment[$0] }.first.flatMap(Int.init) ?? 0
     if rank == 0 { fputs("warning: \(message)\n", stderr) }
   }

@@ -62,7 +62,9 @@ public enum BLASVerification {
     // Stored shapes (row-major): A is [m, k] or, transposed, [k, m]; B is [k, n] or [n, k].
     let (aRows, aCols) = test.transposeA ? (test.k, test.m) : (test.m, test.k)
     let (bRows, bCols) = test.transposeB ? (test.n, test.k) : (test.k, test.n)
-    let lda = aCols + test.padding, ldb = bCols + test.padding, ldc = test.n + test.padding
+    let lda = aCols + test.padding
+    let ldb = bCols + test.padding
+    let ldc = test.n + test.padding
     var state = seed &* 0x9E37_79B9_7F4A_7C15
     func next() -> Float {
       // xorshift64*: uniform in [-1, 1), reproducible on every machine.
@@ -97,7 +99,8 @@ public enum BLASVerification {
         }
         let old = Double(c0[i * ldc + j])
         let reference = Double(test.alpha) * exact + Double(test.beta) * old
-        let bound = gamma * (abs(Double(test.alpha)) * magnitude + abs(Double(test.beta) * old)) + Double.leastNormalMagnitude
+        let bound =
+          gamma * (abs(Double(test.alpha)) * magnitude + abs(Double(test.beta) * old)) + Double.leastNormalMagnitude
         let error = abs(Double(c[i * ldc + j]) - reference)
         // NaN compares false: a NaN result makes the ratio NaN, which fails `ratio <= 1`.
         worst = error.isNaN ? .nan : max(worst, error / bound)

@@ -77,7 +77,9 @@ public struct CPUFeatures: Equatable, Sendable {
     ] {
       add(name, bit(leaf7.ebx, UInt32(index)) && osSavesAVX512)
     }
-    for (name, index) in [("avx512vbmi", 1), ("avx512_vbmi2", 6), ("avx512_vnni", 11), ("avx512_bitalg", 12), ("avx512_vpopcntdq", 14)] {
+    for (name, index) in [
+      ("avx512vbmi", 1), ("avx512_vbmi2", 6), ("avx512_vnni", 11), ("avx512_bitalg", 12), ("avx512_vpopcntdq", 14),
+    ] {
       add(name, bit(leaf7.ecx, UInt32(index)) && osSavesAVX512)
     }
     add("avx512_fp16", bit(leaf7.edx, 23) && osSavesAVX512)

@@ -177,7 +177,9 @@ public final class Adafactor: Optimizer {
     return tensors
   }
 
-  public func stateShapes(ofParameterShape shape: [Int]) -> [(kind: String, shape: [Int], extent: OptimizerStateTensor.Extent)] {
+  public func stateShapes(ofParameterShape shape: [Int]) -> [(
+    kind: String, shape: [Int], extent: OptimizerStateTensor.Extent
+  )] {
     var shapes: [(kind: String, shape: [Int], extent: OptimizerStateTensor.Extent)] = []
     if beta1 != nil { shapes.append(("exp_avg", shape, .parameter)) }
     if shape.count >= 2 {
@@ -229,7 +231,9 @@ public final class Adafactor: Optimizer {
             rowSums: rowSums + p.rowOffset + b * p.rows, columnSums: columnSums + p.columnOffset + b * p.columns,
             rows: p.rows, columns: p.columns, fullRows: p.fullRows, fullColumns: p.fullColumns,
             beta2t: beta2t, oneMinusBeta2t: oneMinusBeta2t)
-          if p.batch == 1 { totals[k] = total } else {
+          if p.batch == 1 {
+            totals[k] = total
+          } else {
             AdafactorKernels.rowFactors(
               row: rowFactors.base + p.rowOffset + b * p.rows, rows: p.rows,
               rowMean: Float(total) / Float(p.rows), rowFactor: rowScratch.base + p.rowOffset + b * p.rows)
@@ -292,7 +296,8 @@ public final class Adafactor: Optimizer {
     if p.factored {
       return (
         UnsafePointer(rowScratch.base + p.rowOffset + b * p.rows),
-        UnsafePointer(columnScratch.base + p.columnOffset + b * p.columns))
+        UnsafePointer(columnScratch.base + p.columnOffset + b * p.columns)
+      )
     }
     return (Self.one, UnsafePointer(vectorScratch.base + p.fullOffset))
   }

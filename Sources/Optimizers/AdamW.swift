@@ -39,7 +39,9 @@ public final class AdamW: Optimizer {
   }
 
   public func update(parameters: FloatPointer, gradients: UnsafePointer<Float>, learningRate: Double) {
-    update(parameters: parameters, gradients: UnsafeMutablePointer(mutating: gradients), learningRate: learningRate, gradientScale: 1, count: 0)
+    update(
+      parameters: parameters, gradients: UnsafeMutablePointer(mutating: gradients), learningRate: learningRate,
+      gradientScale: 1, count: 0)
   }
 
   /// The update with the clipping factor folded in: `g = fl(g · gradientScale)` is rounded once,

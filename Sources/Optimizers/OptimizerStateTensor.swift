@@ -56,7 +56,9 @@ extension AdamW {
     }
   }
 
-  public func stateShapes(ofParameterShape shape: [Int]) -> [(kind: String, shape: [Int], extent: OptimizerStateTensor.Extent)] {
+  public func stateShapes(ofParameterShape shape: [Int]) -> [(
+    kind: String, shape: [Int], extent: OptimizerStateTensor.Extent
+  )] {
     stateArenas.map { ($0.kind, shape, .parameter) }
   }
 }

@@ -1,5 +1,5 @@
-import ArgumentParser
 import Accounting
+import ArgumentParser
 import Dataset
 import Foundation
 import GPT
@@ -36,14 +36,21 @@ struct Bench: ParsableCommand {
   @Option(help: "Untimed warm-up steps.") var warmup = 1
   @Option(help: "OpenBLAS threads per rank (0 = cores / ranks).") var threads = 1
   @Option(help: "Tensor-parallel size.") var tp = 1
-  @Option(help: "ZeRO stage: 1 (default, as parallel.zero) shards the optimizer state over data-parallel ranks when dp > 1; 2 also releases the gradients a rank does not own; 0 keeps it whole and allreduces gradients.")
+  @Option(
+    help:
+      "ZeRO stage: 1 (default, as parallel.zero) shards the optimizer state over data-parallel ranks when dp > 1; 2 also releases the gradients a rank does not own; 0 keeps it whole and allreduces gradients."
+  )
   var zero = 1
   @Option(help: "Pipeline-parallel stages.") var pp = 1
   @Option(help: "Micro-batches per step of the per-rank batch (0 = 1, or 4·pp with --pp).") var microbatches = 0
   @Option(help: "Layers override (for quick runs; 0 = preset).") var layers = 0
-  @Option(help: "Vocabulary override (0 = preset); a small vocabulary balances the pipeline's last stage.") var vocab = 0
+  @Option(help: "Vocabulary override (0 = preset); a small vocabulary balances the pipeline's last stage.") var vocab =
+    0
   @Flag(help: "Activation recomputation (train.recompute): keep only each block's input.") var recompute = false
-  @Flag(help: "Also time every phase of the step (LayerNorm, QKV, attention, MLP, LM head, cross-entropy, communication, optimizer …) and measure the memory bandwidth.")
+  @Flag(
+    help:
+      "Also time every phase of the step (LayerNorm, QKV, attention, MLP, LM head, cross-entropy, communication, optimizer …) and measure the memory bandwidth."
+  )
   var profile = false
   @Flag(help: "Print one JSON object instead of text.") var json = false
   @Flag(help: "Also run Tests/Reference/pytorch_step_bench.py with the same settings and print the speed ratio.")
@@ -62,7 +69,8 @@ struct Bench: ParsableCommand {
     }
   }
 
-  private var effectiveMicrobatches: Int { microbatches > 0 ? microbatches : (pp > 1 ? 4 * pp : 1)
+  private var effectiveMicrobatches: Int {
+    microbatches > 0 ? microbatches : (pp > 1 ? 4 * pp : 1)
   }
 
   func run() throws {
@@ -81,7 +89,8 @@ struct Bench: ParsableCommand {
     let globalBatch = batch * grid.dpSize
     let tokenCount = (steps + warmup + 1) * globalBatch * seq + 1
     let rng = CounterRNG(seed: 1, stream: 7)
-    try TokenShardWriter.write((0..<tokenCount).map { Int(rng.bits(UInt64($0)) % UInt64(shape.vocabSize)) }, to: shardPath)
+    try TokenShardWriter.write(
+      (0..<tokenCount).map { Int(rng.bits(UInt64($0)) % UInt64(shape.vocabSize)) }, to: shardPath)
 
     let config = try RunConfig(values: [
       "model.n_layer": .int(shape.nLayer), "model.n_head": .int(shape.nHead), "model.d_model": .int(shape.dModel),
@@ -98,7 +107,9 @@ struct Bench: ParsableCommand {
     let blas = BLASKernelSelection.status
     let verified = BLASKernelSelection.verification.passed
     if world.rank == 0 && !json {
-      print("blas: \(blas.summary(verified: verified)); calibrated peak \(String(format: "%.1f", calibrated / 1e9)) GFLOP/s per rank (\(threadCount) thread(s), this run's GEMM shapes)")
+      print(
+        "blas: \(blas.summary(verified: verified)); calibrated peak \(String(format: "%.1f", calibrated / 1e9)) GFLOP/s per rank (\(threadCount) thread(s), this run's GEMM shapes)"
+      )
     }
     for _ in 0..<warmup { try trainer.trainStep() }
     var times: [Double] = []
@@ -185,7 +196,9 @@ struct Bench: ParsableCommand {
       result["profile"] = PhaseProfile.Phase.allCases.compactMap { phase -> [String: Any]? in
         guard let totals = phases[phase] else { return nil }
         let seconds = totals.seconds / Double(steps)
-        var row: [String: Any] = ["phase": phase.rawValue, "ms_per_step": seconds * 1000, "share": seconds / stepSeconds]
+        var row: [String: Any] = [
+          "phase": phase.rawValue, "ms_per_step": seconds * 1000, "share": seconds / stepSeconds,
+        ]
         if totals.gemmFlops > 0 { row["gemm_gflops"] = totals.gemmFlops / Double(steps) / seconds / 1e9 }
         if phase == .optimizer {
           row["gb_per_s"] = optimizerBytes / seconds / 1e9
@@ -204,43 +217,67 @@ struct Bench: ParsableCommand {
       let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
       print(String(decoding: data, as: UTF8.self))
     } else {
-      print(String(format: "swiftlet bench %@ (%d layers) B=%d×%d T=%d, world %d (dp %d × tp %d%@%@), %d thread(s)/rank%@",
-                   model, shape.nLayer, batch, grid.dpSize, seq, world.size, grid.dpSize, tp,
-                   pp > 1 ? " × pp \(pp), \(effectiveMicrobatches) micro-batches" : "",
-                   zero >= 1 && grid.dpSize > 1 ? ", ZeRO-\(zero)" : "", threadCount, recompute ? ", recompute" : ""))
-      print(String(format: "  step %.1f ms (median of %d, min %.1f) | %.0f tokens/s | MFU %.1f%% of measured sgemm peak %.1f GFLOP/s per rank",
-                   median * 1000, steps, times.min()! * 1000, tokensPerSecond, mfu * 100, peak / 1e9))
-      print(String(format: "  exposed allreduce %.1f ms/step | peak RSS %.2f GiB (largest rank), %.2f GiB (smallest) | optimizer state %.0f MiB (largest rank) | activations %.2f GiB",
-                   (result["exposed_allreduce_ms_median"] as! Double), allPeak / 1_073_741_824,
-                   smallestPeak / 1_073_741_824, stateBytes / 1_048_576,
-                   Double(trainer.model.activationBytes) / 1_073_741_824))
+      print(
+        String(
+          format: "swiftlet bench %@ (%d layers) B=%d×%d T=%d, world %d (dp %d × tp %d%@%@), %d thread(s)/rank%@",
+          model, shape.nLayer, batch, grid.dpSize, seq, world.size, grid.dpSize, tp,
+          pp > 1 ? " × pp \(pp), \(effectiveMicrobatches) micro-batches" : "",
+          zero >= 1 && grid.dpSize > 1 ? ", ZeRO-\(zero)" : "", threadCount, recompute ? ", recompute" : ""))
+      print(
+        String(
+          format:
+            "  step %.1f ms (median of %d, min %.1f) | %.0f tokens/s | MFU %.1f%% of measured sgemm peak %.1f GFLOP/s per rank",
+          median * 1000, steps, times.min()! * 1000, tokensPerSecond, mfu * 100, peak / 1e9))
+      print(
+        String(
+          format:
+            "  exposed allreduce %.1f ms/step | peak RSS %.2f GiB (largest rank), %.2f GiB (smallest) | optimizer state %.0f MiB (largest rank) | activations %.2f GiB",
+          (result["exposed_allreduce_ms_median"] as! Double), allPeak / 1_073_741_824,
+          smallestPeak / 1_073_741_824, stateBytes / 1_048_576,
+          Double(trainer.model.activationBytes) / 1_073_741_824))
       if peak > calibrated {
-        print(String(format: "  note: the steps reached %.1f GFLOP/s per rank, above the calibrated %.1f: the calibration ran in a busy moment; MFU is against the higher figure",
-                     peak / 1e9, calibrated / 1e9))
+        print(
+          String(
+            format:
+              "  note: the steps reached %.1f GFLOP/s per rank, above the calibrated %.1f: the calibration ran in a busy moment; MFU is against the higher figure",
+            peak / 1e9, calibrated / 1e9))
       }
       if pp > 1 {
-        print(String(format: "  pipeline bubble %.1f%% measured | %.1f%% ideal (P−1)/(M+P−1) | %.1f%% predicted from the stages' compute times (slowest stage %.2f× the mean)",
-                     100 * (result["pipeline_bubble_measured"] as! Double), 100 * (result["pipeline_bubble_ideal"] as! Double),
-                     100 * (result["pipeline_bubble_predicted_from_stage_times"] as! Double),
-                     result["pipeline_stage_imbalance"] as! Double))
+        print(
+          String(
+            format:
+              "  pipeline bubble %.1f%% measured | %.1f%% ideal (P−1)/(M+P−1) | %.1f%% predicted from the stages' compute times (slowest stage %.2f× the mean)",
+            100 * (result["pipeline_bubble_measured"] as! Double), 100 * (result["pipeline_bubble_ideal"] as! Double),
+            100 * (result["pipeline_bubble_predicted_from_stage_times"] as! Double),
+            result["pipeline_stage_imbalance"] as! Double))
       }
       if let hidden = result["allreduce_hidden_share"] as? Double {
-        print(String(format: "  gradient allreduce: %.0f ms when blocking, %.0f%% hidden under the backward pass",
-                     result["blocking_allreduce_ms"] as! Double, hidden * 100))
+        print(
+          String(
+            format: "  gradient allreduce: %.0f ms when blocking, %.0f%% hidden under the backward pass",
+            result["blocking_allreduce_ms"] as! Double, hidden * 100))
       }
       if let rows = result["profile"] as? [[String: Any]] {
-        print(String(format: "  profile of rank 0, per step (memory bandwidth %.1f GB/s, one thread, triad):", bandwidth / 1e9))
+        print(
+          String(
+            format: "  profile of rank 0, per step (memory bandwidth %.1f GB/s, one thread, triad):", bandwidth / 1e9))
         print("    phase                                          ms/step   share   GEMM GFLOP/s   GB/s")
         for row in rows {
           let name = (row["phase"] as! String).padding(toLength: 44, withPad: " ", startingAt: 0)
-          let gflops = (row["gemm_gflops"] as? Double).map { String(format: "%10.1f", $0) } ?? String(repeating: " ", count: 10)
+          let gflops =
+            (row["gemm_gflops"] as? Double).map { String(format: "%10.1f", $0) } ?? String(repeating: " ", count: 10)
           let gbs = (row["gb_per_s"] as? Double).map { String(format: "%7.1f", $0) } ?? ""
-          print(String(format: "    %@ %9.1f  %5.1f%%  %@    %@", name, row["ms_per_step"] as! Double, 100 * (row["share"] as! Double), gflops, gbs))
+          print(
+            String(
+              format: "    %@ %9.1f  %5.1f%%  %@    %@", name, row["ms_per_step"] as! Double,
+              100 * (row["share"] as! Double), gflops, gbs))
         }
       }
       if let ratio = result["speedup_vs_pytorch"] as? Double {
-        print(String(format: "  PyTorch %@ same settings: %.1f ms/step → swiftlet is %.2f× faster",
-                     result["pytorch_version"] as! String, result["pytorch_step_ms_median"] as! Double, ratio))
+        print(
+          String(
+            format: "  PyTorch %@ same settings: %.1f ms/step → swiftlet is %.2f× faster",
+            result["pytorch_version"] as! String, result["pytorch_step_ms_median"] as! Double, ratio))
       }
     }
   }
@@ -254,9 +291,11 @@ struct Bench: ParsableCommand {
     }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script, "--model", model, "--batch", "\(batch)", "--seq", "\(seq)",
-                         "--threads", "\(threads)", "--steps", "\(steps)", "--warmup", "\(max(1, warmup))",
-                         "--layers", "\(layers)"]
+    process.arguments = [
+      "python3", script, "--model", model, "--batch", "\(batch)", "--seq", "\(seq)",
+      "--threads", "\(threads)", "--steps", "\(steps)", "--warmup", "\(max(1, warmup))",
+      "--layers", "\(layers)",
+    ]
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()
@@ -267,7 +306,8 @@ struct Bench: ParsableCommand {
       let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
       let ms = object["step_ms_median"] as? Double
     else {
-      throw SwiftletError("the PyTorch reference benchmark failed (is torch installed? pip install 'torch==2.13.0+cpu' transformers)")
+      throw SwiftletError(
+        "the PyTorch reference benchmark failed (is torch installed? pip install 'torch==2.13.0+cpu' transformers)")
     }
     return (ms, object["torch_version"] as? String ?? "torch")
   }

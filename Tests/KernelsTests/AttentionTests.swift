@@ -102,7 +102,9 @@ struct AttentionTests {
   }
 
   /// Per row, A = γ_{D+1}·max_j Σ|q·k|/√D; the element-wise out and lse bounds above.
-  func forwardBounds(_ qkv: [Double], seqLen t: Int, logSumExp: [Double]) -> (out: [Double], logSumExp: [Double], worstA: Double) {
+  func forwardBounds(_ qkv: [Double], seqLen t: Int, logSumExp: [Double]) -> (
+    out: [Double], logSumExp: [Double], worstA: Double
+  ) {
     let c = width
     let scale = 1 / Double(headDim).squareRoot()
     var out = [Double](repeating: 0, count: batch * t * c)
@@ -159,7 +161,9 @@ struct AttentionTests {
     }
     let error = measureError(dqkv.array, expected)
     let (d, t) = (headDim, seqLen)
-    let a = forwardBounds(qkv.map(Double.init), seqLen: t, logSumExp: reference(qkv.map(Double.init), seqLen: t).logSumExp).worstA
+    let a = forwardBounds(
+      qkv.map(Double.init), seqLen: t, logSumExp: reference(qkv.map(Double.init), seqLen: t).logSumExp
+    ).worstA
     let relative = 2 * a + ErrorBounds.gamma((d + 1) + (t + 6) + t + (d + 2 * t + 4))
     // |Σ dout·out| ≤ Σ|dout|·max|v| ≤ 2·Σ|dout|; softmax attention's third derivative in the
     // inputs is bounded by ~(max|k|·max|q|)³-scale terms ≤ 100 for entries in [-2, 2], D = 4.

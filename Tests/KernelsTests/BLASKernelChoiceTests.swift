@@ -22,29 +22,43 @@ struct BLASKernelChoiceTests {
     let (xeon, pick) = try Self.recorded("xeon-emerald-rapids")
     #expect(xeon.vendor == "GenuineIntel" && xeon.family == 6 && xeon.model == 207)
     #expect(pick == "Prescott")
-    #expect(BLASKernelChoice.decide(cpu: xeon, loaded: pick, userCoretype: nil, version: Self.debian12) == .switchTo("Cooperlake"))
+    #expect(
+      BLASKernelChoice.decide(cpu: xeon, loaded: pick, userCoretype: nil, version: Self.debian12)
+        == .switchTo("Cooperlake"))
     // 0.3.21 cannot force Cooperlake by name; its ISA fallback still lands there on a BF16 CPU.
     #expect(OpenBLASKernel.loaded(requested: "Cooperlake", cpu: xeon, version: Self.debian12) == "Cooperlake")
-    #expect(BLASKernelChoice.distinctRunnable(cpu: xeon, version: Self.debian12)
-      == ["Cooperlake", "SkylakeX", "Zen", "Haswell", "Sandybridge", "Nehalem", "Core2", "Prescott"])
+    #expect(
+      BLASKernelChoice.distinctRunnable(cpu: xeon, version: Self.debian12)
+        == ["Cooperlake", "SkylakeX", "Zen", "Haswell", "Sandybridge", "Nehalem", "Core2", "Prescott"])
   }
 
   /// A user's choice is never overridden, even a slow one; a bad one is an error naming what runs.
   @Test func userChoicesAreKeptOrRejectedWithTheReason() throws {
     let (xeon, _) = try Self.recorded("xeon-emerald-rapids")
-    #expect(BLASKernelChoice.decide(cpu: xeon, loaded: "Prescott", userCoretype: "prescott", version: Self.debian12) == .userChoice("Prescott"))
-    guard case .invalid(let unknown) = BLASKernelChoice.decide(cpu: xeon, loaded: "Prescott", userCoretype: "Bogus", version: Self.debian12) else {
+    #expect(
+      BLASKernelChoice.decide(cpu: xeon, loaded: "Prescott", userCoretype: "prescott", version: Self.debian12)
+        == .userChoice("Prescott"))
+    guard
+      case .invalid(let unknown) = BLASKernelChoice.decide(
+        cpu: xeon, loaded: "Prescott", userCoretype: "Bogus", version: Self.debian12)
+    else {
       Issue.record("an unknown name must be rejected")
       return
     }
     #expect(unknown.contains("names no kernel") && unknown.contains("Cooperlake"))
     // Newer than this OpenBLAS.
-    guard case .invalid = BLASKernelChoice.decide(cpu: xeon, loaded: "Prescott", userCoretype: "SapphireRapids", version: Self.debian12) else {
+    guard
+      case .invalid = BLASKernelChoice.decide(
+        cpu: xeon, loaded: "Prescott", userCoretype: "SapphireRapids", version: Self.debian12)
+    else {
       Issue.record("SapphireRapids is not a kernel of 0.3.21")
       return
     }
     // AMD's FMA4 kernels die with SIGILL on every Intel CPU.
-    guard case .invalid(let sigill) = BLASKernelChoice.decide(cpu: xeon, loaded: "Prescott", userCoretype: "Bulldozer", version: Self.debian12) else {
+    guard
+      case .invalid(let sigill) = BLASKernelChoice.decide(
+        cpu: xeon, loaded: "Prescott", userCoretype: "Bulldozer", version: Self.debian12)
+    else {
       Issue.record("Bulldozer needs FMA4")
       return
     }
@@ -56,10 +70,16 @@ struct BLASKernelChoiceTests {
     let (zen4, pick) = try Self.recorded("amd-epyc-zen4")
     #expect(zen4.vendor == "AuthenticAMD" && zen4.family == 25)
     #expect(pick == "Cooperlake")
-    #expect(BLASKernelChoice.decide(cpu: zen4, loaded: pick, userCoretype: nil, version: Self.debian12) == .keep("Cooperlake"))
-    #expect(BLASKernelChoice.decide(cpu: zen4, loaded: "Zen", userCoretype: nil, version: Self.debian12) == .switchTo("Cooperlake"))
+    #expect(
+      BLASKernelChoice.decide(cpu: zen4, loaded: pick, userCoretype: nil, version: Self.debian12) == .keep("Cooperlake")
+    )
+    #expect(
+      BLASKernelChoice.decide(cpu: zen4, loaded: "Zen", userCoretype: nil, version: Self.debian12)
+        == .switchTo("Cooperlake"))
     // K8-era kernels use 3DNow!, which Zen dropped: rejected (they die with SIGILL there).
-    #expect(BLASKernelChoice.decide(cpu: zen4, loaded: pick, userCoretype: "Opteron", version: Self.debian12) != .userChoice("Opteron"))
+    #expect(
+      BLASKernelChoice.decide(cpu: zen4, loaded: pick, userCoretype: "Opteron", version: Self.debian12)
+        != .userChoice("Opteron"))
   }
 
   /// Older CPUs, derived from the recordings by removing what those CPUs lack.
@@ -67,22 +87,34 @@ struct BLASKernelChoiceTests {
     let (xeon, _) = try Self.recorded("xeon-emerald-rapids")
     var haswell = xeon
     haswell.flags = haswell.flags.filter { !$0.hasPrefix("avx512") && !$0.hasPrefix("amx") && $0 != "avx_vnni" }
-    #expect(BLASKernelChoice.decide(cpu: haswell, loaded: "Haswell", userCoretype: nil, version: Self.debian12) == .keep("Haswell"))
-    #expect(BLASKernelChoice.decide(cpu: haswell, loaded: "Prescott", userCoretype: nil, version: Self.debian12) == .switchTo("Haswell"))
-    guard case .invalid(let message) = BLASKernelChoice.decide(cpu: haswell, loaded: "Haswell", userCoretype: "SkylakeX", version: Self.debian12) else {
+    #expect(
+      BLASKernelChoice.decide(cpu: haswell, loaded: "Haswell", userCoretype: nil, version: Self.debian12)
+        == .keep("Haswell"))
+    #expect(
+      BLASKernelChoice.decide(cpu: haswell, loaded: "Prescott", userCoretype: nil, version: Self.debian12)
+        == .switchTo("Haswell"))
+    guard
+      case .invalid(let message) = BLASKernelChoice.decide(
+        cpu: haswell, loaded: "Haswell", userCoretype: "SkylakeX", version: Self.debian12)
+    else {
       Issue.record("AVX-512 kernels on an AVX2-only CPU must be rejected")
       return
     }
     #expect(message.contains("avx512f"))
     var sandyBridge = haswell
     sandyBridge.flags.subtract(["avx2", "fma"])
-    #expect(BLASKernelChoice.decide(cpu: sandyBridge, loaded: "Prescott", userCoretype: nil, version: Self.debian12) == .switchTo("Sandybridge"))
+    #expect(
+      BLASKernelChoice.decide(cpu: sandyBridge, loaded: "Prescott", userCoretype: nil, version: Self.debian12)
+        == .switchTo("Sandybridge"))
 
     let (zen4, _) = try Self.recorded("amd-epyc-zen4")
     var zen2 = zen4
     zen2.flags = zen2.flags.filter { !$0.hasPrefix("avx512") }
-    #expect(BLASKernelChoice.decide(cpu: zen2, loaded: "Zen", userCoretype: nil, version: Self.debian12) == .keep("Zen"))
-    #expect(BLASKernelChoice.decide(cpu: zen2, loaded: "Prescott", userCoretype: nil, version: Self.debian12) == .switchTo("Zen"))
+    #expect(
+      BLASKernelChoice.decide(cpu: zen2, loaded: "Zen", userCoretype: nil, version: Self.debian12) == .keep("Zen"))
+    #expect(
+      BLASKernelChoice.decide(cpu: zen2, loaded: "Prescott", userCoretype: nil, version: Self.debian12)
+        == .switchTo("Zen"))
     // An AVX-512 CPU without BF16 (Skylake-SP): OpenBLAS's fallback for Cooperlake is SkylakeX.
     var skylake = xeon
     skylake.flags.remove("avx512_bf16")
@@ -105,8 +137,10 @@ struct BLASKernelChoiceTests {
     let linux = CPUFeatures.parse(cpuinfo: text)
     let live = CPUFeatures.current
     #expect(live.vendor == linux.vendor && live.family == linux.family && live.model == linux.model)
-    let tracked = ["pni", "ssse3", "sse4_1", "sse4_2", "avx", "fma", "avx2", "avx512f", "avx512cd", "avx512bw",
-                   "avx512dq", "avx512vl", "avx512_bf16", "avx512_fp16", "amx_tile", "fma4", "3dnow"]
+    let tracked = [
+      "pni", "ssse3", "sse4_1", "sse4_2", "avx", "fma", "avx2", "avx512f", "avx512cd", "avx512bw",
+      "avx512dq", "avx512vl", "avx512_bf16", "avx512_fp16", "amx_tile", "fma4", "3dnow",
+    ]
     for flag in tracked {
       #expect(live.has(flag) == linux.has(flag), "\(flag): cpuid \(live.has(flag)), /proc/cpuinfo \(linux.has(flag))")
     }
@@ -115,7 +149,9 @@ struct BLASKernelChoiceTests {
   /// The loaded kernel passes the float32 bound; a perturbed result (a wrong kernel) fails it.
   @Test func verificationPassesTheLoadedKernelAndCatchesAWrongResult() {
     let good = BLASVerification.run()
-    print("sgemm verification with \(BLASKernelSelection.loadedCore): worst error \(good.worstRatio) × bound over \(good.cases) shapes")
+    print(
+      "sgemm verification with \(BLASKernelSelection.loadedCore): worst error \(good.worstRatio) × bound over \(good.cases) shapes"
+    )
     #expect(good.passed && good.cases >= 8 && good.worstRatio < 1)
     let bad = BLASVerification.run(corrupt: true)
     #expect(!bad.passed && bad.failure != nil)

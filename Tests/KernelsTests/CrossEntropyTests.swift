@@ -107,7 +107,8 @@ struct CrossEntropyTests {
         * CrossEntropyReference.losses($0, targets: targets, rows: rows, vocabulary: vocabulary).reduce(0, +)
     }
     let error = measureError(gradient.array, expected)
-    let bound = softmaxGradientBound(expected, targets: targets, firstColumn: 0, valid: vocabulary, vocabulary: vocabulary)
+    let bound = softmaxGradientBound(
+      expected, targets: targets, firstColumn: 0, valid: vocabulary, vocabulary: vocabulary)
     let ratio = ErrorBounds.worstRatio(gradient.array, expected, bound)
     report("cross-entropy backward (unsharded)", error, ratio: ratio)
     #expect(ratio <= 1, "\(error), error/bound \(ratio)")
@@ -152,11 +153,13 @@ struct CrossEntropyTests {
       (first..<(first + valid)).contains(Int(targets[n])) ? fullD[n * vocabulary + Int(targets[n])] : 0
     }
     for (name, actual, expected, relative) in [
-      ("local max", localMax.array, expectedMax, 0), ("local Σexp", localSum.array, expectedSum, ErrorBounds.gamma(valid + 5)),
+      ("local max", localMax.array, expectedMax, 0),
+      ("local Σexp", localSum.array, expectedSum, ErrorBounds.gamma(valid + 5)),
       ("local target logit", localTarget.array, expectedTarget, 0),
     ] {
       let error = measureError(actual, expected)
-      let ratio = relative == 0 ? (error.maxAbsolute == 0 ? 0 : .infinity) : error.maxAbsolute / (relative * error.scale)
+      let ratio =
+        relative == 0 ? (error.maxAbsolute == 0 ? 0 : .infinity) : error.maxAbsolute / (relative * error.scale)
       report("cross-entropy shard \(name)", error, ratio: ratio)
       #expect(ratio <= 1, "\(name): \(error), relative bound \(relative)")
     }
@@ -177,7 +180,8 @@ struct CrossEntropyTests {
     let ownColumns = (0..<rows).flatMap { n in result[(n * width)..<(n * width + valid)] }
     let error = measureError(ownColumns, expected)
     // The global Σexp arrives rounded to float32 (u) on top of the shard's own γ_{V+8}.
-    let bound = softmaxGradientBound(expected, targets: targets, firstColumn: first, valid: valid, vocabulary: vocabulary, extra: 1)
+    let bound = softmaxGradientBound(
+      expected, targets: targets, firstColumn: first, valid: valid, vocabulary: vocabulary, extra: 1)
     let ratio = ErrorBounds.worstRatio(ownColumns, expected, bound)
     report("cross-entropy backward (padded shard)", error, ratio: ratio)
     #expect(ratio <= 1, "\(error), error/bound \(ratio)")
@@ -191,7 +195,8 @@ struct CrossEntropyTests {
   func softmaxGradientBound(
     _ expected: [Double], targets: [Int32], firstColumn: Int, valid: Int, vocabulary: Int, extra: Int = 0
   ) -> [Double] {
-    let fd = ErrorBounds.finiteDifferenceError(objectiveScale: Double(gradScale) * 110 * Double(rows), thirdDerivative: 1)
+    let fd = ErrorBounds.finiteDifferenceError(
+      objectiveScale: Double(gradScale) * 110 * Double(rows), thirdDerivative: 1)
     return expected.indices.map { i in
       let (n, j) = (i / valid, firstColumn + i % valid)
       let softmax = expected[i] / Double(gradScale) + (Int(targets[n]) == j ? 1 : 0)

@@ -109,7 +109,9 @@ struct FastMathTests {
     let targets: [Int32] = [0]
     var losses: [Float] = [0]
     crossEntropyRowMax(&rowMax, logits: &logits, rows: 1, columns: 9, validColumns: 9)
-    crossEntropyRowSums(sumExp: &sumExp, targetLogit: &target, logits: &logits, rowMax: &rowMax, targets: targets, firstColumn: 0, rows: 1, columns: 9, validColumns: 9)
+    crossEntropyRowSums(
+      sumExp: &sumExp, targetLogit: &target, logits: &logits, rowMax: &rowMax, targets: targets, firstColumn: 0,
+      rows: 1, columns: 9, validColumns: 9)
     crossEntropyLosses(&losses, rowMax: &rowMax, sumExp: &sumExp, targetLogit: &target, rows: 1)
     #expect(rowMax[0].isNaN)
     #expect(losses[0].isNaN)

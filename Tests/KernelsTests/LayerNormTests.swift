@@ -66,11 +66,14 @@ struct LayerNormTests {
       out: out.pointer, mean: mean.pointer, rstd: rstd.pointer, inp: memory.buffer(x).pointer,
       weight: memory.buffer(w).pointer, bias: memory.buffer(b).pointer, rows: rows, channels: channels)
     let expected = reference(x.map(Double.init), w.map(Double.init), b.map(Double.init))
-    let meanAbs = (0..<rows).map { r in x[(r * channels)..<((r + 1) * channels)].map { abs(Double($0)) }.reduce(0, +) / Double(channels) }
+    let meanAbs = (0..<rows).map { r in
+      x[(r * channels)..<((r + 1) * channels)].map { abs(Double($0)) }.reduce(0, +) / Double(channels)
+    }
     let outBound = (0..<(rows * channels)).map { i -> Double in
       let (r, c) = (i / channels, i % channels)
       let xHat = (Double(x[i]) - expected.mean[r]) * expected.rstd[r]
-      return (ErrorBounds.gamma(channels + 1) * meanAbs[r] * expected.rstd[r] + abs(xHat) * ErrorBounds.gamma(channels + 8))
+      return
+        (ErrorBounds.gamma(channels + 1) * meanAbs[r] * expected.rstd[r] + abs(xHat) * ErrorBounds.gamma(channels + 8))
         * abs(Double(w[c])) + ErrorBounds.gamma(2) * (abs(Double(b[c])) + abs(expected.out[i]))
     }
     for (name, actual, wanted, bound) in [

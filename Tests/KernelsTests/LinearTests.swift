@@ -41,7 +41,8 @@ struct LinearTests {
       bias: withBias ? UnsafePointer(bias.pointer) : nil,
       rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
     let expected = reference(x.map(Double.init), w.map(Double.init), withBias ? b.map(Double.init) : nil)
-    let absolute = reference(x.map { abs(Double($0)) }, w.map { abs(Double($0)) }, withBias ? b.map { abs(Double($0)) } : nil)
+    let absolute = reference(
+      x.map { abs(Double($0)) }, w.map { abs(Double($0)) }, withBias ? b.map { abs(Double($0)) } : nil)
     let bound = absolute.map { ErrorBounds.gamma(inFeatures + 1) * $0 }
     let error = measureError(out.array, expected)
     let ratio = ErrorBounds.worstRatio(out.array, expected, bound)
@@ -97,9 +98,18 @@ struct LinearTests {
     let boundW = absW.map { ErrorBounds.gamma(rows) * $0 + fd }
     let boundB = absB.map { ErrorBounds.gamma(rows) * $0 + fd }
     let checks = [
-      ("dinp", addedX, gradX, accumulateInput ? ErrorBounds.accumulated(boundX, start: dinpStart, added: gradX) : boundX),
-      ("dweight", difference(dweight.array, dweightStart), gradW, ErrorBounds.accumulated(boundW, start: dweightStart, added: gradW)),
-      ("dbias", difference(dbias.array, dbiasStart), gradB, ErrorBounds.accumulated(boundB, start: dbiasStart, added: gradB)),
+      (
+        "dinp", addedX, gradX,
+        accumulateInput ? ErrorBounds.accumulated(boundX, start: dinpStart, added: gradX) : boundX
+      ),
+      (
+        "dweight", difference(dweight.array, dweightStart), gradW,
+        ErrorBounds.accumulated(boundW, start: dweightStart, added: gradW)
+      ),
+      (
+        "dbias", difference(dbias.array, dbiasStart), gradB,
+        ErrorBounds.accumulated(boundB, start: dbiasStart, added: gradB)
+      ),
     ]
     for (name, actual, expected, bound) in checks {
       let error = measureError(actual, expected)
