@@ -1,3 +1,5 @@
+import CKernels
+
 /// Causal multi-head self-attention, computed head by head with GEMMs.
 ///
 /// Memory: no `B·H·T·T` probabilities are kept for the backward pass. The forward stores only
@@ -97,14 +99,8 @@ public struct CausalAttention {
           gemm(dp, dO + r0 * c, v, m: rows, n: r1, k: headDim, transposeB: true, lda: c, ldb: 3 * c, ldc: t)
           // dS = P ∘ (dP − rowsum(dO ∘ O)) · scale   (softmax backward; rowsum(P∘dP) = dO·O)
           for row in r0..<r1 {
-            var dot: Float = 0
-            let oRow = o + row * c
-            let dORow = dO + row * c
-            for d in 0..<headDim { dot += oRow[d] * dORow[d] }
-            let pRow = probs + row * t
-            let dpRow = dprobs + row * t
-            for j in 0...row { dpRow[j] = pRow[j] * (dpRow[j] - dot) * scale }
-            if row + 1 < r1 { (dpRow + row + 1).update(repeating: 0, count: r1 - row - 1) }
+            swiftlet_softmax_backward_row(
+              dprobs + row * t, probs + row * t, o + row * c, dO + row * c, headDim, row + 1, r1, scale)
           }
           // Keys [r0, r1) are seen for the first time by this block: overwrite them, accumulate
           // into the earlier ones.
@@ -126,44 +122,15 @@ public struct CausalAttention {
 }
 
 /// Softmax in place over `row[0..<length]`, zeroing `row[length..<rowWidth]`; returns the
-/// row's log-sum-exp.
+/// row's log-sum-exp (NaN-keeping).
 @inline(__always)
 func softmaxCausalRow(_ row: FloatPointer, length: Int, rowWidth: Int) -> Float {
-  var maximum = -Float.infinity
-  for j in 0..<length where !maximum.isNaN && !(row[j] <= maximum) { maximum = row[j] }  // keeps NaN
-  let sum = exponentiateRow(row, length: length, rowWidth: rowWidth, shift: maximum)
-  let inverse = 1 / sum
-  for j in 0..<length { row[j] *= inverse }
-  return maximum + log(sum)
+  swiftlet_softmax_row(row, length, rowWidth)
 }
 
 /// row[j] ← exp(row[j] − shift) for j < length, 0 beyond; returns the sum.
 @inline(__always)
 @discardableResult
 func exponentiateRow(_ row: FloatPointer, length: Int, rowWidth: Int, shift: Float) -> Float {
-  var sum = FastMath.Vector(repeating: 0)
-  var j = 0
-  let shiftVector = FastMath.Vector(repeating: shift)
-  while j + 8 <= length {
-    let x = UnsafeRawPointer(row + j).loadUnaligned(as: FastMath.Vector.self)
-    let e = FastMath.exp(x - shiftVector)
-    UnsafeMutableRawPointer(row + j).storeBytes(of: e, as: FastMath.Vector.self)
-    sum += e
-    j += 8
-  }
-  var total = sum.sum()
-  while j < length {
-    let e = FastMath.exp(row[j] - shift)
-    row[j] = e
-    total += e
-    j += 1
-  }
-  if length < rowWidth {
-    (row + length).update(repeating: 0, count: rowWidth - length)
-  }
-  return total
+  swiftlet_exp_row(row, length, rowWidth, shift)
 }
-
-#if canImport(Glibc)
-  import Glibc
-#endif

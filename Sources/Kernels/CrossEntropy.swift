@@ -1,3 +1,5 @@
+import CKernels
+
 /// Softmax cross-entropy over a (possibly vocabulary-sharded) logits matrix, in three passes so
 /// that the tensor-parallel version can reduce the row statistics across ranks between them
 /// (Megatron's vocab-parallel cross-entropy): row maxima, row sums of exponentials and the
@@ -5,17 +7,12 @@
 ///
 /// No second vocabulary-sized buffer: the backward overwrites the logits with their gradient.
 
-/// rowMax[n] = max_j logits[n, j] over valid columns (−∞ if none).
+/// rowMax[n] = max_j logits[n, j] over valid columns (−∞ if none; NaN if a row has a NaN, so
+/// that divergence shows in the loss).
 public func crossEntropyRowMax(
   _ rowMax: FloatPointer, logits: UnsafePointer<Float>, rows: Int, columns: Int, validColumns: Int
 ) {
-  for n in 0..<rows {
-    let row = logits + n * columns
-    var m = -Float.infinity
-    // Not `max`, which skips NaN: a NaN logit must make the loss NaN so divergence is seen.
-    for j in 0..<validColumns where !m.isNaN && !(row[j] <= m) { m = row[j] }
-    rowMax[n] = m
-  }
+  swiftlet_ce_row_max(rowMax, logits, rows, columns, validColumns)
 }
 
 /// sumExp[n] = Σ_j exp(logits[n, j] − rowMax[n]); targetLogit[n] = logits[n, target − firstColumn]
@@ -25,24 +22,7 @@ public func crossEntropyRowSums(
   rowMax: UnsafePointer<Float>, targets: UnsafePointer<Int32>, firstColumn: Int,
   rows: Int, columns: Int, validColumns: Int
 ) {
-  for n in 0..<rows {
-    let row = logits + n * columns
-    let shift = FastMath.Vector(repeating: rowMax[n])
-    var sum = FastMath.Vector(repeating: 0)
-    var j = 0
-    while j + 8 <= validColumns {
-      sum += FastMath.exp(UnsafeRawPointer(row + j).loadUnaligned(as: FastMath.Vector.self) - shift)
-      j += 8
-    }
-    var total = sum.sum()
-    while j < validColumns {
-      total += FastMath.exp(row[j] - rowMax[n])
-      j += 1
-    }
-    sumExp[n] = total
-    let local = Int(targets[n]) - firstColumn
-    targetLogit[n] = (local >= 0 && local < validColumns) ? row[local] : 0
-  }
+  swiftlet_ce_row_sums(sumExp, targetLogit, logits, rowMax, targets, firstColumn, rows, columns, validColumns)
   FlopCounter.addElementwise(Double(rows * validColumns) * 3)
 }
 
@@ -62,27 +42,23 @@ public func crossEntropyBackwardInPlace(
   targets: UnsafePointer<Int32>, firstColumn: Int, rows: Int, columns: Int, validColumns: Int,
   gradScale: Float
 ) {
-  for n in 0..<rows {
-    let row = logits + n * columns
-    let shift = FastMath.Vector(repeating: rowMax[n])
-    let factor = gradScale / sumExp[n]
-    var j = 0
-    while j + 8 <= validColumns {
-      let x = UnsafeRawPointer(row + j).loadUnaligned(as: FastMath.Vector.self)
-      UnsafeMutableRawPointer(row + j).storeBytes(of: FastMath.exp(x - shift) * factor, as: FastMath.Vector.self)
-      j += 8
-    }
-    while j < validColumns {
-      row[j] = FastMath.exp(row[j] - rowMax[n]) * factor
-      j += 1
-    }
-    if validColumns < columns {
-      (row + validColumns).update(repeating: 0, count: columns - validColumns)
-    }
-    let local = Int(targets[n]) - firstColumn
-    if local >= 0 && local < validColumns { row[local] -= gradScale }
-  }
-  FlopCounter.addElementwise(Double(rows * validColumns) * 3)
+  crossEntropyBackwardInPlace(
+    logits: logits, rowMax: rowMax, sumExp: sumExp, targets: targets, firstColumn: firstColumn,
+    rows: rows, columns: columns, columnRange: 0..<columns, validColumns: validColumns, gradScale: gradScale)
+}
+
+/// The same on the columns `columnRange` of each row only (rows `columns` apart): the chunk the
+/// fused LM head backward turns into a gradient while it is still in cache.
+public func crossEntropyBackwardInPlace(
+  logits: FloatPointer, rowMax: UnsafePointer<Float>, sumExp: UnsafePointer<Float>,
+  targets: UnsafePointer<Int32>, firstColumn: Int, rows: Int, columns: Int, columnRange: Range<Int>,
+  validColumns: Int, gradScale: Float
+) {
+  swiftlet_ce_backward(
+    logits, rowMax, sumExp, targets, firstColumn, rows, columns, columnRange.lowerBound,
+    columnRange.upperBound, validColumns, gradScale)
+  let real = max(0, min(columnRange.upperBound, validColumns) - columnRange.lowerBound)
+  FlopCounter.addElementwise(Double(rows * real) * 3)
 }
 
 #if canImport(Glibc)
