@@ -12,7 +12,9 @@ import CKernels
 public func crossEntropyRowMax(
   _ rowMax: FloatPointer, logits: UnsafePointer<Float>, rows: Int, columns: Int, validColumns: Int
 ) {
-  swiftlet_ce_row_max(rowMax, logits, rows, columns, validColumns)
+  KernelThreads.forEachRange(rows, minimum: 2) { r in
+    swiftlet_ce_row_max(rowMax + r.lowerBound, logits + r.lowerBound * columns, r.count, columns, validColumns)
+  }
 }
 
 /// sumExp[n] = Σ_j exp(logits[n, j] − rowMax[n]); targetLogit[n] = logits[n, target − firstColumn]
@@ -22,7 +24,12 @@ public func crossEntropyRowSums(
   rowMax: UnsafePointer<Float>, targets: UnsafePointer<Int32>, firstColumn: Int,
   rows: Int, columns: Int, validColumns: Int
 ) {
-  swiftlet_ce_row_sums(sumExp, targetLogit, logits, rowMax, targets, firstColumn, rows, columns, validColumns)
+  KernelThreads.forEachRange(rows, minimum: 2) { r in
+    let i = r.lowerBound
+    swiftlet_ce_row_sums(
+      sumExp + i, targetLogit + i, logits + i * columns, rowMax + i, targets + i, firstColumn, r.count, columns,
+      validColumns)
+  }
   FlopCounter.addElementwise(Double(rows * validColumns) * 3)
 }
 
@@ -42,23 +49,13 @@ public func crossEntropyBackwardInPlace(
   targets: UnsafePointer<Int32>, firstColumn: Int, rows: Int, columns: Int, validColumns: Int,
   gradScale: Float
 ) {
-  crossEntropyBackwardInPlace(
-    logits: logits, rowMax: rowMax, sumExp: sumExp, targets: targets, firstColumn: firstColumn,
-    rows: rows, columns: columns, columnRange: 0..<columns, validColumns: validColumns, gradScale: gradScale)
-}
-
-/// The same on the columns `columnRange` of each row only (rows `columns` apart): the chunk the
-/// fused LM head backward turns into a gradient while it is still in cache.
-public func crossEntropyBackwardInPlace(
-  logits: FloatPointer, rowMax: UnsafePointer<Float>, sumExp: UnsafePointer<Float>,
-  targets: UnsafePointer<Int32>, firstColumn: Int, rows: Int, columns: Int, columnRange: Range<Int>,
-  validColumns: Int, gradScale: Float
-) {
-  swiftlet_ce_backward(
-    logits, rowMax, sumExp, targets, firstColumn, rows, columns, columnRange.lowerBound,
-    columnRange.upperBound, validColumns, gradScale)
-  let real = max(0, min(columnRange.upperBound, validColumns) - columnRange.lowerBound)
-  FlopCounter.addElementwise(Double(rows * real) * 3)
+  KernelThreads.forEachRange(rows, minimum: 2) { r in
+    let i = r.lowerBound
+    swiftlet_ce_backward(
+      logits + i * columns, rowMax + i, sumExp + i, targets + i, firstColumn, r.count, columns, 0, columns,
+      validColumns, gradScale)
+  }
+  FlopCounter.addElementwise(Double(rows * validColumns) * 3)
 }
 
 #if canImport(Glibc)

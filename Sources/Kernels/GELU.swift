@@ -7,12 +7,16 @@ import CKernels
 
 /// out[i] = gelu(inp[i]) for i < count.
 public func geluForward(out: FloatPointer, inp: UnsafePointer<Float>, count: Int) {
-  swiftlet_gelu_forward(out, inp, count)
+  KernelThreads.forEachRange(count, minimum: 1 << 16, align: 64) { r in
+    swiftlet_gelu_forward(out + r.lowerBound, inp + r.lowerBound, r.count)
+  }
   FlopCounter.addElementwise(20 * Double(count))
 }
 
 /// In place: grad[i] ← grad[i] · gelu′(inp[i]).
 public func geluBackward(grad: FloatPointer, inp: UnsafePointer<Float>, count: Int) {
-  swiftlet_gelu_backward(grad, inp, count)
+  KernelThreads.forEachRange(count, minimum: 1 << 16, align: 64) { r in
+    swiftlet_gelu_backward(grad + r.lowerBound, inp + r.lowerBound, r.count)
+  }
   FlopCounter.addElementwise(25 * Double(count))
 }
