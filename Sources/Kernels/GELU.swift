@@ -20,3 +20,20 @@ public func geluBackward(grad: FloatPointer, inp: UnsafePointer<Float>, count: I
   }
   FlopCounter.addElementwise(25 * Double(count))
 }
+
+/// For the backward pass: out[i] = gelu(x[i]) (as `geluForward`) and x[i] ← gelu′(x[i]) (the
+/// factor `geluBackward` would multiply by), with one tanh per element instead of two.
+public func geluForwardKeepingDerivative(out: FloatPointer, x: FloatPointer, count: Int) {
+  KernelThreads.forEachRange(count, minimum: 1 << 16, align: 64) { r in
+    swiftlet_gelu_forward_derivative(out + r.lowerBound, x + r.lowerBound, r.count)
+  }
+  FlopCounter.addElementwise(30 * Double(count))
+}
+
+/// x[i] *= y[i]
+public func multiplyInPlace(_ x: FloatPointer, _ y: UnsafePointer<Float>, count: Int) {
+  KernelThreads.forEachRange(count, minimum: 1 << 16, align: 64) { r in
+    swiftlet_multiply(x + r.lowerBound, y + r.lowerBound, r.count)
+  }
+  FlopCounter.addElementwise(Double(count))
+}

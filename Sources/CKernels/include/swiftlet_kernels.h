@@ -32,6 +32,13 @@ void swiftlet_ce_backward(
 void swiftlet_gelu_forward(float *out, const float *inp, size_t count);
 /// grad[i] *= gelu_tanh′(inp[i]).
 void swiftlet_gelu_backward(float *grad, const float *inp, size_t count);
+/// out[i] = gelu_tanh(x[i]) and x[i] ← gelu_tanh′(x[i]), sharing the tanh (the same bits as the
+/// two kernels above).
+void swiftlet_gelu_forward_derivative(float *out, float *x, size_t count);
+/// x[i] *= y[i].
+void swiftlet_multiply(float *x, const float *y, size_t count);
+/// sums[c] += Σ_r x[r, c] over `rows` rows of `columns`, rows added in order.
+void swiftlet_add_column_sums(float *sums, const float *x, size_t rows, size_t columns);
 
 /// row[j] ← exp(row[j] − shift) for j < length, 0 for length ≤ j < width; returns the sum.
 float swiftlet_exp_row(float *row, size_t length, size_t width, float shift);
