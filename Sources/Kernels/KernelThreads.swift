@@ -21,7 +21,7 @@ public enum KernelThreads {
 
   /// Splits `0..<total` into one contiguous range per thread (boundaries multiples of `align`),
   /// serially when `total` is below `minimum` (the dispatch would cost more than it saves).
-  static func forEachRange(_ total: Int, minimum: Int, align: Int = 1, _ body: (Range<Int>) -> Void) {
+  public static func forEachRange(_ total: Int, minimum: Int, align: Int = 1, _ body: (Range<Int>) -> Void) {
     let parts = total >= minimum ? min(count, max(1, total / max(1, align))) : 1
     if parts <= 1 {
       body(0..<total)
