@@ -31,11 +31,16 @@ let package = Package(
     .target(
       name: "COptimizerKernels", path: "Sources/COptimizerKernels",
       cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
+    // Element-wise and row kernels (cross-entropy, GELU, LayerNorm, softmax rows), AVX2 chosen at
+    // run time; no FMA contraction so both paths round alike.
+    .target(
+      name: "CKernels", path: "Sources/CKernels",
+      cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
     .target(name: "MPIBindings", dependencies: ["CMPI", "SwiftletCore"]),
     .target(name: "HDF5Bindings", dependencies: ["CHDF5", "SwiftletCore"]),
 
     // Numerics and the model.
-    .target(name: "Kernels", dependencies: ["CBLAS", "CPUID", "SwiftletCore"]),
+    .target(name: "Kernels", dependencies: ["CBLAS", "CPUID", "CKernels", "SwiftletCore"]),
     .target(name: "Parallel", dependencies: ["MPIBindings", "Kernels", "SwiftletCore"]),
     .target(name: "GPT", dependencies: ["Kernels", "Parallel", "SwiftletCore"]),
     .target(name: "Optimizers", dependencies: ["Kernels", "COptimizerKernels", "SwiftletCore"]),
@@ -70,7 +75,7 @@ let package = Package(
     // Per-operation MPI checks of Parallel, launched under mpirun by CLITests.
     .executableTarget(
       name: "ParallelProbe", dependencies: ["Parallel", "MPIBindings", "Kernels"], path: "Tests/ParallelProbe"),
-    .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "GPTTests", dependencies: ["GPT", "Optimizers", "Kernels", "Parallel", "MPIBindings", "SwiftletCore"],
       resources: [.copy("Fixtures")]),

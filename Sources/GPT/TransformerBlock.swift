@@ -242,13 +242,16 @@ struct TransformerBlock {
     region.reduceFromRegionBackward(dout, count: n * c)
     addColumnSums(into: g + fcProjBias, dout, rows: n, columns: c)
     PhaseProfile.lap(.residualBackward)
-    architecture.activation.forward(out: s.geluOut, inp: a.fcPre, count: n * localFFN)  // recompute, not stored
+    // φ(fcPre) is recomputed, not stored; fcPre is overwritten with what φ's backward needs
+    // (φ′ for GELU, from the same tanh): nothing reads it after this block's backward, and a
+    // recomputing backward refills it first.
+    architecture.activation.recomputeForBackward(out: s.geluOut, x: a.fcPre, count: n * localFFN)
     PhaseProfile.lap(.activationBackward)
     linearBackward(
       dinp: s.dWide, dweight: g + fcProjWeight, dbias: nil, dout: dout, inp: s.geluOut,
       weight: w + fcProjWeight, rows: n, inFeatures: localFFN, outFeatures: c, layout: layout)
     PhaseProfile.lap(.mlpDownBackward)
-    architecture.activation.backward(grad: s.dWide, inp: a.fcPre, count: n * localFFN)
+    architecture.activation.backward(grad: s.dWide, saved: a.fcPre, count: n * localFFN)
     PhaseProfile.lap(.activationBackward)
     linearBackward(
       dinp: s.dNorm, dweight: g + fcWeight, dbias: g + fcBias, dout: s.dWide, inp: input,

@@ -1,3 +1,6 @@
+import CKernels
+import Foundation
+
 /// Causal multi-head self-attention, computed head by head with GEMMs.
 ///
 /// Memory: no `B·H·T·T` probabilities are kept for the backward pass. The forward stores only
@@ -31,33 +34,40 @@ public struct CausalAttention {
     out: FloatPointer, logSumExp: FloatPointer, qkv: UnsafePointer<Float>,
     scratch: FloatPointer, batch: Int, seqLen: Int
   ) {
-    let c = width
-    let t = seqLen
-    let scores = scratch
-    for b in 0..<batch {
-      for h in 0..<heads {
-        let q = qkv + b * t * 3 * c + h * headDim
-        let k = q + c
-        let v = q + 2 * c
-        let lse = logSumExp + (b * heads + h) * t
-        var r0 = 0
-        while r0 < t {
-          let r1 = min(t, r0 + CausalAttention.blockRows)
-          let rows = r1 - r0
-          let s = scores + r0 * t
-          // S = Q·Kᵀ·scale for this row block against keys [0, r1); softmax over each causal prefix.
-          gemm(
-            s, q + r0 * 3 * c, k, m: rows, n: r1, k: headDim, transposeB: true, alpha: scale, lda: 3 * c, ldb: 3 * c,
-            ldc: t)
-          for row in r0..<r1 {
-            lse[row] = softmaxCausalRow(scores + row * t, length: row + 1, rowWidth: r1)
-          }
-          gemm(out + (b * t + r0) * c + h * headDim, s, v, m: rows, n: headDim, k: r1, lda: t, ldb: 3 * c, ldc: c)
-          r0 = r1
-        }
-      }
+    eachHead(batch: batch, seqLen: seqLen, scratch: scratch) { b, h, scores in
+      forwardHead(b: b, h: h, out: out, logSumExp: logSumExp, qkv: qkv, scores: scores, seqLen: seqLen)
     }
-    FlopCounter.addElementwise(Double(batch * heads * t * (t + 1) / 2) * 5)
+    FlopCounter.addElementwise(Double(batch * heads * seqLen * (seqLen + 1) / 2) * 5)
+  }
+
+  /// One (sequence, head) of `forward`; returns its GEMM FLOPs.
+  private func forwardHead(
+    b: Int, h: Int, out: FloatPointer, logSumExp: FloatPointer, qkv: UnsafePointer<Float>,
+    scores: FloatPointer, seqLen t: Int
+  ) -> Double {
+    let c = width
+    var flops = 0.0
+    let q = qkv + b * t * 3 * c + h * headDim
+    let k = q + c
+    let v = q + 2 * c
+    let lse = logSumExp + (b * heads + h) * t
+    var r0 = 0
+    while r0 < t {
+      let r1 = min(t, r0 + CausalAttention.blockRows)
+      let rows = r1 - r0
+      let s = scores + r0 * t
+      // S = Q·Kᵀ·scale for this row block against keys [0, r1); softmax over each causal prefix.
+      flops += uncountedGemm(
+        s, q + r0 * 3 * c, k, m: rows, n: r1, k: headDim, transposeB: true, alpha: scale, lda: 3 * c, ldb: 3 * c, ldc: t
+      )
+      for row in r0..<r1 {
+        lse[row] = softmaxCausalRow(scores + row * t, length: row + 1, rowWidth: r1)
+      }
+      flops += uncountedGemm(
+        out + (b * t + r0) * c + h * headDim, s, v, m: rows, n: headDim, k: r1, lda: t, ldb: 3 * c, ldc: c)
+      r0 = r1
+    }
+    return flops
   }
 
   /// dqkv[B, T, 3C] ← backward of `forward`, given dout[B, T, C] and the forward's out and lse.
@@ -67,113 +77,143 @@ public struct CausalAttention {
     out: UnsafePointer<Float>, logSumExp: UnsafePointer<Float>,
     scratch: FloatPointer, batch: Int, seqLen: Int
   ) {
+    eachHead(batch: batch, seqLen: seqLen, scratch: scratch) { b, h, tiles in
+      backwardHead(
+        b: b, h: h, dqkv: dqkv, dout: dout, qkv: qkv, out: out, logSumExp: logSumExp, tiles: tiles, seqLen: seqLen)
+    }
+    FlopCounter.addElementwise(Double(batch * heads * seqLen * (seqLen + 1) / 2) * 8)
+  }
+
+  /// One (sequence, head) of `backward`; returns its GEMM FLOPs.
+  private func backwardHead(
+    b: Int, h: Int, dqkv: FloatPointer, dout: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
+    out: UnsafePointer<Float>, logSumExp: UnsafePointer<Float>, tiles: FloatPointer, seqLen t: Int
+  ) -> Double {
     let c = width
-    let t = seqLen
-    let probs = scratch
-    let dprobs = scratch + t * t
-    for b in 0..<batch {
-      for h in 0..<heads {
-        let offset = b * t * 3 * c + h * headDim
-        let q = qkv + offset
-        let k = q + c
-        let v = q + 2 * c
-        let dq = dqkv + offset
-        let dk = dq + c
-        let dv = dq + 2 * c
-        let o = out + b * t * c + h * headDim
-        let dO = dout + b * t * c + h * headDim
-        let lse = logSumExp + (b * heads + h) * t
-        var r0 = 0
-        while r0 < t {
-          let r1 = min(t, r0 + CausalAttention.blockRows)
-          let rows = r1 - r0
-          let p = probs + r0 * t
-          let dp = dprobs + r0 * t
-          let first = r0 == 0
-          // Recompute P = exp(Q·Kᵀ·scale − lse) on the causal prefix, zero above it.
-          gemm(
-            p, q + r0 * 3 * c, k, m: rows, n: r1, k: headDim, transposeB: true, alpha: scale, lda: 3 * c, ldb: 3 * c,
-            ldc: t)
-          for row in r0..<r1 {
-            exponentiateRow(probs + row * t, length: row + 1, rowWidth: r1, shift: lse[row])
+    var flops = 0.0
+    let probs = tiles
+    let dprobs = tiles + t * t
+    let offset = b * t * 3 * c + h * headDim
+    let q = qkv + offset
+    let k = q + c
+    let v = q + 2 * c
+    let dq = dqkv + offset
+    let dk = dq + c
+    let dv = dq + 2 * c
+    let o = out + b * t * c + h * headDim
+    let dO = dout + b * t * c + h * headDim
+    let lse = logSumExp + (b * heads + h) * t
+    var r0 = 0
+    while r0 < t {
+      let r1 = min(t, r0 + CausalAttention.blockRows)
+      let rows = r1 - r0
+      let p = probs + r0 * t
+      let dp = dprobs + r0 * t
+      // Recompute P = exp(Q·Kᵀ·scale − lse) on the causal prefix, zero above it.
+      flops += uncountedGemm(
+        p, q + r0 * 3 * c, k, m: rows, n: r1, k: headDim, transposeB: true, alpha: scale, lda: 3 * c, ldb: 3 * c, ldc: t
+      )
+      for row in r0..<r1 {
+        exponentiateRow(probs + row * t, length: row + 1, rowWidth: r1, shift: lse[row])
+      }
+      // dP = dO·Vᵀ
+      flops += uncountedGemm(
+        dp, dO + r0 * c, v, m: rows, n: r1, k: headDim, transposeB: true, lda: c, ldb: 3 * c, ldc: t)
+      // dS = P ∘ (dP − rowsum(dO ∘ O)) · scale   (softmax backward; rowsum(P∘dP) = dO·O)
+      for row in r0..<r1 {
+        swiftlet_softmax_backward_row(
+          dprobs + row * t, probs + row * t, o + row * c, dO + row * c, headDim, row + 1, r1, scale)
+      }
+      // Keys [r0, r1) are seen for the first time by this block: overwrite them, accumulate
+      // into the earlier ones.
+      if r0 > 0 {
+        flops += uncountedGemm(
+          dv, p, dO + r0 * c, m: r0, n: headDim, k: rows, transposeA: true, beta: 1, lda: t, ldb: c, ldc: 3 * c)
+        flops += uncountedGemm(
+          dk, dp, q + r0 * 3 * c, m: r0, n: headDim, k: rows, transposeA: true, beta: 1, lda: t, ldb: 3 * c, ldc: 3 * c)
+      }
+      // dV = Pᵀ·dO;  dK = dSᵀ·Q  (new key rows)
+      flops += uncountedGemm(
+        dv + r0 * 3 * c, p + r0, dO + r0 * c, m: rows, n: headDim, k: rows, transposeA: true, lda: t, ldb: c, ldc: 3 * c
+      )
+      flops += uncountedGemm(
+        dk + r0 * 3 * c, dp + r0, q + r0 * 3 * c, m: rows, n: headDim, k: rows, transposeA: true, lda: t, ldb: 3 * c,
+        ldc: 3 * c)
+      // dQ = dS·K
+      flops += uncountedGemm(dq + r0 * 3 * c, dp, k, m: rows, n: headDim, k: r1, lda: t, ldb: 3 * c, ldc: 3 * c)
+      r0 = r1
+    }
+    return flops
+  }
+
+  /// Runs `body(b, h, tiles)` for every (sequence, head), each with `scratchCount` floats of
+  /// tiles. With more than one kernel thread the heads are dealt round-robin to the threads,
+  /// each with its own tiles (the caller's for the first, `extraScratch` for the rest) and
+  /// OpenBLAS held to one thread: the per-head GEMMs are too small to split well inside BLAS.
+  /// Each head is computed by the same code either way, so results do not depend on threads.
+  private func eachHead(
+    batch: Int, seqLen: Int, scratch: FloatPointer, _ body: (Int, Int, FloatPointer) -> Double
+  ) {
+    let pairs = batch * heads
+    let workers = min(KernelThreads.count, pairs)
+    if workers <= 1 {
+      var flops = 0.0
+      for i in 0..<pairs { flops += body(i / heads, i % heads, scratch) }
+      FlopCounter.addMatmul(flops)
+      return
+    }
+    let tile = CausalAttention.scratchCount(seqLen: seqLen)
+    let arena = CausalAttention.takeScratch(count: (workers - 1) * tile)
+    defer { CausalAttention.returnScratch(arena) }
+    let extra = arena.base
+    var flops = [Double](repeating: 0, count: workers)
+    flops.withUnsafeMutableBufferPointer { perWorker in
+      KernelThreads.withSingleThreadedBLAS {
+        KernelThreads.forEach(workers) { w in
+          let tiles = w == 0 ? scratch : extra + (w - 1) * tile
+          var i = w
+          var done = 0.0
+          while i < pairs {
+            done += body(i / heads, i % heads, tiles)
+            i += workers
           }
-          // dP = dO·Vᵀ
-          gemm(dp, dO + r0 * c, v, m: rows, n: r1, k: headDim, transposeB: true, lda: c, ldb: 3 * c, ldc: t)
-          // dS = P ∘ (dP − rowsum(dO ∘ O)) · scale   (softmax backward; rowsum(P∘dP) = dO·O)
-          for row in r0..<r1 {
-            var dot: Float = 0
-            let oRow = o + row * c
-            let dORow = dO + row * c
-            for d in 0..<headDim { dot += oRow[d] * dORow[d] }
-            let pRow = probs + row * t
-            let dpRow = dprobs + row * t
-            for j in 0...row { dpRow[j] = pRow[j] * (dpRow[j] - dot) * scale }
-            if row + 1 < r1 { (dpRow + row + 1).update(repeating: 0, count: r1 - row - 1) }
-          }
-          // Keys [r0, r1) are seen for the first time by this block: overwrite them, accumulate
-          // into the earlier ones.
-          if !first {
-            gemm(dv, p, dO + r0 * c, m: r0, n: headDim, k: rows, transposeA: true, beta: 1, lda: t, ldb: c, ldc: 3 * c)
-            gemm(
-              dk, dp, q + r0 * 3 * c, m: r0, n: headDim, k: rows, transposeA: true, beta: 1, lda: t, ldb: 3 * c,
-              ldc: 3 * c)
-          }
-          // dV = Pᵀ·dO;  dK = dSᵀ·Q  (new key rows)
-          gemm(
-            dv + r0 * 3 * c, p + r0, dO + r0 * c, m: rows, n: headDim, k: rows, transposeA: true, lda: t, ldb: c,
-            ldc: 3 * c)
-          gemm(
-            dk + r0 * 3 * c, dp + r0, q + r0 * 3 * c, m: rows, n: headDim, k: rows, transposeA: true, lda: t,
-            ldb: 3 * c, ldc: 3 * c)
-          // dQ = dS·K
-          gemm(dq + r0 * 3 * c, dp, k, m: rows, n: headDim, k: r1, lda: t, ldb: 3 * c, ldc: 3 * c)
-          r0 = r1
+          perWorker[w] = done
         }
       }
     }
-    FlopCounter.addElementwise(Double(batch * heads * t * (t + 1) / 2) * 8)
+    FlopCounter.addMatmul(flops.reduce(0, +))
+  }
+
+  nonisolated(unsafe) private static var spareScratch: [FloatArena] = []
+  private static let spareLock = NSLock()
+
+  /// Tiles for the second and later attention threads, kept between calls; a pool so that
+  /// concurrent callers (tests run in parallel) never share one.
+  private static func takeScratch(count: Int) -> FloatArena {
+    spareLock.lock()
+    defer { spareLock.unlock() }
+    if let i = spareScratch.firstIndex(where: { $0.count >= count }) { return spareScratch.remove(at: i) }
+    return FloatArena(count: count)
+  }
+
+  private static func returnScratch(_ arena: FloatArena) {
+    spareLock.lock()
+    defer { spareLock.unlock() }
+    spareScratch.removeAll { $0.count <= arena.count }  // keep the largest only
+    spareScratch.append(arena)
   }
 }
 
 /// Softmax in place over `row[0..<length]`, zeroing `row[length..<rowWidth]`; returns the
-/// row's log-sum-exp.
+/// row's log-sum-exp (NaN-keeping).
 @inline(__always)
 func softmaxCausalRow(_ row: FloatPointer, length: Int, rowWidth: Int) -> Float {
-  var maximum = -Float.infinity
-  for j in 0..<length where !maximum.isNaN && !(row[j] <= maximum) { maximum = row[j] }  // keeps NaN
-  let sum = exponentiateRow(row, length: length, rowWidth: rowWidth, shift: maximum)
-  let inverse = 1 / sum
-  for j in 0..<length { row[j] *= inverse }
-  return maximum + log(sum)
+  swiftlet_softmax_row(row, length, rowWidth)
 }
 
 /// row[j] ← exp(row[j] − shift) for j < length, 0 beyond; returns the sum.
 @inline(__always)
 @discardableResult
 func exponentiateRow(_ row: FloatPointer, length: Int, rowWidth: Int, shift: Float) -> Float {
-  var sum = FastMath.Vector(repeating: 0)
-  var j = 0
-  let shiftVector = FastMath.Vector(repeating: shift)
-  while j + 8 <= length {
-    let x = UnsafeRawPointer(row + j).loadUnaligned(as: FastMath.Vector.self)
-    let e = FastMath.exp(x - shiftVector)
-    UnsafeMutableRawPointer(row + j).storeBytes(of: e, as: FastMath.Vector.self)
-    sum += e
-    j += 8
-  }
-  var total = sum.sum()
-  while j < length {
-    let e = FastMath.exp(row[j] - shift)
-    row[j] = e
-    total += e
-    j += 1
-  }
-  if length < rowWidth {
-    (row + length).update(repeating: 0, count: rowWidth - length)
-  }
-  return total
+  swiftlet_exp_row(row, length, rowWidth, shift)
 }
-
-#if canImport(Glibc)
-  import Glibc
-#endif

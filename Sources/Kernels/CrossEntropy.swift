@@ -1,3 +1,5 @@
+import CKernels
+
 /// Softmax cross-entropy over a (possibly vocabulary-sharded) logits matrix, in three passes so
 /// that the tensor-parallel version can reduce the row statistics across ranks between them
 /// (Megatron's vocab-parallel cross-entropy): row maxima, row sums of exponentials and the
@@ -5,16 +7,13 @@
 ///
 /// No second vocabulary-sized buffer: the backward overwrites the logits with their gradient.
 
-/// rowMax[n] = max_j logits[n, j] over valid columns (−∞ if none).
+/// rowMax[n] = max_j logits[n, j] over valid columns (−∞ if none; NaN if a row has a NaN, so
+/// that divergence shows in the loss).
 public func crossEntropyRowMax(
   _ rowMax: FloatPointer, logits: UnsafePointer<Float>, rows: Int, columns: Int, validColumns: Int
 ) {
-  for n in 0..<rows {
-    let row = logits + n * columns
-    var m = -Float.infinity
-    // Not `max`, which skips NaN: a NaN logit must make the loss NaN so divergence is seen.
-    for j in 0..<validColumns where !m.isNaN && !(row[j] <= m) { m = row[j] }
-    rowMax[n] = m
+  KernelThreads.forEachRange(rows, minimum: 2) { r in
+    swiftlet_ce_row_max(rowMax + r.lowerBound, logits + r.lowerBound * columns, r.count, columns, validColumns)
   }
 }
 
@@ -25,23 +24,11 @@ public func crossEntropyRowSums(
   rowMax: UnsafePointer<Float>, targets: UnsafePointer<Int32>, firstColumn: Int,
   rows: Int, columns: Int, validColumns: Int
 ) {
-  for n in 0..<rows {
-    let row = logits + n * columns
-    let shift = FastMath.Vector(repeating: rowMax[n])
-    var sum = FastMath.Vector(repeating: 0)
-    var j = 0
-    while j + 8 <= validColumns {
-      sum += FastMath.exp(UnsafeRawPointer(row + j).loadUnaligned(as: FastMath.Vector.self) - shift)
-      j += 8
-    }
-    var total = sum.sum()
-    while j < validColumns {
-      total += FastMath.exp(row[j] - rowMax[n])
-      j += 1
-    }
-    sumExp[n] = total
-    let local = Int(targets[n]) - firstColumn
-    targetLogit[n] = (local >= 0 && local < validColumns) ? row[local] : 0
+  KernelThreads.forEachRange(rows, minimum: 2) { r in
+    let i = r.lowerBound
+    swiftlet_ce_row_sums(
+      sumExp + i, targetLogit + i, logits + i * columns, rowMax + i, targets + i, firstColumn, r.count, columns,
+      validColumns)
   }
   FlopCounter.addElementwise(Double(rows * validColumns) * 3)
 }
@@ -62,25 +49,11 @@ public func crossEntropyBackwardInPlace(
   targets: UnsafePointer<Int32>, firstColumn: Int, rows: Int, columns: Int, validColumns: Int,
   gradScale: Float
 ) {
-  for n in 0..<rows {
-    let row = logits + n * columns
-    let shift = FastMath.Vector(repeating: rowMax[n])
-    let factor = gradScale / sumExp[n]
-    var j = 0
-    while j + 8 <= validColumns {
-      let x = UnsafeRawPointer(row + j).loadUnaligned(as: FastMath.Vector.self)
-      UnsafeMutableRawPointer(row + j).storeBytes(of: FastMath.exp(x - shift) * factor, as: FastMath.Vector.self)
-      j += 8
-    }
-    while j < validColumns {
-      row[j] = FastMath.exp(row[j] - rowMax[n]) * factor
-      j += 1
-    }
-    if validColumns < columns {
-      (row + validColumns).update(repeating: 0, count: columns - validColumns)
-    }
-    let local = Int(targets[n]) - firstColumn
-    if local >= 0 && local < validColumns { row[local] -= gradScale }
+  KernelThreads.forEachRange(rows, minimum: 2) { r in
+    let i = r.lowerBound
+    swiftlet_ce_backward(
+      logits + i * columns, rowMax + i, sumExp + i, targets + i, firstColumn, r.count, columns, 0, columns,
+      validColumns, gradScale)
   }
   FlopCounter.addElementwise(Double(rows * validColumns) * 3)
 }

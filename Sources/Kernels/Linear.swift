@@ -1,3 +1,5 @@
+import CKernels
+
 /// Dense layers `y = x·W + b` in either of the two weight layouts Hugging Face checkpoints use.
 
 /// How a dense layer's weight matrix is stored.
@@ -55,11 +57,6 @@ public func linearBackward(
 
 /// into[c] += Σ_r x[r, c]
 public func addColumnSums(into sums: FloatPointer, _ x: UnsafePointer<Float>, rows: Int, columns: Int) {
-  for r in 0..<rows {
-    let row = x + r * columns
-    for c in 0..<columns {
-      sums[c] += row[c]
-    }
-  }
+  swiftlet_add_column_sums(sums, x, rows, columns)  // rows in order: the same sums as a plain loop
   FlopCounter.addElementwise(Double(rows * columns))
 }
