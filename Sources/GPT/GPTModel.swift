@@ -290,12 +290,8 @@ public final class GPTModel {
     _ a: Activations, wte: ParameterTensor, lossScale: Float, deferLookup: Bool, buckets: GradientBuckets?,
     slot: Int
   ) throws {
-    let n = a.batch * a.seqLen
-    let c = config.dModel
-    let w = parameters.base
-    let g = gradients.base
-    let shard = vocabShard
-    let e = config.embeddingDim
+    let (n, c, e) = (a.batch * a.seqLen, config.dModel, config.embeddingDim)
+    let (w, g, shard) = (parameters.base, gradients.base, vocabShard)
     let hidden = headInput(a)
     // ∂L/∂hidden is E wide: it has its own buffer when E ≠ C.
     let dHidden = projectOut == nil ? a.dNorm : a.dEmbedded

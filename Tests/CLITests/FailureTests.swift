@@ -31,16 +31,8 @@ struct FailureTests {
         "--set", "parallel.collective_timeout=\(timeout)", "--set", "checkpoint.every=0", "--set", "train.eval_every=0",
       ],
       ranks: 2)
-    // Wait until training runs (a metrics line exists), then stop rank 1.
-    let deadline = Date().addingTimeInterval(60)
-    while Date() < deadline, ((try? Harness.trainRecords(run).count) ?? 0) < 3 { usleep(100_000) }
-    let pids = Harness.rankPIDs(run)
-    #expect(pids.count == 2, "two ranks running: \(pids)")
-    guard let victim = pids.last else {
-      process.terminate()
-      return
-    }
-    kill(victim, SIGSTOP)
+    // Wait until training runs, then stop rank 1.
+    guard let victim = Harness.stopLastRank(of: process, run: run, ranks: 2) else { return }
     let stoppedAt = Date()
     process.waitUntilExit()
     let elapsed = Date().timeIntervalSince(stoppedAt)

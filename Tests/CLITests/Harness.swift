@@ -111,6 +111,22 @@ enum Harness {
     return process
   }
 
+  /// Waits until the job `process` writing to `run` has logged `steps` training steps, then stops
+  /// its last rank with SIGSTOP and returns that rank's pid (nil, with an issue recorded and the
+  /// job terminated, when its ranks cannot be found). Kill the returned pid when done.
+  static func stopLastRank(of process: Process, run: String, ranks: Int, afterSteps steps: Int = 3) -> Int32? {
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline, ((try? trainRecords(run).count) ?? 0) < steps { usleep(100_000) }
+    let pids = rankPIDs(run)
+    guard pids.count == ranks, let victim = pids.last else {
+      Issue.record("expected \(ranks) ranks running, found \(pids)")
+      process.terminate()
+      return nil
+    }
+    kill(victim, SIGSTOP)
+    return victim
+  }
+
   /// Waits for `process` at most `seconds`; kills it (and records an issue) when it overruns, so
   /// a lost signal fails the test instead of hanging the suite.
   static func waitForExit(_ process: Process, seconds: Double, _ what: String) {

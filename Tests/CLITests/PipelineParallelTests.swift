@@ -159,15 +159,7 @@ extension PipelineParallelTests {
         "--set", "train.log_every=1",
       ],
       log: log)
-    let deadline = Date().addingTimeInterval(60)
-    while Date() < deadline, ((try? Harness.trainRecords(run).count) ?? 0) < 3 { usleep(100_000) }
-    let pids = Harness.rankPIDs(run)
-    #expect(pids.count == 2, "two ranks running: \(pids)")
-    guard let victim = pids.last else {
-      process.terminate()
-      return
-    }
-    kill(victim, SIGSTOP)
+    guard let victim = Harness.stopLastRank(of: process, run: run, ranks: 2) else { return }
     let stoppedAt = Date()
     Harness.waitForExit(process, seconds: timeout * 3 + 10, "the pipeline job with a stopped stage")
     let elapsed = Date().timeIntervalSince(stoppedAt)
