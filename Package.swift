@@ -65,7 +65,7 @@ let package = Package(
       name: "swiftlet",
       dependencies: [
         "Training", "GPT", "Kernels", "Dataset", "Checkpointing", "Accounting", "Reporting", "Parallel", "HDF5Bindings",
-        "SwiftletCore",
+        "RunFiles", "SwiftletCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

@@ -188,15 +188,4 @@ extension BLASStatus {
     if let rejected { origin += "; \(rejected.split(separator: ":").first ?? "") failed verification" }
     return "\(library) \(version), kernel \(core) (\(origin); \(verified ? "verified" : "NOT verified"))"
   }
-
-  /// The `blas` object of `report.json` and `doctor --json`.
-  public func jsonObject(verified: Bool) -> [String: Any] {
-    var object: [String: Any] = [
-      "library": library, "version": version, "config": config, "core": core, "forced": forced,
-      "chosen_by": chosenBy, "verified": verified,
-    ]
-    object["core_detected"] = coreDetected ?? NSNull()
-    if let rejected { object["rejected"] = rejected }
-    return object
-  }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The `blas` object of `report.json`: the BLAS library and kernel a run computed with
 /// (docs/operations.md). The same fields as `swiftlet doctor --json`'s `blas`.
 public struct BLASReport: Equatable, Sendable {
@@ -54,5 +56,14 @@ extension BLASReport: Codable {
     try container.encode(chosenBy, forKey: .chosenBy)
     try container.encode(verified, forKey: .verified)
     try container.encodeIfPresent(rejected, forKey: .rejected)
+  }
+}
+
+extension BLASReport {
+  /// The object as JSONSerialization values, for JSON documents that add keys of their own
+  /// (`doctor --json`, `bench --json`).
+  public var jsonObject: [String: Any] {
+    let data = (try? RunFileJSON.line(self)) ?? Data("{}".utf8)
+    return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
   }
 }

@@ -5,6 +5,7 @@ import Foundation
 import GPT
 import Kernels
 import Parallel
+import RunFiles
 import SwiftletCore
 import Training
 
@@ -161,7 +162,7 @@ struct Bench: ParsableCommand {
       "dp": grid.dpSize, "zero": zero, "step_ms_median": median * 1000, "step_ms_min": times.min()! * 1000,
       "tokens_per_s": tokensPerSecond, "mfu": mfu, "sgemm_peak_gflops": peak / 1e9,
       "sgemm_peak_calibrated_gflops": calibrated / 1e9, "peak_raised": peak > calibrated,
-      "blas": blas.jsonObject(verified: verified),
+      "blas": BLASReport(blas, verified: verified).jsonObject,
       "exposed_allreduce_ms_median": exposed.sorted()[exposed.count / 2] * 1000,
       "peak_rss_bytes_max_rank": allPeak, "peak_rss_bytes_min_rank": smallestPeak,
       "optimizer_state_bytes_max_rank": stateBytes, "recompute": recompute,

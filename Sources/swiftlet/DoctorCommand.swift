@@ -4,6 +4,8 @@ import Foundation
 import HDF5Bindings
 import Kernels
 import Parallel
+import RunFiles
+import Training
 
 /// `swiftlet doctor`: the CPU and the libraries exactly as `train` and `bench` use them.
 struct Doctor: ParsableCommand {
@@ -37,7 +39,7 @@ struct Doctor: ParsableCommand {
     let gflops = SgemmCalibration.measure(threads: 1, shapes: Doctor.shapes, trials: trials) / 1e9
     let probes = kernels ? try probeKernels(cpu: cpu, version: version) : []
 
-    var blas = status.jsonObject(verified: verification.passed)
+    var blas = BLASReport(status, verified: verification.passed).jsonObject
     blas["sgemm_gflops_1thread"] = gflops
     blas["verification_worst_ratio"] = verification.worstRatio
     blas["best_for_cpu"] = BLASKernelChoice.best(cpu: cpu, version: version) ?? NSNull()
