@@ -32,7 +32,7 @@ final class Activations {
     var fcPre: FloatPointer  // [B, T, Fl] before the activation
   }
 
-  var blocks: [Block] = []
+  let blocks: [Block]
   let residualOut: FloatPointer  // [B, T, C] output of the last block
   let lnf: FloatPointer  // [B, T, C]
   let lnfMean: FloatPointer
@@ -68,63 +68,95 @@ final class Activations {
     let layers = layout.stage.layerCount
     let projected = config.projectsEmbeddings ? n * config.embeddingDim : 0
 
-    var sizes: [Int] = []
+    // Every buffer is reserved by name: an offset into the one arena, rounded up to 64 bytes.
+    var total = 0
     func reserve(_ count: Int) -> Int {
-      sizes.append((count + 15) / 16 * 16)
-      return sizes.count - 1
+      defer { total += (count + 15) / 16 * 16 }
+      return total
     }
-    // Slot 0 is the block input; slots 1… the rest, shared by all layers when recomputing.
-    func reserveRest() -> [Int] {
-      [
-        reserve(n * c), reserve(n), reserve(n), reserve(n * 3 * cl), reserve(n * cl),
-        reserve(batch * hl * seqLen), reserve(n * c), reserve(n * c), reserve(n), reserve(n),
-        reserve(n * fl),
-      ]
+    /// A block's buffers as arena offsets. With recomputation only `residualIn` is the block's
+    /// own; the rest is one set that every block shares.
+    struct BlockOffsets {
+      var residualIn = 0
+      var ln1 = 0
+      var ln1Mean = 0
+      var ln1Rstd = 0
+      var qkv = 0
+      var attention = 0
+      var logSumExp = 0
+      var residualMid = 0
+      var ln2 = 0
+      var ln2Mean = 0
+      var ln2Rstd = 0
+      var fcPre = 0
     }
-    let sharedRest = recomputesBlocks && layers > 0 ? reserveRest() : []
-    var blockSlots: [[Int]] = []
-    for _ in 0..<layers {
-      blockSlots.append([reserve(n * c)] + (recomputesBlocks ? sharedRest : reserveRest()))
+    /// Everything of a block but its input.
+    func reserveRest() -> BlockOffsets {
+      var o = BlockOffsets()
+      o.ln1 = reserve(n * c)
+      o.ln1Mean = reserve(n)
+      o.ln1Rstd = reserve(n)
+      o.qkv = reserve(n * 3 * cl)
+      o.attention = reserve(n * cl)
+      o.logSumExp = reserve(batch * hl * seqLen)
+      o.residualMid = reserve(n * c)
+      o.ln2 = reserve(n * c)
+      o.ln2Mean = reserve(n)
+      o.ln2Rstd = reserve(n)
+      o.fcPre = reserve(n * fl)
+      return o
     }
-    let headSlots = [
-      reserve(n * c), reserve(n * c), reserve(n), reserve(n), reserve(n * vl), reserve(n), reserve(3 * n),
-      reserve(n * c), reserve(n * fl), reserve(CausalAttention.scratchCount(seqLen: seqLen)),
-      reserve(n * c), reserve(n * c), reserve(n * max(3 * cl, fl)), reserve(n * cl),
-      reserve(projected), reserve(projected), reserve(projected),
-    ]
-    arena = FloatArena(count: sizes.reduce(0, +))
-    var offsets: [Int] = []
-    var running = 0
-    for size in sizes {
-      offsets.append(running)
-      running += size
+    let shared = recomputesBlocks && layers > 0 ? reserveRest() : nil
+    let blockOffsets = (0..<layers).map { _ in
+      let input = reserve(n * c)
+      var o = shared ?? reserveRest()
+      o.residualIn = input
+      return o
     }
+    let residualOutAt = reserve(n * c)
+    let lnfAt = reserve(n * c)
+    let lnfMeanAt = reserve(n)
+    let lnfRstdAt = reserve(n)
+    let logitsAt = reserve(n * vl)
+    let lossesAt = reserve(n)
+    let lossStatisticsAt = reserve(3 * n)
+    let projectionAt = reserve(n * c)
+    let geluOutAt = reserve(n * fl)
+    let attentionScratchAt = reserve(CausalAttention.scratchCount(seqLen: seqLen))
+    let dResidualAt = reserve(n * c)
+    let dNormAt = reserve(n * c)
+    let dWideAt = reserve(n * max(3 * cl, fl))
+    let dAttentionAt = reserve(n * cl)
+    let embeddedAt = reserve(projected)
+    let headInputAt = reserve(projected)
+    let dEmbeddedAt = reserve(projected)
+
+    arena = FloatArena(count: total)
     let base = arena.base
-    func p(_ slot: Int) -> FloatPointer { base + offsets[slot] }
-    for s in blockSlots {
-      blocks.append(
-        Block(
-          residualIn: p(s[0]), ln1: p(s[1]), ln1Mean: p(s[2]), ln1Rstd: p(s[3]), qkv: p(s[4]),
-          attention: p(s[5]), logSumExp: p(s[6]), residualMid: p(s[7]), ln2: p(s[8]), ln2Mean: p(s[9]),
-          ln2Rstd: p(s[10]), fcPre: p(s[11])))
+    blocks = blockOffsets.map { o in
+      Block(
+        residualIn: base + o.residualIn, ln1: base + o.ln1, ln1Mean: base + o.ln1Mean, ln1Rstd: base + o.ln1Rstd,
+        qkv: base + o.qkv, attention: base + o.attention, logSumExp: base + o.logSumExp,
+        residualMid: base + o.residualMid, ln2: base + o.ln2, ln2Mean: base + o.ln2Mean, ln2Rstd: base + o.ln2Rstd,
+        fcPre: base + o.fcPre)
     }
-    residualOut = p(headSlots[0])
-    lnf = p(headSlots[1])
-    lnfMean = p(headSlots[2])
-    lnfRstd = p(headSlots[3])
-    logits = p(headSlots[4])
-    losses = p(headSlots[5])
-    lossStatistics = p(headSlots[6])
-    projection = p(headSlots[7])
-    geluOut = p(headSlots[8])
-    attentionScratch = p(headSlots[9])
-    dResidual = p(headSlots[10])
-    dNorm = p(headSlots[11])
-    dWide = p(headSlots[12])
-    dAttention = p(headSlots[13])
-    embedded = p(headSlots[14])
-    headInput = p(headSlots[15])
-    dEmbedded = p(headSlots[16])
+    residualOut = base + residualOutAt
+    lnf = base + lnfAt
+    lnfMean = base + lnfMeanAt
+    lnfRstd = base + lnfRstdAt
+    logits = base + logitsAt
+    losses = base + lossesAt
+    lossStatistics = base + lossStatisticsAt
+    projection = base + projectionAt
+    geluOut = base + geluOutAt
+    attentionScratch = base + attentionScratchAt
+    dResidual = base + dResidualAt
+    dNorm = base + dNormAt
+    dWide = base + dWideAt
+    dAttention = base + dAttentionAt
+    embedded = base + embeddedAt
+    headInput = base + headInputAt
+    dEmbedded = base + dEmbeddedAt
   }
 
   /// Bytes held.
