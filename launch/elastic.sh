@@ -46,8 +46,9 @@ done
 train_args=("$@" --set checkpoint.resume=auto)
 
 # What the supervisor needs from the job's configuration: its run directory, tensor-parallel
-# size, global batch and gradient accumulation, from the TOML file and the overrides (last wins).
-read -r run_dir tp batch accum < <(python3 - "$@" <<'PY'
+# size, pipeline stages, global batch and micro-steps (parallel.microbatches, else grad_accum),
+# from the TOML file and the overrides (last wins).
+read -r run_dir tp pp batch accum < <(python3 - "$@" <<'PY'
 import sys, tomllib
 args = sys.argv[1:]
 values = {}
@@ -67,10 +68,15 @@ for i, arg in enumerate(args):
         take(key.strip(), value.strip().strip('"'))
     elif arg == "--tp" and nxt:
         take("parallel.tp", nxt)
+    elif arg == "--pp" and nxt:
+        take("parallel.pp", nxt)
+    elif arg == "--microbatches" and nxt:
+        take("parallel.microbatches", nxt)
     elif arg == "--run-dir" and nxt:
         take("run.dir", nxt)
-print(values.get("run.dir", "runs/default"), int(values.get("parallel.tp", 1)),
-      int(values.get("train.batch_size", 8)), int(values.get("train.grad_accum", 1)))
+micro = int(values.get("parallel.microbatches", 0))
+print(values.get("run.dir", "runs/default"), int(values.get("parallel.tp", 1)), int(values.get("parallel.pp", 1)),
+      int(values.get("train.batch_size", 8)), micro if micro > 0 else int(values.get("train.grad_accum", 1)))
 PY
 ) || die "cannot read the job's configuration from the train arguments"
 [ -n "${run_dir:-}" ] || die "cannot read the job's configuration from the train arguments"
@@ -155,12 +161,12 @@ while true; do
   available=$(awk '{s += $2} END {print s + 0}' <<<"$hosts")
   wanted=${np:-$available}
   [ "$wanted" -gt "$available" ] && wanted=$available
-  # The largest data-parallel size that fits and divides the global batch.
-  dp=$((wanted / tp))
+  # The largest data-parallel size that fits and divides the global batch; tp and pp stay.
+  dp=$((wanted / (tp * pp)))
   while [ "$dp" -ge 1 ] && [ $((batch % (dp * accum))) -ne 0 ]; do dp=$((dp - 1)); done
-  ranks=$((dp * tp))
+  ranks=$((dp * tp * pp))
   if [ "$dp" -lt 1 ] || [ "$ranks" -lt "$min_ranks" ]; then
-    echo "elastic: stopping: $available rank slot(s) answer, fewer than a valid layout needs (tp $tp, at least $min_ranks ranks)" >&2
+    echo "elastic: stopping: $available rank slot(s) answer, fewer than a valid layout needs (tp $tp × pp $pp, at least $min_ranks ranks)" >&2
     exit 1
   fi
   extra=${MPIRUN_ARGS:-}
@@ -171,7 +177,7 @@ while true; do
   fi
   start=$(date -u +%FT%TZ)
   first_step=$(last_checkpoint_step)
-  echo "elastic: launch $launch: $ranks rank(s) (dp $dp × tp $tp) on $(awk '{printf "%s%s", sep, $1; sep=","}' <<<"$hosts")" >&2
+  echo "elastic: launch $launch: $ranks rank(s) (dp $dp × tp $tp$([ "$pp" -gt 1 ] && echo " × pp $pp")) on $(awk '{printf "%s%s", sep, $1; sep=","}' <<<"$hosts")" >&2
   # Every rank carries this launch's tag in its environment, so ranks that outlive their mpirun
   # (a killed mpirun leaves them running until MPI notices) are found and stopped before the
   # next launch writes to the same run directory.
