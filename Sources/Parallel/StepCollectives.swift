@@ -112,8 +112,9 @@ extension ProcessGrid {
   /// This rank's tensor-parallel group as the model's layers see it.
   public var tensorParallelRegion: TensorParallelRegion { TensorParallelRegion(group: tensorParallel) }
 
-  /// The link to this rank's neighbouring pipeline stages (nil with one stage).
-  public var pipelineLink: PipelineLink? { ppSize > 1 ? PipelineLink(group: pipeline) : nil }
+  /// The link to this rank's neighbouring pipeline stages (with one stage, a link that is both
+  /// first and last: it never sends).
+  public var pipelineLink: PipelineLink { PipelineLink(group: pipeline) }
 
   /// Gradient buckets over this rank's data-parallel group.
   public func gradientBuckets(

@@ -15,10 +15,9 @@ public struct Evaluator {
     self.batches = batches
   }
 
-  /// The mean loss per token; with a `pipeline` the micro-batches flow through its stages and
-  /// the last stage's loss is shared with all of them.
+  /// The mean loss per token; the micro-batches flow through the pipeline's stages (one without
+  /// pipeline parallelism) and the last stage's loss is shared with all of them.
   public func meanLoss(model: GPTModel, grid: ProcessGrid) throws -> Double {
-    let pipeline = grid.pipelineLink
     var inputs: [Int32] = []
     var targets: [Int32] = []
     var sum: Double = 0
@@ -28,18 +27,10 @@ public struct Evaluator {
         sampler.fill(inputs: &inputs, targets: &targets, firstSequence: first, count: partition.localBatch)
         return (inputs, targets)
       }
-      if let pipeline {
-        let schedule = PipelineSchedule(
-          link: pipeline, microbatches: partition.gradAccum, batch: partition.localBatch, seqLen: sampler.seqLen,
-          channels: model.config.dModel)
-        sum += try schedule.evaluate(model: model, sample: sample)
-      } else {
-        for micro in 0..<partition.gradAccum {
-          let (inputs, targets) = sample(micro)
-          sum += try model.forward(
-            inputs: inputs, targets: targets, batch: partition.localBatch, seqLen: sampler.seqLen)
-        }
-      }
+      let schedule = PipelineSchedule(
+        link: grid.pipelineLink, microbatches: partition.gradAccum, batch: partition.localBatch,
+        seqLen: sampler.seqLen, channels: model.config.dModel)
+      sum += try schedule.evaluate(model: model, sample: sample)
     }
     return try grid.meanLoss(localSum: sum, tokens: batches * partition.globalBatch * sampler.seqLen)
   }

@@ -40,8 +40,8 @@ public final class Trainer {
   /// released rather than zeroed at the start of a step.
   let releasesUnownedGradients: Bool
   let buckets: GradientBuckets
-  /// The stage-to-stage link; nil without pipeline parallelism.
-  let pipeline: PipelineLink?
+  /// The stage-to-stage link (one stage without pipeline parallelism).
+  let pipeline: PipelineLink
   /// Forward/backward compute and wall time of the pipeline schedule since the last reset
   /// (`bench --pp` reads the bubble from it).
   public var pipelineTiming = PipelineTiming()
@@ -430,30 +430,23 @@ public final class Trainer {
       model.gradients.zero()
     }
     buckets.resetTiming()
-    if let pipeline {
-      let schedule = PipelineSchedule(
-        link: pipeline, microbatches: partition.gradAccum, batch: partition.localBatch, seqLen: t,
-        channels: config.model.dModel)
-      injectFaultIfRequested()
-      let (step, batchSize, partition, sampler) = (self.step, config.batchSize, self.partition, self.sampler)
-      lossSum = try schedule.train(
-        model: model, lossScale: 1 / Float(globalTokens), buckets: buckets,
-        sample: { micro in
-          let first = step * batchSize + partition.firstSequence(micro: micro)
-          sampler.fill(inputs: &inputs, targets: &targets, firstSequence: first, count: partition.localBatch)
-          return (inputs, targets)
-        }, timing: &pipelineTiming)
-    } else {
-      for micro in 0..<partition.gradAccum {
-        let first = step * config.batchSize + partition.firstSequence(micro: micro)
+    // The gradients accumulate over the micro-batches, so a fault injected now reaches the sums.
+    injectFaultIfRequested()
+    // With one stage the schedule is the plain loop: forward and backward of each micro-batch
+    // in turn, the buckets starting with the last backward.
+    let passes = PipelineSchedule(
+      link: pipeline, microbatches: partition.gradAccum, batch: partition.localBatch, seqLen: t,
+      channels: config.model.dModel)
+    let firstOfStep = step * config.batchSize
+    let (partition, sampler) = (self.partition, self.sampler)
+    lossSum = try passes.train(
+      model: model, lossScale: 1 / Float(globalTokens), buckets: buckets,
+      sample: { micro in
+        let first = firstOfStep + partition.firstSequence(micro: micro)
         sampler.fill(inputs: &inputs, targets: &targets, firstSequence: first, count: partition.localBatch)
         PhaseProfile.lap(.other)
-        lossSum += try model.forward(inputs: inputs, targets: targets, batch: partition.localBatch, seqLen: t)
-        let last = micro == partition.gradAccum - 1
-        if last { injectFaultIfRequested() }
-        try model.backward(lossScale: 1 / Float(globalTokens), buckets: last ? buckets : nil)
-      }
-    }
+        return (inputs, targets)
+      }, timing: &pipelineTiming)
     try buckets.finish()
     try model.finishBackward(buckets: buckets)
     try sumTiedEmbeddingGradient()
@@ -532,7 +525,7 @@ public final class Trainer {
   /// Under ZeRO-1 only the data-parallel rank owning the tensor holds its summed gradient; the
   /// tensor starts both stages' arenas, so the same data-parallel rank owns it on both.
   private func sumTiedEmbeddingGradient() throws {
-    guard let pipeline, pipeline.isFirst || pipeline.isLast else { return }
+    guard pipeline.stages > 1, pipeline.isFirst || pipeline.isLast else { return }
     let wte = model.layout[model.layout.names.tokenEmbedding + ".weight"]
     if let statePartition, statePartition.owner(of: wte.offset) != grid.dpRank { return }
     try pipeline.sumTiedEmbeddingGradient(model.gradients.base + wte.offset, count: wte.count)
