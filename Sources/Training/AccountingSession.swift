@@ -33,7 +33,7 @@ final class AccountingSession {
 
   init(config: RunConfig, grid: ProcessGrid, threadsPerRank: Int) throws {
     self.grid = grid
-    let name = config.string("accounting.hardware")
+    let name = config.accounting.hardware
     if HardwareProfile.isCPU(name) {
       // The node leader measures the run's own GEMM shapes with the run's thread count while
       // the node's other ranks wait (concurrent measurements would share the cores and
@@ -50,10 +50,10 @@ final class AccountingSession {
     } else {
       hardware = try HardwareProfile.resolve(name, coresPerDevice: threadsPerRank)
     }
-    let intensity = config.double("accounting.grid_intensity")
+    let intensity = config.accounting.gridIntensity
     var gridIntensity = try GridIntensity.resolve(
-      gramsPerKWh: intensity > 0 ? intensity : nil, region: config.string("accounting.region"))
-    let seriesPath = config.string("accounting.intensity_series")
+      gramsPerKWh: intensity > 0 ? intensity : nil, region: config.accounting.region)
+    let seriesPath = config.accounting.intensitySeries
     usesSeries = !seriesPath.isEmpty
     carbon = try AccountingSession.loadSchedule(config: config, grid: grid)
     if usesSeries {
@@ -61,18 +61,18 @@ final class AccountingSession {
       // the job's energy-weighted mean replaces it.
       gridIntensity = GridIntensity(gramsPerKWh: 0, region: "intensity-series", source: seriesPath)
     }
-    meter = try EnergyMeter(isNodeLeader: grid.isNodeLeader, pue: config.double("accounting.pue"))
-    let price = config.double("accounting.price_per_device_hour")
-    let target = config.double("accounting.target_tokens")
+    meter = try EnergyMeter(isNodeLeader: grid.isNodeLeader, pue: config.accounting.pue)
+    let price = config.accounting.pricePerDeviceHour
+    let target = config.accounting.targetTokens
     let run = RunDescription(
-      modelName: config.string("model.preset").isEmpty ? "custom" : config.string("model.preset"),
+      modelName: config.modelKeys.preset.isEmpty ? "custom" : config.modelKeys.preset,
       model: config.model, seqLen: config.seqLen, tokensPerStep: config.tokensPerStep,
       maxSteps: config.maxSteps, targetTokens: target > 0 ? target : nil, devices: grid.worldSize,
       tensorParallel: grid.tpSize, microBatch: config.batchSize / (grid.dpSize * config.gradAccum),
-      optimizer: config.string("train.optimizer") == "adafactor" ? .adafactor : .adamw, hardware: hardware,
-      grid: gridIntensity, pue: config.double("accounting.pue"),
+      optimizer: config.train.optimizer, hardware: hardware,
+      grid: gridIntensity, pue: config.accounting.pue,
       pricePerDeviceHour: price > 0 ? price : nil, energyMethod: meter.method,
-      recompute: config.bool("train.recompute"), pipelineParallel: grid.ppSize, microbatches: config.gradAccum)
+      recompute: config.train.recompute, pipelineParallel: grid.ppSize, microbatches: config.gradAccum)
     accountant = TrainingAccountant(run: run)
   }
 
@@ -103,13 +103,13 @@ final class AccountingSession {
   /// Rank 0 reads the series and checks the clock; a bad file stops every rank with the same
   /// one-line error (printed once).
   private static func loadSchedule(config: RunConfig, grid: ProcessGrid) throws -> CarbonSchedule? {
-    let path = config.string("accounting.intensity_series")
+    let path = config.accounting.intensitySeries
     guard !path.isEmpty else { return nil }
     var schedule: CarbonSchedule?
     var message = ""
     if grid.isCoordinator {
       do {
-        let pause = config.double("accounting.pause_above")
+        let pause = config.accounting.pauseAbove
         schedule = try CarbonSchedule(
           series: try IntensitySeries.load(path: path), pauseAbove: pause > 0 ? pause : nil,
           clockStart: config.carbonClockStart)

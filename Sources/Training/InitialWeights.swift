@@ -13,7 +13,7 @@ import SwiftletCore
 /// optimizer state, step and ledger are ignored).
 enum InitialWeights {
   /// The source's model shape; explicit shape keys in `keys` must repeat it.
-  static func modelShape(source: String, keys: [String: ConfigValue]) throws -> GPTConfig {
+  static func modelShape(source: String, keys: ModelSettings) throws -> GPTConfig {
     let shape: GPTConfig
     switch try ModelSourceKind.detect(source) {
     case .swiftletCheckpoint:
@@ -21,18 +21,19 @@ enum InitialWeights {
     default:
       shape = try ModelSourceKind.open(source).config
     }
-    let preset = keys["model.preset"]?.stringValue ?? ""
+    let preset = keys.preset
     if !preset.isEmpty, try GPTConfig.preset(named: preset) != shape {
       throw SwiftletError(
         "model.preset = \(preset) conflicts with model.init_from (\(describe(shape))); remove model.preset: the shape comes from the source"
       )
     }
-    let given: [(String, Int)] = [
-      ("n_layer", shape.nLayer), ("n_head", shape.nHead), ("d_model", shape.dModel), ("n_ctx", shape.nCtx),
-      ("vocab_size", shape.vocabSize), ("word_embed_proj_dim", shape.embeddingDim),
+    let given: [(String, explicit: Int, source: Int)] = [
+      ("n_layer", keys.nLayer, shape.nLayer), ("n_head", keys.nHead, shape.nHead),
+      ("d_model", keys.dModel, shape.dModel),
+      ("n_ctx", keys.nCtx, shape.nCtx), ("vocab_size", keys.vocabSize, shape.vocabSize),
+      ("word_embed_proj_dim", keys.wordEmbedProjDim, shape.embeddingDim),
     ]
-    for (key, value) in given {
-      let explicit = keys["model." + key]?.intValue ?? 0
+    for (key, explicit, value) in given {
       if explicit != 0 && explicit != value {
         throw SwiftletError(
           "model.\(key) = \(explicit) conflicts with model.init_from, whose \(key) is \(value); remove model.\(key): the shape comes from the source"

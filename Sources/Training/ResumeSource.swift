@@ -12,7 +12,7 @@ import SwiftletCore
 /// - a path: that file, which must be a valid checkpoint.
 enum ResumeSource {
   static func resolve(config: RunConfig, grid: ProcessGrid, warn: (String) -> Void) throws -> CheckpointReader? {
-    let setting = config.string("checkpoint.resume")
+    let setting = config.checkpoint.resume
     var message = ""
     if grid.isCoordinator {
       do {

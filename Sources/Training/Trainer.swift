@@ -79,42 +79,42 @@ public final class Trainer {
       config: config.model, region: grid.tensorParallelRegion,
       stage: PipelineStage(index: grid.ppRank, of: grid.ppSize, layers: config.model.nLayer))
     pipeline = grid.pipelineLink
-    model.recomputesBlocks = config.bool("train.recompute")
+    model.recomputesBlocks = config.train.recompute
     ModelInitializer.initialize(model.parameters, layout: model.layout, seed: config.seed)
     // ZeRO-1 over a single data-parallel rank would be the unsharded optimizer with extra steps.
     statePartition =
-      config.int("parallel.zero") >= 1 && grid.dpSize > 1
+      config.parallel.zero >= .optimizerState && grid.dpSize > 1
       ? ArenaPartition(
         tensorOffsets: model.layout.tensors.map(\.offset), arenaCount: model.layout.count, parts: grid.dpSize)
       : nil
     ownedRange = statePartition?.ranges[grid.dpRank] ?? 0..<model.layout.count
     optimizer = try Trainer.makeOptimizer(
       config: config, model: model, grid: grid, owned: ownedRange)
-    releasesUnownedGradients = config.int("parallel.zero") == 2 && statePartition != nil
+    releasesUnownedGradients = config.parallel.zero == .gradients && statePartition != nil
     buckets = grid.gradientBuckets(
       gradients: model.gradients, owners: statePartition, releasesUnowned: releasesUnownedGradients)
     partition = BatchPartition(
       globalBatch: config.batchSize, gradAccum: config.gradAccum, dpRank: grid.dpRank, dpSize: grid.dpSize)
-    let trainStream = try TokenStream(pattern: config.string("data.train"))
+    let trainStream = try TokenStream(pattern: config.data.train)
     sampler = BatchSampler(
-      stream: trainStream, seqLen: config.seqLen, shuffle: config.bool("data.shuffle"), seed: config.seed)
-    let valPattern = config.string("data.val")
+      stream: trainStream, seqLen: config.seqLen, shuffle: config.data.shuffle, seed: config.seed)
+    let valPattern = config.data.val
     if valPattern.isEmpty {
       evaluator = nil
     } else {
       let valStream = try TokenStream(pattern: valPattern)
       evaluator = Evaluator(
         sampler: BatchSampler(stream: valStream, seqLen: config.seqLen, shuffle: false, seed: config.seed),
-        partition: partition, batches: config.int("train.eval_batches"))
+        partition: partition, batches: config.train.evalBatches)
     }
     schedule = LearningRateSchedule(
-      peak: config.double("train.lr"), minimum: config.double("train.min_lr"),
-      warmupSteps: config.int("train.warmup_steps"), totalSteps: config.maxSteps)
-    progress = ProgressPrinter(every: config.int("train.log_every"))
+      peak: config.train.lr, minimum: config.train.minLR,
+      warmupSteps: config.train.warmupSteps, totalSteps: config.maxSteps)
+    progress = ProgressPrinter(every: config.train.logEvery)
     accounting = try AccountingSession(config: config, grid: grid, threadsPerRank: max(1, blasThreads))
     segments = try SegmentLedger(grid: grid)
     try resumeIfRequested()
-    let initFrom = config.string("model.init_from")
+    let initFrom = config.modelKeys.initFrom
     if resumedFrom == nil && !initFrom.isEmpty {
       // A resume checkpoint takes precedence: init_from only seeds the first start.
       let origin = try InitialWeights.load(
@@ -130,19 +130,19 @@ public final class Trainer {
     config: RunConfig, model: GPTModel, grid: ProcessGrid, owned: Range<Int>
   ) throws -> Optimizer {
     let segments = model.optimizerSegments(in: owned)
-    switch config.string("train.optimizer") {
-    case "adafactor":
+    switch config.train.optimizer {
+    case .adafactor:
       // Shards factor as slices of the full matrices: their partial sums meet across tp.
-      let beta1 = config.double("train.adafactor_beta1")
+      let beta1 = config.train.adafactorBeta1
       return try Adafactor(
         segments: segments, arenaCount: owned.count, beta1: beta1 > 0 ? beta1 : nil,
-        weightDecay: config.double("train.weight_decay"),
+        weightDecay: config.train.weightDecay,
         shardSum: grid.tpSize > 1 ? { try grid.sumOverTensorParallel($0, count: $1) } : nil)
-    default:
+    case .adamw:
       return AdamW(
         segments: segments, arenaCount: owned.count,
-        beta1: config.double("train.beta1"), beta2: config.double("train.beta2"),
-        epsilon: config.double("train.eps"), weightDecay: config.double("train.weight_decay"))
+        beta1: config.train.beta1, beta2: config.train.beta2,
+        epsilon: config.train.eps, weightDecay: config.train.weightDecay)
     }
   }
 
@@ -189,7 +189,7 @@ public final class Trainer {
           step: step, tokensSeen: tokensSeen, configJSON: config.json, ledger: accounting.ledger,
           state: CheckpointState(integers: ["skipped_steps": Int64(skippedSteps)])))
     } catch let error as SwiftletError
-      where error.raisedByAllRanks && config.string("checkpoint.on_error") == "continue"
+      where error.raisedByAllRanks && config.checkpoint.onError == .continue
     {
       // Every rank got the same outcome from rank 0, so all continue together.
       if grid.isCoordinator {
@@ -198,7 +198,7 @@ public final class Trainer {
       return
     }
     if grid.isCoordinator {
-      let removed = (try? CheckpointDirectory(path: directory).prune(keep: config.int("checkpoint.keep"))) ?? []
+      let removed = (try? CheckpointDirectory(path: directory).prune(keep: config.checkpoint.keep)) ?? []
       progress.event(
         String(
           format: "checkpoint step %d saved: %@ (%.1f s)%@", step, path, MonotonicClock.now() - start,
@@ -258,8 +258,8 @@ public final class Trainer {
           + "(\(max(1, blasThreads)) thread\(blasThreads > 1 ? "s" : ""), this run's GEMM shapes)")
     }
     if statePartition != nil { try announceStateSharding() }
-    let evalEvery = config.int("train.eval_every")
-    let saveEvery = config.int("checkpoint.every")
+    let evalEvery = config.train.evalEvery
+    let saveEvery = config.checkpoint.every
     accounting.carbon?.startClock()
     while step < config.maxSteps {
       let carbon = try accounting.carbonDecision()
@@ -314,13 +314,13 @@ public final class Trainer {
     progress.finish()
     writeSegment(ended: "paused", resumeAt: decision.resumeAt)
     if step > 0 { try writeReport(printSummary: false) }  // the page needs at least one step
-    let threshold = Format.number(config.double("accounting.pause_above"))
+    let threshold = Format.number(config.accounting.pauseAbove)
     let why =
       "grid intensity \(Format.number(decision.gramsPerKWh)) gCO2e/kWh at \(UTCTimestamp.string(decision.time)) "
       + "is above accounting.pause_above = \(threshold)"
     guard let resumeAt = decision.resumeAt else {
       throw SwiftletError(
-        "\(why), and \(config.string("accounting.intensity_series")) never drops to \(threshold) or below again; "
+        "\(why), and \(config.accounting.intensitySeries) never drops to \(threshold) or below again; "
           + "checkpoint of step \(step) kept: raise accounting.pause_above or extend the series",
         raisedByAllRanks: true)
     }
@@ -362,7 +362,7 @@ public final class Trainer {
     report.peakCalibrated = accounting.accountant.calibratedPeak
     report.peakRaised = accounting.accountant.peakRaised
     report.restarts = restarts
-    if accounting.usesSeries { report.intensitySeries = config.string("accounting.intensity_series") }
+    if accounting.usesSeries { report.intensitySeries = config.accounting.intensitySeries }
     if !segments.isEmpty { report.segments = segments }
     do {
       try RunFileJSON.document(report).write(to: URL(fileURLWithPath: path), options: .atomic)
@@ -462,7 +462,7 @@ public final class Trainer {
 
     if finite {
       nonfiniteStreak = 0
-      let clip = config.double("train.grad_clip")
+      let clip = config.train.gradClip
       let factor = clip > 0 ? GradientClipping.factor(norm: norm, maxNorm: clip) : 1
       try optimizer.update(
         parameters: model.parameters.base + ownedRange.lowerBound,
@@ -512,7 +512,7 @@ public final class Trainer {
   /// local token-embedding gradient before the last backward of that step, as a numerical
   /// fault on one rank would; the data-parallel allreduce then carries it to every replica.
   private func injectFaultIfRequested() {
-    guard config.int("debug.inject_nan_step") == step + 1, config.int("debug.inject_nan_rank") == grid.worldRank
+    guard config.debug.injectNanStep == step + 1, config.debug.injectNanRank == grid.worldRank
     else { return }
     // A middle pipeline stage has no embedding: its first tensor stands in.
     let name = model.layout.names.tokenEmbedding + ".weight"
@@ -533,7 +533,7 @@ public final class Trainer {
 
   private func handleNonFinite(loss: Double, norm: Double) throws {
     let what = "non-finite loss or gradients at step \(step + 1) (loss \(loss), grad_norm \(norm) on rank 0)"
-    if config.string("train.on_nonfinite") == "halt" {
+    if config.train.onNonfinite == .halt {
       throw SwiftletError(
         "\(what); stopping (train.on_nonfinite = halt). Lower train.lr or resume from an earlier checkpoint",
         raisedByAllRanks: true)
@@ -543,7 +543,7 @@ public final class Trainer {
     if grid.isCoordinator {
       progress.warning("\(what): update skipped (\(skippedSteps) so far)")
     }
-    if nonfiniteStreak >= config.int("train.max_nonfinite") {
+    if nonfiniteStreak >= config.train.maxNonfinite {
       throw SwiftletError("\(what): \(nonfiniteStreak) consecutive non-finite steps, stopping", raisedByAllRanks: true)
     }
   }

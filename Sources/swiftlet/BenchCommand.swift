@@ -93,15 +93,25 @@ struct Bench: ParsableCommand {
     try TokenShardWriter.write(
       (0..<tokenCount).map { Int(rng.bits(UInt64($0)) % UInt64(shape.vocabSize)) }, to: shardPath)
 
-    let config = try RunConfig(values: [
-      "model.n_layer": .int(shape.nLayer), "model.n_head": .int(shape.nHead), "model.d_model": .int(shape.dModel),
-      "model.n_ctx": .int(max(shape.nCtx, seq)), "model.vocab_size": .int(shape.vocabSize),
-      "data.train": .string(shardPath), "train.batch_size": .int(globalBatch), "train.seq_len": .int(seq),
-      "train.max_steps": .int(steps + warmup), "train.lr": .double(1e-4), "train.min_lr": .double(1e-4),
-      "parallel.tp": .int(tp), "parallel.zero": .int(zero), "run.dir": .string(directory),
-      "train.recompute": .bool(recompute), "parallel.pp": .int(pp),
-      "parallel.microbatches": .int(effectiveMicrobatches),
-    ])
+    var settings = ConfigDocument()
+    settings.modelKeys.nLayer = shape.nLayer
+    settings.modelKeys.nHead = shape.nHead
+    settings.modelKeys.dModel = shape.dModel
+    settings.modelKeys.nCtx = max(shape.nCtx, seq)
+    settings.modelKeys.vocabSize = shape.vocabSize
+    settings.data.train = shardPath
+    settings.train.batchSize = globalBatch
+    settings.train.seqLen = seq
+    settings.train.maxSteps = steps + warmup
+    settings.train.lr = 1e-4
+    settings.train.minLR = 1e-4
+    settings.train.recompute = recompute
+    settings.parallel.tp = tp
+    settings.parallel.pp = pp
+    settings.parallel.microbatches = effectiveMicrobatches
+    settings.parallel.zero = ZeroStage(rawValue: zero)!  // checked in validate()
+    settings.run.dir = directory
+    let config = try RunConfig(settings: settings)
     // The trainer's accounting measured the peak on this run's GEMM shapes at start-up.
     let trainer = try Trainer(config: config, grid: grid)
     let calibrated = trainer.calibratedPeak

@@ -164,7 +164,7 @@ struct Plan: ParsableCommand {
       title = model
     } else if let runConfig {
       shape = runConfig.model
-      let preset = runConfig.string("model.preset")
+      let preset = runConfig.modelKeys.preset
       title = preset.isEmpty ? "custom model (\(config!))" : preset
     } else {
       parameterCount = try Count.positive(params!, flag: "--params")
@@ -201,7 +201,7 @@ struct Plan: ParsableCommand {
     if let tokens {
       tokenCount = try Count.positive(tokens, flag: "--tokens")
     } else if let runConfig {
-      let target = runConfig.double("accounting.target_tokens")
+      let target = runConfig.accounting.targetTokens
       tokenCount = target > 0 ? target : Double(runConfig.maxSteps) * Double(runConfig.tokensPerStep)
     } else {
       throw SwiftletError("missing --tokens (how many tokens to train on, e.g. 300e9)")
@@ -216,13 +216,18 @@ struct Plan: ParsableCommand {
     } else {
       microBatch = 1
     }
-    let optimizerName = optimizer ?? runConfig?.string("train.optimizer") ?? "adamw"
-    guard let optimizerKind = MemoryEstimate.Optimizer(rawValue: optimizerName.lowercased()) else {
-      throw SwiftletError("unknown optimizer '\(optimizerName)'; use adamw or adafactor")
+    let optimizerKind: MemoryEstimate.Optimizer
+    if let optimizer {
+      guard let named = MemoryEstimate.Optimizer(rawValue: optimizer.lowercased()) else {
+        throw SwiftletError("unknown optimizer '\(optimizer)'; use adamw or adafactor")
+      }
+      optimizerKind = named
+    } else {
+      optimizerKind = runConfig?.train.optimizer ?? .adamw
     }
 
     // Hardware, power and carbon.
-    let hardwareName = hardware ?? runConfig?.string("accounting.hardware") ?? "auto"
+    let hardwareName = hardware ?? runConfig?.accounting.hardware ?? "auto"
     var profile = try HardwareProfile.resolve(hardwareName, remeasure: recalibrate)
     if let peakTFLOPS { profile.peakFlops = try Count.positive(peakTFLOPS, flag: "--peak-tflops") * 1e12 }
     let grid: GridIntensity
@@ -232,13 +237,13 @@ struct Plan: ParsableCommand {
     } else if let region {
       grid = try GridIntensity.named(region)
     } else if let runConfig {
-      let value = runConfig.double("accounting.grid_intensity")
+      let value = runConfig.accounting.gridIntensity
       grid = try GridIntensity.resolve(
-        gramsPerKWh: value > 0 ? value : nil, region: runConfig.string("accounting.region"))
+        gramsPerKWh: value > 0 ? value : nil, region: runConfig.accounting.region)
     } else {
       grid = try GridIntensity.named("world")
     }
-    let configPrice = runConfig.map { $0.double("accounting.price_per_device_hour") }.flatMap {
+    let configPrice = runConfig.map { $0.accounting.pricePerDeviceHour }.flatMap {
       $0 > 0 ? $0 : nil
     }
 
@@ -248,16 +253,16 @@ struct Plan: ParsableCommand {
       hours: try hours.map { try Count.positive($0, flag: "--hours") },
       mfu: try mfu.map { try Count.positive($0, flag: "--mfu") } ?? PlanRequest.defaultMFU,
       powerWatts: try powerWatts.map { try Count.positive($0, flag: "--power-watts") },
-      pue: try pue.map { try Count.positive($0, flag: "--pue") } ?? runConfig?.double("accounting.pue") ?? 1,
+      pue: try pue.map { try Count.positive($0, flag: "--pue") } ?? runConfig?.accounting.pue ?? 1,
       grid: grid,
       pricePerDeviceHour: try pricePerDeviceHour.map {
         try Count.nonNegative($0, flag: "--price-per-device-hour")
       } ?? configPrice,
       microBatch: microBatch, optimizer: optimizerKind,
-      zeroStage1: zero1 || zero2 || (runConfig?.int("parallel.zero") ?? 0) >= 1,
-      recompute: recompute || runConfig?.bool("train.recompute") == true)
+      zeroStage1: zero1 || zero2 || (runConfig?.parallel.zero ?? .off) >= .optimizerState,
+      recompute: recompute || runConfig?.train.recompute == true)
     request.pipeline = pipeline
-    request.zeroStage2 = zero2 || runConfig?.int("parallel.zero") == 2
+    request.zeroStage2 = zero2 || runConfig?.parallel.zero == .gradients
     request.microbatches = microbatchCount
     var plan = try Planner.plan(request)
     if let carbonWindow,

@@ -72,8 +72,8 @@ struct Train: ParsableCommand {
       // The same error on every rank: print it once.
       throw RankError(error, printed: world.rank == 0)
     }
-    ParallelRuntime.startWatchdog(timeoutSeconds: config.double("parallel.collective_timeout"), rank: world.rank)
-    _ = Coordinator.configureThreads(requested: config.int("train.threads"), ranksOnNode: grid.ranksOnNode)
+    ParallelRuntime.startWatchdog(timeoutSeconds: config.parallel.collectiveTimeout, rank: world.rank)
+    _ = Coordinator.configureThreads(requested: config.train.threads, ranksOnNode: grid.ranksOnNode)
     do {
       let trainer = try Trainer(config: config, grid: grid)
       trainer.stopAtStep = stopAtStep

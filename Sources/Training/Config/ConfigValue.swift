@@ -49,3 +49,22 @@ extension ConfigValue: Encodable {
     }
   }
 }
+
+/// Reads one TOML or JSON scalar; a table, array or date is an error naming the key.
+extension ConfigValue: Decodable {
+  public init(from decoder: Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    if let v = try? container.decode(Bool.self) {
+      self = .bool(v)
+    } else if let v = try? container.decode(Int.self) {
+      self = .int(v)
+    } else if let v = try? container.decode(Double.self) {
+      self = .double(v)
+    } else if let v = try? container.decode(String.self) {
+      self = .string(v)
+    } else {
+      let name = decoder.codingPath.map(\.stringValue).joined(separator: ".")
+      throw SwiftletError("'\(name)' must be a number, boolean or string")
+    }
+  }
+}
