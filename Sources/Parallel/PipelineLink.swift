@@ -17,6 +17,10 @@ public struct PipelineLink {
     case tiedEmbedding = 3
   }
 
+  /// Where the other stage's tied-embedding gradient arrives: allocated at the first step and
+  /// kept, since the tensor (154 MB for GPT-2) is exchanged every step.
+  private let tiedScratch = ReceiveBuffer()
+
   public init(group: Communicator) { self.group = group }
 
   public var stage: Int { group.rank }
@@ -58,15 +62,28 @@ public struct PipelineLink {
   public func sumTiedEmbeddingGradient(_ gradient: UnsafeMutablePointer<Float>, count: Int) throws {
     precondition(stages > 1 && (isFirst || isLast))
     let peer = isFirst ? stages - 1 : 0
-    var received = [Float](repeating: 0, count: count)
+    let other = tiedScratch.pointer(count: count)
     let send = try group.startSend(UnsafePointer(gradient), count: count, to: peer, tag: Tag.tiedEmbedding.rawValue)
-    try received.withUnsafeMutableBufferPointer {
-      try group.receive($0.baseAddress!, count: count, from: peer, tag: Tag.tiedEmbedding.rawValue)
-    }
+    try group.receive(other, count: count, from: peer, tag: Tag.tiedEmbedding.rawValue)
     try send.wait()
     // a + b == b + a in floating point: both stages get the same bits.
-    received.withUnsafeBufferPointer { other in
-      for i in 0..<count { gradient[i] += other[i] }
-    }
+    for i in 0..<count { gradient[i] += other[i] }
   }
+}
+
+/// A float buffer that grows to the largest size asked for and is reused.
+private final class ReceiveBuffer {
+  private var base: UnsafeMutablePointer<Float>?
+  private var capacity = 0
+
+  func pointer(count: Int) -> UnsafeMutablePointer<Float> {
+    if count > capacity {
+      base?.deallocate()
+      base = .allocate(capacity: count)
+      capacity = count
+    }
+    return base!
+  }
+
+  deinit { base?.deallocate() }
 }
