@@ -233,7 +233,7 @@ public final class GPTModel {
     let n = a.batch * a.seqLen
     let c = config.dModel
     let w = parameters.base
-    let g = gradients.base
+    let grads = gradients.base
     let shard = vocabShard
     let e = config.embeddingDim
     // The token table's lookup gradient can wait for a sparse exchange only when the tied head
@@ -247,12 +247,12 @@ public final class GPTModel {
       if a.recomputesBlocks && i < blocks.count - 1 {
         // Refill the shared buffers from the kept input (the last block's are still in place
         // from the forward pass). The block's output is not needed: it goes to dNorm, which
-        // the backward overwrites before reading; the forward's scratch (projection, geluOut,
+        // the backward overwrites before reading; the forward's scratch (projection, activationOut,
         // attentionScratch) carries nothing between blocks, and dResidual, the running
         // gradient, is not touched.
         try blocks[i].forward(a.blocks[i], output: a.dNorm, scratch: a, weights: w, region: region)
       }
-      try blocks[i].backward(a.blocks[i], scratch: a, weights: w, gradients: g, region: region)
+      try blocks[i].backward(a.blocks[i], scratch: a, weights: w, gradients: grads, region: region)
       try buckets?.bucketReady(.init(offset: blocks[i].span.offset, count: blocks[i].span.count))
       try buckets?.progress()
     }
@@ -260,10 +260,10 @@ public final class GPTModel {
     guard stage.isFirst, let wte, let wpeOffset else { return }
     // Embeddings (g's backward is the identity: every rank gets the full gradient).
     positionEmbeddingBackward(
-      dtable: g + wpeOffset, dout: a.dResidual, batch: a.batch, seqLen: a.seqLen, channels: c)
+      dtable: grads + wpeOffset, dout: a.dResidual, batch: a.batch, seqLen: a.seqLen, channels: c)
     if let projectIn {
       linearBackward(
-        dinp: a.dEmbedded, dweight: g + projectIn, dbias: nil, dout: a.dResidual, inp: a.embedded,
+        dinp: a.dEmbedded, dweight: grads + projectIn, dbias: nil, dout: a.dResidual, inp: a.embedded,
         weight: w + projectIn, rows: n, inFeatures: e, outFeatures: c, layout: .outputMajor)
     }
     let dLookup = lookupGradient(a)
@@ -276,7 +276,7 @@ public final class GPTModel {
     } else {
       slotTokens[slot].withUnsafeBufferPointer {
         tokenEmbeddingBackward(
-          dtable: g + wte.offset, dout: dLookup, tokens: $0.baseAddress!, firstRow: shard.first,
+          dtable: grads + wte.offset, dout: dLookup, tokens: $0.baseAddress!, firstRow: shard.first,
           rows: shard.count, count: n, channels: e)
       }
       try buckets?.bucketReady(.init(offset: 0, count: embeddingsEnd))
@@ -291,7 +291,7 @@ public final class GPTModel {
     slot: Int
   ) throws {
     let (n, c, e) = (a.batch * a.seqLen, config.dModel, config.embeddingDim)
-    let (w, g, shard) = (parameters.base, gradients.base, vocabShard)
+    let (w, grads, shard) = (parameters.base, gradients.base, vocabShard)
     let hidden = headInput(a)
     // ∂L/∂hidden is E wide: it has its own buffer when E ≠ C.
     let dHidden = projectOut == nil ? a.dNorm : a.dEmbedded
@@ -303,7 +303,7 @@ public final class GPTModel {
         gradScale: lossScale)
     }
     PhaseProfile.lap(.crossEntropyBackward)
-    gemm(g + wte.offset, a.logits, hidden, m: shard.count, n: e, k: n, transposeA: true, beta: 1)
+    gemm(grads + wte.offset, a.logits, hidden, m: shard.count, n: e, k: n, transposeA: true, beta: 1)
     // The tied head's part of ∂wte is now complete. When the data-parallel ranks' embedding
     // lookups touch few rows, send the big table now (it then overlaps all the blocks' backward)
     // and exchange the lookup gradient later as sparse rows; otherwise send wte with wpe at the end.
@@ -315,13 +315,13 @@ public final class GPTModel {
     PhaseProfile.lap(.tensorParallel)
     if let projectOut {
       linearBackward(
-        dinp: a.dNorm, dweight: g + projectOut, dbias: nil, dout: a.dEmbedded, inp: normalizedOutput(a),
+        dinp: a.dNorm, dweight: grads + projectOut, dbias: nil, dout: a.dEmbedded, inp: normalizedOutput(a),
         weight: w + projectOut, rows: n, inFeatures: c, outFeatures: e, layout: .outputMajor)
     }
     if let lnf {
       a.dResidual.update(repeating: 0, count: n * c)
       layerNormBackward(
-        dinp: a.dResidual, dweight: g + lnf.weight, dbias: g + lnf.bias, dout: a.dNorm,
+        dinp: a.dResidual, dweight: grads + lnf.weight, dbias: grads + lnf.bias, dout: a.dNorm,
         inp: a.residualOut, weight: w + lnf.weight, mean: a.lnfMean, rstd: a.lnfRstd, rows: n,
         channels: c)
     } else {

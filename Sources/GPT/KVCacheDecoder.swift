@@ -80,21 +80,22 @@ public final class KVCacheDecoder {
     addInPlace(x.base, wpe + (position + architecture.positionOffset) * c, count: c)
 
     for (l, block) in blocks.enumerated() {
+      let params = block.tensors.in(w)
       switch architecture.layerNorm {
       case .pre:  // x += Attention(LN₁(x)); x += MLP(LN₂(x))
-        norm(normed.base, x.base, w + block.ln1Weight, w + block.ln1Bias)
+        norm(normed.base, x.base, params.attentionNorm.weight, params.attentionNorm.bias)
         attentionStep(layer: l, block, input: normed.base, position: position)
         addInPlace(x.base, projection.base, count: c)
-        norm(normed.base, x.base, w + block.ln2Weight, w + block.ln2Bias)
+        norm(normed.base, x.base, params.mlpNorm.weight, params.mlpNorm.bias)
         mlpStep(block, input: normed.base)
         addInPlace(x.base, projection.base, count: c)
       case .post:  // x = LN₁(x + Attention(x)); x = LN₂(x + MLP(x))
         attentionStep(layer: l, block, input: x.base, position: position)
         addInPlace(x.base, projection.base, count: c)
-        norm(x.base, x.base, w + block.ln1Weight, w + block.ln1Bias)
+        norm(x.base, x.base, params.attentionNorm.weight, params.attentionNorm.bias)
         mlpStep(block, input: x.base)
         addInPlace(x.base, projection.base, count: c)
-        norm(x.base, x.base, w + block.ln2Weight, w + block.ln2Bias)
+        norm(x.base, x.base, params.mlpNorm.weight, params.mlpNorm.bias)
       }
     }
     var head = x.base
@@ -114,22 +115,22 @@ public final class KVCacheDecoder {
 
   /// `projection = Proj(Attention(QKV(input)))`, caching this position's key and value.
   private func attentionStep(layer l: Int, _ block: TransformerBlock, input: FloatPointer, position: Int) {
-    let w = model.parameters.base
+    let params = block.tensors.in(model.parameters.base)
     let layout = architecture.weightLayout
-    linear(qkv.base, input, w + block.qkvWeight, w + block.qkvBias, c, 3 * c, layout)
+    linear(qkv.base, input, params.qkv.weight, params.qkv.bias, c, 3 * c, layout)
     (keys[l].base + position * c).update(from: qkv.base + c, count: c)
     (values[l].base + position * c).update(from: qkv.base + 2 * c, count: c)
     attend(layer: l, position: position)
-    linear(projection.base, attention.base, w + block.projWeight, w + block.projBias, c, c, layout)
+    linear(projection.base, attention.base, params.attentionOutput.weight, params.attentionOutput.bias, c, c, layout)
   }
 
   /// `projection = FC₂(φ(FC₁(input)))`.
   private func mlpStep(_ block: TransformerBlock, input: FloatPointer) {
-    let w = model.parameters.base
+    let params = block.tensors.in(model.parameters.base)
     let layout = architecture.weightLayout
-    linear(hidden.base, input, w + block.fcWeight, w + block.fcBias, c, f, layout)
+    linear(hidden.base, input, params.mlpUp.weight, params.mlpUp.bias, c, f, layout)
     architecture.activation.forward(out: hidden.base, inp: hidden.base, count: f)
-    linear(projection.base, hidden.base, w + block.fcProjWeight, w + block.fcProjBias, f, c, layout)
+    linear(projection.base, hidden.base, params.mlpDown.weight, params.mlpDown.bias, f, c, layout)
   }
 
   /// One row through a dense layer.
