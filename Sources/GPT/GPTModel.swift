@@ -142,17 +142,41 @@ public final class GPTModel {
   public func forward(inputs: [Int32], targets: [Int32]?, batch: Int, seqLen: Int, slot: Int = 0) throws -> Double {
     let a = try prepare(slot: slot, batch: batch, seqLen: seqLen)
     let n = batch * seqLen
-    let c = config.dModel
     precondition((inputs.count == n || !stage.isFirst) && (targets == nil || targets!.count == n || !stage.isLast))
     slotTargets[slot] = stage.isLast ? targets ?? [] : []
-    let w = parameters.base
-    let shard = vocabShard
-
-    if stage.isFirst, let wte, let wpeOffset {
+    if stage.isFirst {
       for token in inputs where token < 0 || Int(token) >= config.vocabSize {
         throw SwiftletError("token id \(token) is outside the vocabulary [0, \(config.vocabSize))")
       }
       slotTokens[slot] = inputs
+    }
+    try forward(a, inputs: inputs)
+    guard stage.isLast, let targets else { return 0 }
+    try targets.withUnsafeBufferPointer {
+      try crossEntropy.forward(
+        losses: a.losses, statistics: a.lossStatistics, logits: a.logits, targets: $0.baseAddress!,
+        rows: n)
+    }
+    var sum: Double = 0
+    for i in 0..<n { sum += Double(a.losses[i]) }
+    PhaseProfile.lap(.crossEntropyForward)
+    return sum
+  }
+
+  /// This stage's forward pass on `a` up to the logits: the embeddings of `inputs` at positions
+  /// `firstPosition ..< firstPosition + T` (first stage), the blocks, the head (last stage).
+  /// `attention(i)` is block `i`'s attention core; nil runs causal attention over the whole
+  /// sequences (the KV-cache decoder passes its cache).
+  func forward(
+    _ a: Activations, inputs: [Int32], firstPosition: Int = 0,
+    attention: (Int) -> (any AttentionCore)? = { _ in nil }
+  ) throws {
+    let n = a.batch * a.seqLen
+    let c = config.dModel
+    let w = parameters.base
+    let shard = vocabShard
+
+    if stage.isFirst, let wte, let wpeOffset {
       // Embeddings: the vocabulary-parallel lookup is a row-parallel layer, left through g.
       let x0 = blocks.isEmpty ? a.residualOut : a.blocks[0].residualIn
       let e = config.embeddingDim
@@ -168,16 +192,17 @@ public final class GPTModel {
           out: x0, inp: a.embedded, weight: w + projectIn, bias: nil, rows: n, inFeatures: e, outFeatures: c,
           layout: .outputMajor)
       }
-      positionEmbeddingForward(x: x0, table: w + wpeOffset, batch: batch, seqLen: seqLen, channels: c)
+      positionEmbeddingForward(
+        x: x0, table: w + wpeOffset + firstPosition * c, batch: a.batch, seqLen: a.seqLen, channels: c)
       PhaseProfile.lap(.embeddingForward)
     }
 
     for (i, block) in blocks.enumerated() {
       let output = i + 1 < blocks.count ? a.blocks[i + 1].residualIn : a.residualOut
-      try block.forward(a.blocks[i], output: output, scratch: a, weights: w, region: region)
+      try block.forward(a.blocks[i], output: output, scratch: a, weights: w, region: region, attention: attention(i))
     }
 
-    guard stage.isLast, let wte else { return 0 }
+    guard stage.isLast, let wte else { return }
     // Head: [final LayerNorm], [project_out], then logits over this rank's vocabulary shard
     // (column-parallel, entered through f).
     let e = config.embeddingDim
@@ -196,17 +221,6 @@ public final class GPTModel {
     region.copyToRegionForward(hidden, count: n * e)
     gemm(a.logits, hidden, w + wte.offset, m: n, n: shard.count, k: e, transposeB: true)
     PhaseProfile.lap(.lmHeadForward)
-
-    guard let targets else { return 0 }
-    try targets.withUnsafeBufferPointer {
-      try crossEntropy.forward(
-        losses: a.losses, statistics: a.lossStatistics, logits: a.logits, targets: $0.baseAddress!,
-        rows: n)
-    }
-    var sum: Double = 0
-    for i in 0..<n { sum += Double(a.losses[i]) }
-    PhaseProfile.lap(.crossEntropyForward)
-    return sum
   }
 
   /// Per-token losses of the last forward pass in slot 0 (`B·T`).

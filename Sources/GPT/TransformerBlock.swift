@@ -7,7 +7,8 @@ import Parallel
 ///     pre:  h = x + Attention(LN₁(x)),   y = h + MLP(LN₂(h))
 ///     post: h = LN₁(x + Attention(x)),   y = LN₂(h + MLP(h))
 ///
-/// `Attention = Proj ∘ CausalSelfAttention ∘ QKV` (QKV column-parallel, Proj row-parallel) and
+/// `Attention = Proj ∘ Core ∘ QKV` (QKV column-parallel, Proj row-parallel; the `AttentionCore`
+/// is causal self-attention in training, a key/value cache in decoding) and
 /// `MLP = FC₂ ∘ φ ∘ FC₁` (FC₁ column-parallel, FC₂ row-parallel), φ and the weight layout as the
 /// family's `ModelArchitecture` says. Under tensor parallelism each rank owns `heads/tp` heads
 /// and `F/tp` MLP features; the only communication is Megatron's `f` before each column-parallel
@@ -38,25 +39,28 @@ struct TransformerBlock {
     architecture = config.architecture
   }
 
-  /// Computes `output` from `a.residualIn`, filling the block's saved activations.
+  /// Computes `output` from `a.residualIn`, filling the block's saved activations. `core` is
+  /// the attention between the QKV and output projections; nil is training's causal attention
+  /// over whole sequences.
   ///
   /// Pre-LayerNorm: `ln1`, `ln2` hold the LayerNorm outputs and `residualMid` is `h`.
   /// Post-LayerNorm: `residualMid` holds `x + Attention(x)`, `ln1` is `h` and `ln2` holds
   /// `h + MLP(h)` (each LayerNorm's input is what its backward needs).
   func forward(
     _ a: Activations.Block, output: FloatPointer, scratch s: Activations, weights: FloatPointer,
-    region: TensorParallelRegion
+    region: TensorParallelRegion, attention core: (any AttentionCore)? = nil
   ) throws {
     let n = s.batch * s.seqLen
     let c = channels
     let params = tensors.in(weights)
+    let core = core ?? attention
     switch architecture.layerNorm {
     case .pre:
       layerNormForward(
         out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, inp: a.residualIn, weight: params.attentionNorm.weight,
         bias: params.attentionNorm.bias, rows: n, channels: c)
       PhaseProfile.lap(.layerNormForward)
-      try attentionForward(input: a.ln1, a, scratch: s, params: params, region: region)
+      try attentionForward(input: a.ln1, a, scratch: s, params: params, region: region, core: core)
       residualForward(out: a.residualMid, a.residualIn, s.projection, count: n * c)
       PhaseProfile.lap(.residualForward)
       layerNormForward(
@@ -67,7 +71,7 @@ struct TransformerBlock {
       residualForward(out: output, a.residualMid, s.projection, count: n * c)
       PhaseProfile.lap(.residualForward)
     case .post:
-      try attentionForward(input: a.residualIn, a, scratch: s, params: params, region: region)
+      try attentionForward(input: a.residualIn, a, scratch: s, params: params, region: region, core: core)
       residualForward(out: a.residualMid, a.residualIn, s.projection, count: n * c)
       PhaseProfile.lap(.residualForward)
       layerNormForward(
@@ -135,7 +139,7 @@ struct TransformerBlock {
   /// `s.projection = Proj(Attention(QKV(input)))`, entered through `f` and left through `g`.
   private func attentionForward(
     input: FloatPointer, _ a: Activations.Block, scratch s: Activations, params: BlockTensors<FloatPointer>,
-    region: TensorParallelRegion
+    region: TensorParallelRegion, core: any AttentionCore
   ) throws {
     let n = s.batch * s.seqLen
     let c = channels
@@ -145,7 +149,7 @@ struct TransformerBlock {
       out: a.qkv, inp: input, weight: params.qkv.weight, bias: params.qkv.bias, rows: n, inFeatures: c,
       outFeatures: 3 * localWidth, layout: layout)
     PhaseProfile.lap(.qkvForward)
-    attention.forward(
+    core.forward(
       out: a.attention, logSumExp: a.logSumExp, qkv: a.qkv, scratch: s.attentionScratch, batch: s.batch,
       seqLen: s.seqLen)
     PhaseProfile.lap(.attentionForward)
