@@ -44,7 +44,7 @@ final class Activations {
   let lossStatistics: FloatPointer  // [3, B, T]
   // Scratch shared by all layers.
   let projection: FloatPointer  // [B, T, C] partial output of a row-parallel layer
-  let geluOut: FloatPointer  // [B, T, Fl] activation output (GELU or ReLU), recomputed in backward
+  let activationOut: FloatPointer  // [B, T, Fl] activation output (GELU or ReLU), recomputed in backward
   let attentionScratch: FloatPointer  // 2·T·T
   // Gradient scratch.
   let dResidual: FloatPointer  // [B, T, C] the running ∂L/∂residual
@@ -121,7 +121,7 @@ final class Activations {
     let lossesAt = reserve(n)
     let lossStatisticsAt = reserve(3 * n)
     let projectionAt = reserve(n * c)
-    let geluOutAt = reserve(n * fl)
+    let activationOutAt = reserve(n * fl)
     let attentionScratchAt = reserve(CausalAttention.scratchCount(seqLen: seqLen))
     let dResidualAt = reserve(n * c)
     let dNormAt = reserve(n * c)
@@ -148,7 +148,7 @@ final class Activations {
     losses = base + lossesAt
     lossStatistics = base + lossStatisticsAt
     projection = base + projectionAt
-    geluOut = base + geluOutAt
+    activationOut = base + activationOutAt
     attentionScratch = base + attentionScratchAt
     dResidual = base + dResidualAt
     dNorm = base + dNormAt

@@ -142,17 +142,41 @@ public final class GPTModel {
   public func forward(inputs: [Int32], targets: [Int32]?, batch: Int, seqLen: Int, slot: Int = 0) throws -> Double {
     let a = try prepare(slot: slot, batch: batch, seqLen: seqLen)
     let n = batch * seqLen
-    let c = config.dModel
     precondition((inputs.count == n || !stage.isFirst) && (targets == nil || targets!.count == n || !stage.isLast))
     slotTargets[slot] = stage.isLast ? targets ?? [] : []
-    let w = parameters.base
-    let shard = vocabShard
-
-    if stage.isFirst, let wte, let wpeOffset {
+    if stage.isFirst {
       for token in inputs where token < 0 || Int(token) >= config.vocabSize {
         throw SwiftletError("token id \(token) is outside the vocabulary [0, \(config.vocabSize))")
       }
       slotTokens[slot] = inputs
+    }
+    try forward(a, inputs: inputs)
+    guard stage.isLast, let targets else { return 0 }
+    try targets.withUnsafeBufferPointer {
+      try crossEntropy.forward(
+        losses: a.losses, statistics: a.lossStatistics, logits: a.logits, targets: $0.baseAddress!,
+        rows: n)
+    }
+    var sum: Double = 0
+    for i in 0..<n { sum += Double(a.losses[i]) }
+    PhaseProfile.lap(.crossEntropyForward)
+    return sum
+  }
+
+  /// This stage's forward pass on `a` up to the logits: the embeddings of `inputs` at positions
+  /// `firstPosition ..< firstPosition + T` (first stage), the blocks, the head (last stage).
+  /// `attention(i)` is block `i`'s attention core; nil runs causal attention over the whole
+  /// sequences (the KV-cache decoder passes its cache).
+  func forward(
+    _ a: Activations, inputs: [Int32], firstPosition: Int = 0,
+    attention: (Int) -> (any AttentionCore)? = { _ in nil }
+  ) throws {
+    let n = a.batch * a.seqLen
+    let c = config.dModel
+    let w = parameters.base
+    let shard = vocabShard
+
+    if stage.isFirst, let wte, let wpeOffset {
       // Embeddings: the vocabulary-parallel lookup is a row-parallel layer, left through g.
       let x0 = blocks.isEmpty ? a.residualOut : a.blocks[0].residualIn
       let e = config.embeddingDim
@@ -168,16 +192,17 @@ public final class GPTModel {
           out: x0, inp: a.embedded, weight: w + projectIn, bias: nil, rows: n, inFeatures: e, outFeatures: c,
           layout: .outputMajor)
       }
-      positionEmbeddingForward(x: x0, table: w + wpeOffset, batch: batch, seqLen: seqLen, channels: c)
+      positionEmbeddingForward(
+        x: x0, table: w + wpeOffset + firstPosition * c, batch: a.batch, seqLen: a.seqLen, channels: c)
       PhaseProfile.lap(.embeddingForward)
     }
 
     for (i, block) in blocks.enumerated() {
       let output = i + 1 < blocks.count ? a.blocks[i + 1].residualIn : a.residualOut
-      try block.forward(a.blocks[i], output: output, scratch: a, weights: w, region: region)
+      try block.forward(a.blocks[i], output: output, scratch: a, weights: w, region: region, attention: attention(i))
     }
 
-    guard stage.isLast, let wte else { return 0 }
+    guard stage.isLast, let wte else { return }
     // Head: [final LayerNorm], [project_out], then logits over this rank's vocabulary shard
     // (column-parallel, entered through f).
     let e = config.embeddingDim
@@ -196,17 +221,6 @@ public final class GPTModel {
     region.copyToRegionForward(hidden, count: n * e)
     gemm(a.logits, hidden, w + wte.offset, m: n, n: shard.count, k: e, transposeB: true)
     PhaseProfile.lap(.lmHeadForward)
-
-    guard let targets else { return 0 }
-    try targets.withUnsafeBufferPointer {
-      try crossEntropy.forward(
-        losses: a.losses, statistics: a.lossStatistics, logits: a.logits, targets: $0.baseAddress!,
-        rows: n)
-    }
-    var sum: Double = 0
-    for i in 0..<n { sum += Double(a.losses[i]) }
-    PhaseProfile.lap(.crossEntropyForward)
-    return sum
   }
 
   /// Per-token losses of the last forward pass in slot 0 (`B·T`).
@@ -233,7 +247,7 @@ public final class GPTModel {
     let n = a.batch * a.seqLen
     let c = config.dModel
     let w = parameters.base
-    let g = gradients.base
+    let grads = gradients.base
     let shard = vocabShard
     let e = config.embeddingDim
     // The token table's lookup gradient can wait for a sparse exchange only when the tied head
@@ -247,12 +261,12 @@ public final class GPTModel {
       if a.recomputesBlocks && i < blocks.count - 1 {
         // Refill the shared buffers from the kept input (the last block's are still in place
         // from the forward pass). The block's output is not needed: it goes to dNorm, which
-        // the backward overwrites before reading; the forward's scratch (projection, geluOut,
+        // the backward overwrites before reading; the forward's scratch (projection, activationOut,
         // attentionScratch) carries nothing between blocks, and dResidual, the running
         // gradient, is not touched.
         try blocks[i].forward(a.blocks[i], output: a.dNorm, scratch: a, weights: w, region: region)
       }
-      try blocks[i].backward(a.blocks[i], scratch: a, weights: w, gradients: g, region: region)
+      try blocks[i].backward(a.blocks[i], scratch: a, weights: w, gradients: grads, region: region)
       try buckets?.bucketReady(.init(offset: blocks[i].span.offset, count: blocks[i].span.count))
       try buckets?.progress()
     }
@@ -260,10 +274,10 @@ public final class GPTModel {
     guard stage.isFirst, let wte, let wpeOffset else { return }
     // Embeddings (g's backward is the identity: every rank gets the full gradient).
     positionEmbeddingBackward(
-      dtable: g + wpeOffset, dout: a.dResidual, batch: a.batch, seqLen: a.seqLen, channels: c)
+      dtable: grads + wpeOffset, dout: a.dResidual, batch: a.batch, seqLen: a.seqLen, channels: c)
     if let projectIn {
       linearBackward(
-        dinp: a.dEmbedded, dweight: g + projectIn, dbias: nil, dout: a.dResidual, inp: a.embedded,
+        dinp: a.dEmbedded, dweight: grads + projectIn, dbias: nil, dout: a.dResidual, inp: a.embedded,
         weight: w + projectIn, rows: n, inFeatures: e, outFeatures: c, layout: .outputMajor)
     }
     let dLookup = lookupGradient(a)
@@ -276,7 +290,7 @@ public final class GPTModel {
     } else {
       slotTokens[slot].withUnsafeBufferPointer {
         tokenEmbeddingBackward(
-          dtable: g + wte.offset, dout: dLookup, tokens: $0.baseAddress!, firstRow: shard.first,
+          dtable: grads + wte.offset, dout: dLookup, tokens: $0.baseAddress!, firstRow: shard.first,
           rows: shard.count, count: n, channels: e)
       }
       try buckets?.bucketReady(.init(offset: 0, count: embeddingsEnd))
@@ -291,7 +305,7 @@ public final class GPTModel {
     slot: Int
   ) throws {
     let (n, c, e) = (a.batch * a.seqLen, config.dModel, config.embeddingDim)
-    let (w, g, shard) = (parameters.base, gradients.base, vocabShard)
+    let (w, grads, shard) = (parameters.base, gradients.base, vocabShard)
     let hidden = headInput(a)
     // ∂L/∂hidden is E wide: it has its own buffer when E ≠ C.
     let dHidden = projectOut == nil ? a.dNorm : a.dEmbedded
@@ -303,7 +317,7 @@ public final class GPTModel {
         gradScale: lossScale)
     }
     PhaseProfile.lap(.crossEntropyBackward)
-    gemm(g + wte.offset, a.logits, hidden, m: shard.count, n: e, k: n, transposeA: true, beta: 1)
+    gemm(grads + wte.offset, a.logits, hidden, m: shard.count, n: e, k: n, transposeA: true, beta: 1)
     // The tied head's part of ∂wte is now complete. When the data-parallel ranks' embedding
     // lookups touch few rows, send the big table now (it then overlaps all the blocks' backward)
     // and exchange the lookup gradient later as sparse rows; otherwise send wte with wpe at the end.
@@ -315,13 +329,13 @@ public final class GPTModel {
     PhaseProfile.lap(.tensorParallel)
     if let projectOut {
       linearBackward(
-        dinp: a.dNorm, dweight: g + projectOut, dbias: nil, dout: a.dEmbedded, inp: normalizedOutput(a),
+        dinp: a.dNorm, dweight: grads + projectOut, dbias: nil, dout: a.dEmbedded, inp: normalizedOutput(a),
         weight: w + projectOut, rows: n, inFeatures: c, outFeatures: e, layout: .outputMajor)
     }
     if let lnf {
       a.dResidual.update(repeating: 0, count: n * c)
       layerNormBackward(
-        dinp: a.dResidual, dweight: g + lnf.weight, dbias: g + lnf.bias, dout: a.dNorm,
+        dinp: a.dResidual, dweight: grads + lnf.weight, dbias: grads + lnf.bias, dout: a.dNorm,
         inp: a.residualOut, weight: w + lnf.weight, mean: a.lnfMean, rstd: a.lnfRstd, rows: n,
         channels: c)
     } else {

@@ -4,24 +4,19 @@ import SwiftletCore
 /// Autoregressive generation with a key/value cache: each new token costs one pass of
 /// `O(n_layer · (C² + position · C))` instead of re-running the whole prefix.
 ///
-/// Works on an unsharded model (tensor-parallel size 1), reusing its parameter arena, and
-/// computes what `GPTModel.forward` computes for every family (`ModelArchitecture`).
+/// Works on an unsharded model (tensor-parallel size 1), reusing its parameter arena. Each new
+/// position runs through the model's own forward pass (embeddings, `TransformerBlock`s, head) as
+/// one row, batch 1 and sequence length 1, whose attention core is `CachedAttention` over the
+/// layer's cache instead of causal attention over the row: the decoder holds only the cache.
 public final class KVCacheDecoder {
   public let model: GPTModel
-  private let c: Int
-  private let e: Int
-  private let f: Int
-  private let heads: Int
-  private let headDim: Int
-  private let architecture: ModelArchitecture
-  private let blocks: [TransformerBlock]
-  private var keys: [FloatArena] = []  // per layer [n_ctx, C]
-  private var values: [FloatArena] = []
+  /// The activations of one position.
+  private let row: Activations
+  private let keys: [FloatArena]  // per layer [n_ctx, C]
+  private let values: [FloatArena]
+  private let scores: FloatArena  // [n_ctx]
   /// Tokens currently held in the cache.
   public private(set) var length = 0
-  // Scratch for one position.
-  private let x: FloatArena, normed: FloatArena, qkv: FloatArena, attention: FloatArena, embedded: FloatArena
-  private let projection: FloatArena, hidden: FloatArena, scores: FloatArena, mean: FloatArena, rstd: FloatArena
   /// Logits over the real vocabulary after the last `append`.
   public let logits: FloatArena
 
@@ -31,27 +26,10 @@ public final class KVCacheDecoder {
     }
     self.model = model
     let config = model.config
-    c = config.dModel
-    e = config.embeddingDim
-    f = config.ffnDim
-    heads = config.nHead
-    headDim = config.headDim
-    architecture = config.architecture
-    blocks = (0..<config.nLayer).map { TransformerBlock(index: $0, layout: model.layout) }
-    for _ in 0..<config.nLayer {
-      keys.append(FloatArena(count: config.nCtx * c))
-      values.append(FloatArena(count: config.nCtx * c))
-    }
-    x = FloatArena(count: c)
-    normed = FloatArena(count: c)
-    qkv = FloatArena(count: 3 * c)
-    attention = FloatArena(count: c)
-    embedded = FloatArena(count: e)
-    projection = FloatArena(count: c)
-    hidden = FloatArena(count: f)
+    row = Activations(layout: model.layout, batch: 1, seqLen: 1)
+    keys = (0..<config.nLayer).map { _ in FloatArena(count: config.nCtx * config.dModel) }
+    values = (0..<config.nLayer).map { _ in FloatArena(count: config.nCtx * config.dModel) }
     scores = FloatArena(count: config.nCtx)
-    mean = FloatArena(count: 1)
-    rstd = FloatArena(count: 1)
     logits = FloatArena(count: model.layout.paddedVocab)
   }
 
@@ -65,156 +43,12 @@ public final class KVCacheDecoder {
     guard token >= 0 && token < config.vocabSize else {
       throw SwiftletError("token id \(token) is outside the vocabulary [0, \(config.vocabSize))")
     }
-    let w = model.parameters.base
-    let layout = model.layout
-    let names = layout.names
-    let position = length
-    let wte = w + layout[names.tokenEmbedding + ".weight"].offset
-    let wpe = w + layout[names.positionEmbedding + ".weight"].offset
-    if config.projectsEmbeddings, let projectIn = names.projectIn {
-      embedded.base.update(from: wte + token * e, count: e)
-      linear(x.base, embedded.base, w + layout[projectIn + ".weight"].offset, nil, e, c, .outputMajor)
-    } else {
-      x.base.update(from: wte + token * c, count: c)
+    try model.forward(row, inputs: [Int32(token)], firstPosition: length) { layer in
+      CachedAttention(
+        heads: config.nHead, headDim: config.headDim, keys: keys[layer].base, values: values[layer].base,
+        position: length, scores: scores.base)
     }
-    addInPlace(x.base, wpe + (position + architecture.positionOffset) * c, count: c)
-
-    for (l, block) in blocks.enumerated() {
-      switch architecture.layerNorm {
-      case .pre:  // x += Attention(LN₁(x)); x += MLP(LN₂(x))
-        norm(normed.base, x.base, w + block.ln1Weight, w + block.ln1Bias)
-        attentionStep(layer: l, block, input: normed.base, position: position)
-        addInPlace(x.base, projection.base, count: c)
-        norm(normed.base, x.base, w + block.ln2Weight, w + block.ln2Bias)
-        mlpStep(block, input: normed.base)
-        addInPlace(x.base, projection.base, count: c)
-      case .post:  // x = LN₁(x + Attention(x)); x = LN₂(x + MLP(x))
-        attentionStep(layer: l, block, input: x.base, position: position)
-        addInPlace(x.base, projection.base, count: c)
-        norm(x.base, x.base, w + block.ln1Weight, w + block.ln1Bias)
-        mlpStep(block, input: x.base)
-        addInPlace(x.base, projection.base, count: c)
-        norm(x.base, x.base, w + block.ln2Weight, w + block.ln2Bias)
-      }
-    }
-    var head = x.base
-    if architecture.hasFinalLayerNorm {
-      norm(
-        normed.base, x.base, w + layout[names.finalNorm + ".weight"].offset,
-        w + layout[names.finalNorm + ".bias"].offset)
-      head = normed.base
-    }
-    if config.projectsEmbeddings, let projectOut = names.projectOut {
-      linear(embedded.base, head, w + layout[projectOut + ".weight"].offset, nil, c, e, .outputMajor)
-      head = embedded.base
-    }
-    gemm(logits.base, head, wte, m: 1, n: config.vocabSize, k: e, transposeB: true)
+    logits.base.update(from: row.logits, count: model.layout.paddedVocab)
     length += 1
   }
-
-  /// `projection = Proj(Attention(QKV(input)))`, caching this position's key and value.
-  private func attentionStep(layer l: Int, _ block: TransformerBlock, input: FloatPointer, position: Int) {
-    let w = model.parameters.base
-    let layout = architecture.weightLayout
-    linear(qkv.base, input, w + block.qkvWeight, w + block.qkvBias, c, 3 * c, layout)
-    (keys[l].base + position * c).update(from: qkv.base + c, count: c)
-    (values[l].base + position * c).update(from: qkv.base + 2 * c, count: c)
-    attend(layer: l, position: position)
-    linear(projection.base, attention.base, w + block.projWeight, w + block.projBias, c, c, layout)
-  }
-
-  /// `projection = FC₂(φ(FC₁(input)))`.
-  private func mlpStep(_ block: TransformerBlock, input: FloatPointer) {
-    let w = model.parameters.base
-    let layout = architecture.weightLayout
-    linear(hidden.base, input, w + block.fcWeight, w + block.fcBias, c, f, layout)
-    architecture.activation.forward(out: hidden.base, inp: hidden.base, count: f)
-    linear(projection.base, hidden.base, w + block.fcProjWeight, w + block.fcProjBias, f, c, layout)
-  }
-
-  /// One row through a dense layer.
-  private func linear(
-    _ out: FloatPointer, _ inp: FloatPointer, _ weight: FloatPointer, _ bias: FloatPointer?,
-    _ inFeatures: Int, _ outFeatures: Int, _ layout: WeightLayout
-  ) {
-    linearForward(
-      out: out, inp: inp, weight: weight, bias: bias, rows: 1, inFeatures: inFeatures, outFeatures: outFeatures,
-      layout: layout)
-  }
-
-  /// LayerNorm of one row (`out` may be `inp`).
-  private func norm(_ out: FloatPointer, _ inp: FloatPointer, _ weight: FloatPointer, _ bias: FloatPointer) {
-    layerNormForward(
-      out: out, mean: mean.base, rstd: rstd.base, inp: inp, weight: weight, bias: bias, rows: 1, channels: c)
-  }
-
-  /// attention[h] = softmax(q_h · K_hᵀ / √d) · V_h over the cached positions 0...position.
-  private func attend(layer l: Int, position: Int) {
-    let scale = 1 / Float(headDim).squareRoot()
-    for h in 0..<heads {
-      let q = qkv.base + h * headDim
-      var maximum = -Float.infinity
-      for j in 0...position {
-        let k = keys[l].base + j * c + h * headDim
-        var dot: Float = 0
-        for d in 0..<headDim { dot += q[d] * k[d] }
-        scores.base[j] = dot * scale
-        maximum = max(maximum, scores.base[j])
-      }
-      var sum: Float = 0
-      for j in 0...position {
-        scores.base[j] = FastMath.exp(scores.base[j] - maximum)
-        sum += scores.base[j]
-      }
-      let out = attention.base + h * headDim
-      out.update(repeating: 0, count: headDim)
-      for j in 0...position {
-        let weight = scores.base[j] / sum
-        let v = values[l].base + j * c + h * headDim
-        for d in 0..<headDim { out[d] += weight * v[d] }
-      }
-    }
-  }
 }
-
-/// Picks the next token from logits: greedy at temperature 0, otherwise softmax(logits / T)
-/// restricted to the `topK` most likely tokens (0 = all), drawn with a counter-based RNG so the
-/// same seed gives the same text.
-public struct TokenSampler {
-  public var temperature: Double
-  public var topK: Int
-  public let rng: CounterRNG
-
-  public init(temperature: Double, topK: Int, seed: UInt64) {
-    self.temperature = temperature
-    self.topK = topK
-    rng = CounterRNG(seed: seed, stream: 0x5a3e)
-  }
-
-  public func pick(logits: UnsafePointer<Float>, vocabSize: Int, draw: Int) -> Int {
-    if temperature <= 0 {
-      var best = 0
-      for i in 1..<vocabSize where logits[i] > logits[best] { best = i }
-      return best
-    }
-    var candidates = Array(0..<vocabSize)
-    if topK > 0 && topK < vocabSize {
-      candidates.sort { logits[$0] > logits[$1] }
-      candidates.removeLast(vocabSize - topK)
-    }
-    let maximum = candidates.map { Double(logits[$0]) }.max()!
-    let weights = candidates.map { expDouble((Double(logits[$0]) - maximum) / temperature) }
-    let total = weights.reduce(0, +)
-    var threshold = rng.uniform(UInt64(draw)) * total
-    for (i, weight) in weights.enumerated() {
-      threshold -= weight
-      if threshold <= 0 { return candidates[i] }
-    }
-    return candidates.last!
-  }
-}
-
-#if canImport(Glibc)
-  import Glibc
-  @inline(__always) func expDouble(_ x: Double) -> Double { Glibc.exp(x) }
-#endif

@@ -207,7 +207,7 @@ public struct CausalAttention {
 /// Softmax in place over `row[0..<length]`, zeroing `row[length..<rowWidth]`; returns the
 /// row's log-sum-exp (NaN-keeping).
 @inline(__always)
-func softmaxCausalRow(_ row: FloatPointer, length: Int, rowWidth: Int) -> Float {
+public func softmaxCausalRow(_ row: FloatPointer, length: Int, rowWidth: Int) -> Float {
   swiftlet_softmax_row(row, length, rowWidth)
 }
 
