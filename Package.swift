@@ -75,7 +75,8 @@ let package = Package(
     // Per-operation MPI checks of Parallel, launched under mpirun by CLITests.
     .executableTarget(
       name: "ParallelProbe", dependencies: ["Parallel", "MPIBindings", "Kernels"], path: "Tests/ParallelProbe"),
-    .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels"], resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "KernelsTests", dependencies: ["Kernels", "CKernels", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "GPTTests", dependencies: ["GPT", "Optimizers", "Kernels", "Parallel", "MPIBindings", "SwiftletCore"],
       resources: [.copy("Fixtures")]),

@@ -1,27 +1,6 @@
 import RunFiles
 
-/// CO2e in terms people picture, as Strubell et al. 2019 (Table 1) and Patterson et al. 2021
-/// (Table 4) put it. Sources in docs/accounting.md.
 extension CarbonEquivalents {
-  /// kg per pound (exact, international avoirdupois pound).
-  public static let kgPerPound = 0.45359237
-  /// A typical passenger car: about 400 g CO2 per mile (US EPA, "Greenhouse Gas Emissions from a
-  /// Typical Passenger Vehicle", EPA-420-F-23-014, 2023), i.e. 0.2485 kg per km.
-  public static let carKgPerKm = 0.400 / 1.609344
-  /// One passenger, New York ↔ San Francisco round trip: 1,984 lbs (Strubell et al. 2019, Table 1).
-  public static let passengerRoundTripKg = 1984 * kgPerPound
-  /// A whole jet plane, San Francisco ↔ New York round trip: ~180 t (Patterson et al. 2021, Table 4).
-  public static let planeRoundTripKg = 180_000.0
-  /// An average car over its lifetime including fuel: 126,000 lbs (Strubell et al. 2019, Table 1).
-  public static let carLifetimeKg = 126_000 * kgPerPound
-
-  /// The equivalents of `co2eKg` kilograms.
-  public init(co2eKg: Double) {
-    self.init(
-      carKm: co2eKg / Self.carKgPerKm, passengerRoundTripsNYSF: co2eKg / Self.passengerRoundTripKg,
-      planeRoundTripsSFNY: co2eKg / Self.planeRoundTripKg, carLifetimes: co2eKg / Self.carLifetimeKg)
-  }
-
   /// One line, choosing the units that give readable numbers.
   public var sentence: String {
     var parts = ["\(Format.number(carKm)) km by car"]

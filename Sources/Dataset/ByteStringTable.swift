@@ -29,11 +29,7 @@ final class ByteStringTable {
     while size < 2 * minimumCapacity { size *= 2 }
     capacity = size
     mask = size - 1
-    hashes = .allocate(capacity: size)
-    hashes.initialize(repeating: 0, count: size)
-    keyOffsets = .allocate(capacity: size)
-    keyLengths = .allocate(capacity: size)
-    values = .allocate(capacity: size)
+    (hashes, keyOffsets, keyLengths, values) = Self.allocateSlots(size)
     arenaCapacity = 8 * size
     arena = .allocate(capacity: arenaCapacity)
   }
@@ -108,16 +104,21 @@ final class ByteStringTable {
     key.withUnsafeBufferPointer { value($0.baseAddress ?? UnsafePointer(arena), $0.count) }
   }
 
+  /// `size` empty slots: hashes zeroed (empty), the other columns uninitialised.
+  private static func allocateSlots(_ size: Int) -> (
+    UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<UInt64>
+  ) {
+    let hashes = UnsafeMutablePointer<UInt64>.allocate(capacity: size)
+    hashes.initialize(repeating: 0, count: size)
+    return (hashes, .allocate(capacity: size), .allocate(capacity: size), .allocate(capacity: size))
+  }
+
   private func grow() {
     let oldCapacity = capacity
     let (oldHashes, oldOffsets, oldLengths, oldValues) = (hashes, keyOffsets, keyLengths, values)
     capacity *= 2
     mask = capacity - 1
-    hashes = .allocate(capacity: capacity)
-    hashes.initialize(repeating: 0, count: capacity)
-    keyOffsets = .allocate(capacity: capacity)
-    keyLengths = .allocate(capacity: capacity)
-    values = .allocate(capacity: capacity)
+    (hashes, keyOffsets, keyLengths, values) = Self.allocateSlots(capacity)
     for old in 0..<oldCapacity where oldHashes[old] != 0 {
       var slot = Int(truncatingIfNeeded: oldHashes[old]) & mask
       while hashes[slot] != 0 { slot = (slot + 1) & mask }

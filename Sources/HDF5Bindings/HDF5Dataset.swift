@@ -47,12 +47,7 @@ public final class HDF5Dataset: HDF5Object {
 
   /// Writes the whole dataset from `values` (row-major, `elementCount` elements).
   public func write<T: HDF5Element>(_ values: UnsafeBufferPointer<T>) throws {
-    try requireKind(T.self, "write")
-    guard values.count == elementCount else {
-      throw SwiftletError(
-        "cannot write \(description): \(values.count) values given for shape \(shape) (\(elementCount) elements)"
-      )
-    }
+    try requireWhole(T.self, "write", given: values.count, "\(values.count) values given")
     let status = H5Dwrite(
       try id(), T.hdf5Kind.memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT),
       values.baseAddress)
@@ -85,12 +80,7 @@ public final class HDF5Dataset: HDF5Object {
 
   /// Reads the whole dataset into `buffer` (exactly `elementCount` elements).
   public func read<T: HDF5Element>(into buffer: UnsafeMutableBufferPointer<T>) throws {
-    try requireKind(T.self, "read")
-    guard buffer.count == elementCount else {
-      throw SwiftletError(
-        "cannot read \(description): buffer of \(buffer.count) for shape \(shape) (\(elementCount) elements)"
-      )
-    }
+    try requireWhole(T.self, "read", given: buffer.count, "buffer of \(buffer.count)")
     let status = H5Dread(
       try id(), T.hdf5Kind.memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT),
       buffer.baseAddress)
@@ -129,6 +119,15 @@ public final class HDF5Dataset: HDF5Object {
       let stored = kind?.rawValue ?? "a type Swiftlet does not read"
       throw SwiftletError(
         "cannot \(operation) \(description) as \(T.hdf5Kind.rawValue): it holds \(stored)")
+    }
+  }
+
+  /// Throws unless `T` is the stored type and `given` elements (`what`, in words) fill the dataset.
+  private func requireWhole<T: HDF5Element>(_ type: T.Type, _ operation: String, given: Int, _ what: String) throws {
+    try requireKind(type, operation)
+    guard given == elementCount else {
+      throw SwiftletError(
+        "cannot \(operation) \(description): \(what) for shape \(shape) (\(elementCount) elements)")
     }
   }
 

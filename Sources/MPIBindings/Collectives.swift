@@ -153,18 +153,28 @@ extension Communicator {
   public func startSend<T: MPIElement>(
     _ buffer: UnsafePointer<T>, count: Int, to destination: Int, tag: Int = 0
   ) throws -> PendingRequest {
-    var request: MPI_Request? = swiftlet_mpi_request_null()
-    try check(MPI_Isend(buffer, Int32(count), T.mpiType, Int32(destination), Int32(tag), handle, &request), "Isend")
-    return PendingRequest(request: request, communicator: self, name: "MPI_Wait (pipeline send)")
+    try startRequest("Isend", waiting: "MPI_Wait (pipeline send)") {
+      MPI_Isend(buffer, Int32(count), T.mpiType, Int32(destination), Int32(tag), handle, &$0)
+    }
   }
 
   /// Starts receiving `count` elements from member `source` into `buffer`.
   public func startReceive<T: MPIElement>(
     _ buffer: UnsafeMutablePointer<T>, count: Int, from source: Int, tag: Int = 0
   ) throws -> PendingRequest {
+    try startRequest("Irecv", waiting: "MPI_Wait (pipeline receive)") {
+      MPI_Irecv(buffer, Int32(count), T.mpiType, Int32(source), Int32(tag), handle, &$0)
+    }
+  }
+
+  /// Runs the nonblocking call `start` on a fresh request and returns it pending (`name` names
+  /// its wait in the watchdog's report).
+  private func startRequest(
+    _ operation: String, waiting name: StaticString, _ start: (inout MPI_Request?) -> Int32
+  ) throws -> PendingRequest {
     var request: MPI_Request? = swiftlet_mpi_request_null()
-    try check(MPI_Irecv(buffer, Int32(count), T.mpiType, Int32(source), Int32(tag), handle, &request), "Irecv")
-    return PendingRequest(request: request, communicator: self, name: "MPI_Wait (pipeline receive)")
+    try check(start(&request), operation)
+    return PendingRequest(request: request, communicator: self, name: name)
   }
 }
 

@@ -114,8 +114,7 @@ public struct RunReport: Codable, Equatable, Sendable {
   public var gridIntensity = 0.0
   public var region = ""
   public var lost = Lost(steps: 0, tokens: 0, flops: 0, energyKWh: 0, co2eKg: 0, wallHours: 0)
-  public var equivalents = CarbonEquivalents(
-    carKm: 0, passengerRoundTripsNYSF: 0, planeRoundTripsSFNY: 0, carLifetimes: 0)
+  public var equivalents = CarbonEquivalents(co2eKg: 0)
   public var projection = Projection(
     tokens: 0, steps: 0, flops: 0, modelFlops: 0, deviceHours: 0, wallHours: 0, remainingWallHours: 0, energyKWh: 0,
     co2eKg: 0, costUSD: nil, basis: "")

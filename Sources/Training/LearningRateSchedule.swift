@@ -8,20 +8,13 @@ import Foundation
 ///
 /// where `s` is the 0-based update index, W = warmup_steps and S = max_steps. With W = 0 and
 /// min_lr = lr the rate is constant.
-public struct LearningRateSchedule: Sendable {
-  public let peak: Double
-  public let minimum: Double
-  public let warmupSteps: Int
-  public let totalSteps: Int
+struct LearningRateSchedule: Sendable {
+  let peak: Double
+  let minimum: Double
+  let warmupSteps: Int
+  let totalSteps: Int
 
-  public init(peak: Double, minimum: Double, warmupSteps: Int, totalSteps: Int) {
-    self.peak = peak
-    self.minimum = minimum
-    self.warmupSteps = warmupSteps
-    self.totalSteps = totalSteps
-  }
-
-  public func rate(atStep step: Int) -> Double {
+  func rate(atStep step: Int) -> Double {
     if step < warmupSteps {
       return peak * Double(step + 1) / Double(warmupSteps)
     }

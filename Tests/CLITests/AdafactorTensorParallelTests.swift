@@ -1,5 +1,6 @@
 import Checkpointing
 import Foundation
+import TestSupport
 import Testing
 
 /// Adafactor under tensor parallelism, with real `mpirun`: each shard is factored as a slice of
@@ -11,7 +12,7 @@ struct AdafactorTensorParallelTests {
   /// The tiny config with Adafactor (first moment on, so `exp_avg` is sharded too). The vocabulary
   /// (67) is padded under tp = 2 and 4, which the row factors of `wte` must ignore.
   static func config(data: String, run: String) -> String {
-    Harness.tinyConfig(data: data, runDirectory: run)
+    TinyModel.config(data: data, runDirectory: run)
       .replacingOccurrences(of: "threads = 1", with: "threads = 1\noptimizer = \"adafactor\"\nadafactor_beta1 = 0.9")
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Every user error is one `error: …` line on stderr and a non-zero exit — never a crash trace —
@@ -15,7 +16,7 @@ struct BadInputTests {
   }
 
   func config(_ extra: String = "", replacing: (String, String)? = nil) throws -> String {
-    var text = Harness.tinyConfig(data: data, runDirectory: run, extra: extra)
+    var text = TinyModel.config(data: data, runDirectory: run, extra: extra)
     if let (old, new) = replacing { text = text.replacingOccurrences(of: old, with: new) }
     let path = data + "/config-\(UUID().uuidString.prefix(6)).toml"
     try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -51,7 +52,7 @@ struct BadInputTests {
     // Regression inputs from the config fuzz test: toml++ aborted on these instead of erring.
     for header in ["[.data]", "[data", "[da ta]", "[[data]]"] {
       let path = data + "/header-\(UUID().uuidString.prefix(6)).toml"
-      try Harness.tinyConfig(data: data, runDirectory: run).replacingOccurrences(of: "[data]", with: header)
+      try TinyModel.config(data: data, runDirectory: run).replacingOccurrences(of: "[data]", with: header)
         .write(toFile: path, atomically: true, encoding: .utf8)
       expectUserError(try Harness.run(["train", "--config", path]), mentioning: "invalid TOML", "header \(header)")
     }

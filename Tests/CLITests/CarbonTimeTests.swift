@@ -43,7 +43,7 @@ struct CarbonTimeTests {
     var seriesPath = ""
     let setup = try Harness.preparedRun("carbon-alternating") { data, run in
       seriesPath = data + "/alternating.csv"
-      return Harness.tinyConfig(
+      return TinyModel.config(
         data: data, runDirectory: run,
         extra: Self.accounting("intensity_series = \"\(seriesPath)\"\nclock_start = \"\(Self.start)\""))
     }
@@ -87,7 +87,7 @@ struct CarbonTimeTests {
   /// A tiny run with `pause_above = 500` over `dirtyHour`, its clock mapped to the series' start.
   static func runThatTurnsDirty(_ label: String) throws -> (data: String, config: String, run: String) {
     let setup = try Harness.preparedRun(label) { data, run in
-      Harness.tinyConfig(
+      TinyModel.config(
         data: data, runDirectory: run,
         extra: Self.accounting(
           "intensity_series = \"\(data)/dirty.csv\"\nclock_start = \"\(Self.start)\"\npause_above = 500"))
@@ -167,7 +167,7 @@ struct CarbonTimeTests {
   /// Past the series' end the last value is held, with exactly one warning.
   @Test func aRunPastTheSeriesEndHoldsItsLastValueWithOneWarning() throws {
     let setup = try Harness.preparedRun("carbon-short") { data, run in
-      Harness.tinyConfig(
+      TinyModel.config(
         data: data, runDirectory: run,
         extra: Self.accounting("intensity_series = \"\(data)/short.csv\"\nclock_start = \"\(Self.start)\""))
     }
@@ -182,7 +182,7 @@ struct CarbonTimeTests {
 
   /// Item 5 of the issue for `train`: one `error:` line, non-zero exit, before any step.
   @Test func badSeriesInputsStopTrainWithOneLine() throws {
-    let setup = try Harness.preparedRun("carbon-bad") { data, run in Harness.tinyConfig(data: data, runDirectory: run) }
+    let setup = try Harness.preparedRun("carbon-bad") { data, run in TinyModel.config(data: data, runDirectory: run) }
     let noHeader = setup.data + "/no-header.csv"
     try "2030-01-01T00:00:00Z,100\n".write(toFile: noHeader, atomically: true, encoding: .utf8)
     let late = try Self.series([(3600, 100), (7200, 200)], in: setup.data, name: "late.csv")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Mutation fuzzing of the checkpoint reader through the real executable (HDF5 is C: a crash
@@ -11,11 +12,9 @@ struct CheckpointFuzzTests {
   // Fixed by the whole-file checksum in the user block (Checkpointing/FileChecksum.swift).
   @Test func mutatedCheckpointsNeverCrashTheReader() throws {
     let trials = Int(ProcessInfo.processInfo.environment["SWIFTLET_FUZZ_CHECKPOINTS"] ?? "") ?? 40
-    let data = try Harness.temporaryDirectory("ckfuzz")
-    try Harness.makeShards(in: data)
-    let configPath = data + "/config.toml"
-    try Harness.tinyConfig(data: data, runDirectory: data + "/run").write(
-      toFile: configPath, atomically: true, encoding: .utf8)
+    let (data, configPath) = try Harness.preparedData("ckfuzz") {
+      TinyModel.config(data: $0, runDirectory: $0 + "/run")
+    }
     #expect(try Harness.run(["train", "--config", configPath, "--set", "train.max_steps=2"]).status == 0)
     let original = try Data(contentsOf: URL(fileURLWithPath: data + "/run/checkpoints/step_00000002.h5"))
     var state: UInt64 = 0xFACE

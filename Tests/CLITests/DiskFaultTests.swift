@@ -38,7 +38,7 @@ struct DiskFaultTests {
     defer { unmount(fs) }
     let configPath = data + "/config.toml"
     // Each checkpoint of the tiny model is ~360 kB: two fit in 1 MiB, the third does not.
-    try Harness.tinyConfig(data: data, runDirectory: fs + "/run").write(
+    try TinyModel.config(data: data, runDirectory: fs + "/run").write(
       toFile: configPath, atomically: true, encoding: .utf8)
     let result = try Harness.run(
       [

@@ -1,5 +1,6 @@
 import Checkpointing
 import Foundation
+import TestSupport
 import Testing
 
 /// Real `mpirun` runs of the built executable: every (dp, tp) layout trains the same tiny GPT-2
@@ -9,7 +10,7 @@ struct DistributedEquivalenceTests {
   static let layouts: [(ranks: Int, tp: Int)] = [(2, 1), (2, 2), (4, 2), (4, 4)]
 
   @Test func everyLayoutMatchesTheSingleRankRun() throws {
-    let (_, configPath, baseRun) = try Harness.preparedRun("eq") { Harness.tinyConfig(data: $0, runDirectory: $1) }
+    let (_, configPath, baseRun) = try Harness.preparedRun("eq") { TinyModel.config(data: $0, runDirectory: $1) }
 
     let single = try Harness.run(["train", "--config", configPath])
     #expect(single.status == 0, "single rank failed: \(single.stderr)")
@@ -48,12 +49,10 @@ extension DistributedEquivalenceTests {
   /// the token-embedding table early and exchange the lookup gradient as sparse rows
   /// (`GPTModel.finishBackward`); results must still equal the single-rank run.
   @Test func sparseEmbeddingGradientExchangeMatchesTheSingleRankRun() throws {
-    let data = try Harness.temporaryDirectory("sparse-data")
-    try Harness.makeShards(in: data)
-    let configPath = data + "/config.toml"
-    try Harness.tinyConfig(data: data, runDirectory: data + "/unused")
-      .replacingOccurrences(of: "vocab_size = 67", with: "vocab_size = 512")
-      .write(toFile: configPath, atomically: true, encoding: .utf8)
+    let (_, configPath) = try Harness.preparedData("sparse") {
+      TinyModel.config(data: $0, runDirectory: $0 + "/unused")
+        .replacingOccurrences(of: "vocab_size = 67", with: "vocab_size = 512")
+    }
     let base = try Harness.temporaryDirectory("sparse-base")
     #expect(try Harness.run(["train", "--config", configPath, "--run-dir", base]).status == 0)
     let reference = try Harness.trainRecords(base).map { $0["loss"] as! Double }
@@ -85,13 +84,11 @@ extension DistributedEquivalenceTests {
     ("opt-350m", "vocab_size = 512\nword_embed_proj_dim = 16"),
   ])
   func optMatchesTheSingleRankRunOnEveryLayout(_ preset: String, _ modelKeys: String) throws {
-    let data = try Harness.temporaryDirectory("opt-eq-data")
-    try Harness.makeShards(in: data)
-    let configPath = data + "/config.toml"
-    try Harness.tinyConfig(data: data, runDirectory: data + "/unused")
-      .replacingOccurrences(of: "[model]\n", with: "[model]\npreset = \"\(preset)\"\n")
-      .replacingOccurrences(of: "vocab_size = 67", with: modelKeys)
-      .write(toFile: configPath, atomically: true, encoding: .utf8)
+    let (_, configPath) = try Harness.preparedData("opt-eq") {
+      TinyModel.config(data: $0, runDirectory: $0 + "/unused")
+        .replacingOccurrences(of: "[model]\n", with: "[model]\npreset = \"\(preset)\"\n")
+        .replacingOccurrences(of: "vocab_size = 67", with: modelKeys)
+    }
     let base = try Harness.temporaryDirectory("opt-eq-base")
     let single = try Harness.run(["train", "--config", configPath, "--run-dir", base])
     #expect(single.status == 0, "single rank failed: \(single.stderr)")

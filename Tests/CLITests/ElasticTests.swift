@@ -11,7 +11,7 @@ struct ElasticTests {
 
   /// A model large enough that 40 steps with a checkpoint after each take a few seconds.
   static func config(data: String, run: String) -> String {
-    Harness.tinyConfig(data: data, runDirectory: run, extra: "[checkpoint]\nevery = 1\nkeep = 2")
+    TinyModel.config(data: data, runDirectory: run, extra: "[checkpoint]\nevery = 1\nkeep = 2")
       .replacingOccurrences(of: "n_layer = 2", with: "n_layer = 4")
       .replacingOccurrences(of: "d_model = 32", with: "d_model = 128")
       .replacingOccurrences(of: "n_ctx = 16", with: "n_ctx = 64")

@@ -9,11 +9,7 @@ struct FailureTests {
   let configPath: String
 
   init() throws {
-    data = try Harness.temporaryDirectory("fail-data")
-    try Harness.makeShards(in: data, trainTokens: 20000)
-    configPath = data + "/config.toml"
-    try Harness.tinyConfig(data: data, runDirectory: data + "/unused").write(
-      toFile: configPath, atomically: true, encoding: .utf8)
+    (data, configPath) = try Harness.preparedData("fail", trainTokens: 20000)
   }
 
   /// Starts `swiftlet train` under mpirun without waiting.

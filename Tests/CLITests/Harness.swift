@@ -166,16 +166,26 @@ enum Harness {
 
   /// Writes train and val shards of pseudo-random tokens below `vocab` into `directory`.
   /// The tokens follow a learnable pattern (a noisy cycle), so losses fall during training.
-  /// A data folder with tiny shards, a run directory, and the config `make(data, run)` written
-  /// into the data folder: the set-up of most end-to-end tests.
+  /// A data folder with tiny shards and the config `make(data)` written into it as
+  /// `config.toml`; by default the tiny model with an unused run directory (tests pass --run-dir).
+  static func preparedData(
+    _ label: String, trainTokens: Int = 4000,
+    config make: (_ data: String) -> String = { TinyModel.config(data: $0, runDirectory: $0 + "/unused") }
+  ) throws -> (data: String, config: String) {
+    let data = try temporaryDirectory(label + "-data")
+    try makeShards(in: data, trainTokens: trainTokens)
+    let config = data + "/config.toml"
+    try make(data).write(toFile: config, atomically: true, encoding: .utf8)
+    return (data, config)
+  }
+
+  /// `preparedData` plus a run directory the config `make(data, run)` names: the set-up of most
+  /// end-to-end tests.
   static func preparedRun(
     _ label: String, config make: (_ data: String, _ run: String) -> String
   ) throws -> (data: String, config: String, run: String) {
-    let data = try temporaryDirectory(label + "-data")
-    try makeShards(in: data)
     let run = try temporaryDirectory(label + "-base")
-    let config = data + "/config.toml"
-    try make(data, run).write(toFile: config, atomically: true, encoding: .utf8)
+    let (data, config) = try preparedData(label) { make($0, run) }
     return (data, config, run)
   }
 
@@ -204,38 +214,6 @@ enum Harness {
     }
     try TokenShardWriter.write(tokens(trainTokens), to: directory + "/train_000000.bin")
     try TokenShardWriter.write(tokens(valTokens), to: directory + "/val_000000.bin")
-  }
-
-  /// A tiny model configuration over the shards in `data`.
-  static func tinyConfig(data: String, runDirectory: String, extra: String = "") -> String {
-    """
-    [model]
-    n_layer = 2
-    n_head = 4
-    d_model = 32
-    n_ctx = 16
-    vocab_size = 67
-
-    [data]
-    train = "\(data)/train_*.bin"
-    val = "\(data)/val_*.bin"
-
-    [train]
-    batch_size = 8
-    seq_len = 16
-    max_steps = 10
-    lr = 1e-3
-    min_lr = 1e-4
-    warmup_steps = 2
-    eval_every = 5
-    eval_batches = 2
-    seed = 7
-    threads = 1
-
-    [run]
-    dir = "\(runDirectory)"
-    \(extra)
-    """
   }
 
   /// The `kind == "train"` records of a run's metrics.jsonl.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The OpenBLAS kernel chosen at start-up, end to end: `doctor`, the replayed Xeon case (a CPU
@@ -70,7 +71,7 @@ struct KernelSelectionTests {
   }
 
   @Test func aBadOrUnrunnableCoretypeIsOneLineErrorBeforeAnyWork() throws {
-    let (_, config, run) = try Harness.preparedRun("bad-coretype") { Harness.tinyConfig(data: $0, runDirectory: $1) }
+    let (_, config, run) = try Harness.preparedRun("bad-coretype") { TinyModel.config(data: $0, runDirectory: $1) }
     try? FileManager.default.removeItem(atPath: run)
     // Bulldozer's FMA4 code dies with SIGILL on every Intel CPU and on Zen.
     for (value, phrase) in [("Bogus", "names no kernel"), ("Bulldozer", "fma4")] {
@@ -91,7 +92,7 @@ struct KernelSelectionTests {
     let cores = try ranks.map { try Self.blas($0)["core"] as? String }
     #expect(Set(cores).count == 1 && cores[0] != "Prescott", "\(cores)")
 
-    let (_, config, run) = try Harness.preparedRun("kernel-train") { Harness.tinyConfig(data: $0, runDirectory: $1) }
+    let (_, config, run) = try Harness.preparedRun("kernel-train") { TinyModel.config(data: $0, runDirectory: $1) }
     let result = try Harness.run(
       ["train", "--config", config, "--set", "train.max_steps=2"], ranks: 2, environment: Self.replayPrescott,
       unset: Self.kernelVariables)

@@ -1,5 +1,6 @@
 import Checkpointing
 import Foundation
+import TestSupport
 import Testing
 
 /// Pipeline parallelism under real `mpirun`: every (np, tp, pp) layout trains a 4-layer GPT-2
@@ -27,7 +28,7 @@ struct PipelineParallelTests {
     data = try Harness.temporaryDirectory("pp-data")
     try Harness.makeShards(in: data)
     configPath = data + "/config.toml"
-    try Harness.tinyConfig(data: data, runDirectory: data + "/unused")
+    try TinyModel.config(data: data, runDirectory: data + "/unused")
       .replacingOccurrences(of: "n_layer = 2", with: "n_layer = 4")
       .write(toFile: configPath, atomically: true, encoding: .utf8)
   }

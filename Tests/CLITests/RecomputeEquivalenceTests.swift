@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Real `mpirun` runs with `train.recompute = true` against the same layout without it: the
@@ -11,7 +12,7 @@ struct RecomputeEquivalenceTests {
     let data = try Harness.temporaryDirectory("recompute-data-\(layout.tp)")
     try Harness.makeShards(in: data)
     let configPath = data + "/config.toml"
-    try Harness.tinyConfig(data: data, runDirectory: data + "/unused")
+    try TinyModel.config(data: data, runDirectory: data + "/unused")
       .write(toFile: configPath, atomically: true, encoding: .utf8)
     var runs: [String] = []
     for recompute in [false, true] {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Stop-and-resume under real `mpirun` (issue 5 acceptance).
@@ -8,11 +9,9 @@ struct ResumeTests {
   let configPath: String
 
   init() throws {
-    data = try Harness.temporaryDirectory("resume-data")
-    try Harness.makeShards(in: data)
-    configPath = data + "/config.toml"
-    try Harness.tinyConfig(data: data, runDirectory: data + "/unused", extra: "[checkpoint]\nkeep = 2")
-      .write(toFile: configPath, atomically: true, encoding: .utf8)
+    (data, configPath) = try Harness.preparedData("resume") {
+      TinyModel.config(data: $0, runDirectory: $0 + "/unused", extra: "[checkpoint]\nkeep = 2")
+    }
   }
 
   func train(_ run: String, ranks: Int, tp: Int = 1, extra: [String] = []) throws -> Harness.Result {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// ZeRO stage 1 (`parallel.zero = 1`) under real `mpirun`: sharding the optimizer state over the
@@ -18,7 +19,7 @@ struct ZeroStage1Tests {
   /// returns its path.
   func config(_ name: String, train: String = "", extra: String = "", vocab: Int = 67) throws -> String {
     let path = data + "/\(name).toml"
-    try Harness.tinyConfig(data: data, runDirectory: data + "/unused", extra: extra)
+    try TinyModel.config(data: data, runDirectory: data + "/unused", extra: extra)
       .replacingOccurrences(of: "vocab_size = 67", with: "vocab_size = \(vocab)")
       .replacingOccurrences(of: "seed = 7", with: "seed = 7\n\(train)")
       .write(toFile: path, atomically: true, encoding: .utf8)

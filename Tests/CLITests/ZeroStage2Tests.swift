@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// ZeRO stage 2 (`parallel.zero = 2`) under real `mpirun`: releasing the gradients a rank does not
@@ -12,7 +13,7 @@ struct ZeroStage2Tests {
     let data = try Harness.temporaryDirectory("zero2-data")
     try Harness.makeShards(in: data)
     configPath = data + "/config.toml"
-    try Harness.tinyConfig(data: data, runDirectory: data + "/unused")
+    try TinyModel.config(data: data, runDirectory: data + "/unused")
       .replacingOccurrences(of: "n_layer = 2", with: "n_layer = 4")
       .write(toFile: configPath, atomically: true, encoding: .utf8)
   }

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import Dataset
@@ -7,7 +8,7 @@ import Testing
   @Test func heapMergeEqualsScanMergeOnLongPieces() {
     guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     let merger = tokenizer.mergerForTesting
-    var generator = SplitMix(seed: 11)
+    var generator = SeededRandom(seed: 11)
     for trial in 0..<60 {
       // Concatenated vocabulary entries make many competing merges; some trials repeat one entry.
       var piece: [UInt8] = []

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Dataset
@@ -15,7 +16,7 @@ import Testing
 
   @Test func randomBytesRoundTrip() {
     guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
-    var generator = SplitMix(seed: 7)
+    var generator = SeededRandom(seed: 7)
     for _ in 0..<200 {
       let length = Int(generator.next() % 64)
       // Mix plain ASCII with arbitrary bytes so both valid and invalid stretches occur.
@@ -56,18 +57,5 @@ import Testing
     guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
     #expect(tokenizer.decode([15496, 50257, -1, 995]) == "Hello\u{FFFD}\u{FFFD} world")
     #expect(tokenizer.bytes(of: 50257) == nil)
-  }
-}
-
-/// A tiny deterministic generator for test inputs (SplitMix64).
-struct SplitMix {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import TestSupport
 import Testing
 
 /// `CausalAttention` against an explicit double-precision softmax with a causal mask.

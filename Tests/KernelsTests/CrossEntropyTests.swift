@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import TestSupport
 import Testing
 
 /// The three-pass cross-entropy on one (possibly padded) shard of the vocabulary.

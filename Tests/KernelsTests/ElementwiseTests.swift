@@ -1,4 +1,5 @@
 import Kernels
+import TestSupport
 import Testing
 
 /// The small element-wise helpers: bias broadcast and its adjoint, residual, scaling, the

@@ -1,4 +1,5 @@
 import Kernels
+import TestSupport
 import Testing
 
 /// Token embedding from a vocabulary shard plus position embedding, forward and backward.

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import TestSupport
 import Testing
 
 /// FastMath.exp and FastMath.tanh against Foundation's double-precision functions.

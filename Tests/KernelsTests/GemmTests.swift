@@ -1,4 +1,5 @@
 import Kernels
+import TestSupport
 import Testing
 
 /// `gemm` against a double-precision triple loop, in all four transpose combinations.

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import TestSupport
 import Testing
 
 /// LayerNorm (ε = 1e-5, biased variance, as GPT-2) against a double-precision re-implementation.

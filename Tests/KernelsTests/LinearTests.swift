@@ -1,4 +1,5 @@
 import Kernels
+import TestSupport
 import Testing
 
 /// `linearForward` / `linearBackward` (Hugging Face `Conv1D` layout, y = x·W + b).

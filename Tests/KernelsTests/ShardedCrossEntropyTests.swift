@@ -1,4 +1,5 @@
 import Kernels
+import TestSupport
 import Testing
 
 /// The vocabulary-parallel recipe (Megatron's cross-entropy) done by hand on one process:

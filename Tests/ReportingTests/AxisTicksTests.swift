@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Reporting
@@ -6,7 +7,7 @@ import Testing
 @Suite struct AxisTicksTests {
   /// Ranges of very different sizes and signs, from a fixed generator.
   static let ranges: [(Double, Double)] = {
-    var generator = SeededGenerator(seed: 7)
+    var generator = SeededRandom(seed: 7)
     return (0..<300).map { _ in
       let magnitude = pow(10, Double.random(in: -8...12, using: &generator))
       let lower = Double.random(in: -1...1, using: &generator) * magnitude

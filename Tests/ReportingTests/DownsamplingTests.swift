@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Reporting
@@ -6,7 +7,7 @@ import Testing
 @Suite struct DownsamplingTests {
   /// A noisy falling curve with one spike up and one down in the middle.
   private func curve(count: Int) -> [ChartPoint] {
-    var generator = SeededGenerator(seed: 3)
+    var generator = SeededRandom(seed: 3)
     return (0..<count).map { index in
       var y = 10 * exp(-Double(index) / 2000) + Double.random(in: -0.3...0.3, using: &generator)
       if index == 4321 { y = 50 }

@@ -1,7 +1,8 @@
 import Foundation
 import SwiftletCore
 import Testing
-import Training
+
+@testable import Training
 
 struct ConfigTests {
   func write(_ text: String) throws -> String {

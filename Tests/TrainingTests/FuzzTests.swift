@@ -1,6 +1,7 @@
 import Dataset
 import Foundation
 import SwiftletCore
+import TestSupport
 import Testing
 import Training
 
@@ -41,27 +42,8 @@ struct FuzzTests {
     }
   }
 
-  static let validConfig = """
-    [model]
-    n_layer = 2
-    n_head = 4
-    d_model = 32
-    n_ctx = 16
-    vocab_size = 67
-    [data]
-    train = "x/train_*.bin"
-    val = "x/val_*.bin"
-    shuffle = true
-    [train]
-    batch_size = 8
-    seq_len = 16
-    lr = 1e-3
-    optimizer = "adamw"
-    [checkpoint]
-    every = 5
-    [run]
-    dir = "runs/x"
-    """
+  static let validConfig = TinyModel.config(
+    data: "x", runDirectory: "runs/x", extra: "[checkpoint]\nevery = 5")
 
   @Test func mutatedConfigsLoadOrFailWithOneLineErrors() throws {
     var mutator = Mutator(state: 0xC0FFEE)
