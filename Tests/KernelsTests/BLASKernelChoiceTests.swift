@@ -17,6 +17,22 @@ struct BLASKernelChoiceTests {
     return (CPUFeatures.parse(cpuinfo: cpuinfo), String(pick.dropFirst("Core: ".count)))
   }
 
+  /// The message of the `.invalid` decision for `userCoretype` on `cpu`; nil, with `why`
+  /// recorded as an issue, when the choice was not rejected.
+  static func rejection(
+    of userCoretype: String, cpu: CPUFeatures, loaded: String, _ why: Comment,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) -> String? {
+    guard
+      case .invalid(let message) = BLASKernelChoice.decide(
+        cpu: cpu, loaded: loaded, userCoretype: userCoretype, version: debian12)
+    else {
+      Issue.record(why, sourceLocation: sourceLocation)
+      return nil
+    }
+    return message
+  }
+
   /// The Xeon that OpenBLAS 0.3.21 does not know: Prescott as shipped, Cooperlake chosen.
   @Test func emeraldRapidsSwitchesFromPrescottToCooperlake() throws {
     let (xeon, pick) = try Self.recorded("xeon-emerald-rapids")
@@ -38,31 +54,15 @@ struct BLASKernelChoiceTests {
     #expect(
       BLASKernelChoice.decide(cpu: xeon, loaded: "Prescott", userCoretype: "prescott", version: Self.debian12)
         == .userChoice("Prescott"))
-    guard
-      case .invalid(let unknown) = BLASKernelChoice.decide(
-        cpu: xeon, loaded: "Prescott", userCoretype: "Bogus", version: Self.debian12)
-    else {
-      Issue.record("an unknown name must be rejected")
-      return
+    if let unknown = Self.rejection(of: "Bogus", cpu: xeon, loaded: "Prescott", "an unknown name must be rejected") {
+      #expect(unknown.contains("names no kernel") && unknown.contains("Cooperlake"))
     }
-    #expect(unknown.contains("names no kernel") && unknown.contains("Cooperlake"))
     // Newer than this OpenBLAS.
-    guard
-      case .invalid = BLASKernelChoice.decide(
-        cpu: xeon, loaded: "Prescott", userCoretype: "SapphireRapids", version: Self.debian12)
-    else {
-      Issue.record("SapphireRapids is not a kernel of 0.3.21")
-      return
-    }
+    _ = Self.rejection(of: "SapphireRapids", cpu: xeon, loaded: "Prescott", "SapphireRapids is not a kernel of 0.3.21")
     // AMD's FMA4 kernels die with SIGILL on every Intel CPU.
-    guard
-      case .invalid(let sigill) = BLASKernelChoice.decide(
-        cpu: xeon, loaded: "Prescott", userCoretype: "Bulldozer", version: Self.debian12)
-    else {
-      Issue.record("Bulldozer needs FMA4")
-      return
+    if let sigill = Self.rejection(of: "Bulldozer", cpu: xeon, loaded: "Prescott", "Bulldozer needs FMA4") {
+      #expect(sigill.contains("fma4") && sigill.contains("lacks"))
     }
-    #expect(sigill.contains("fma4") && sigill.contains("lacks"))
   }
 
   /// Zen 4: OpenBLAS 0.3.21 picks Cooperlake itself (kept); a library that picked Zen is switched.
@@ -93,14 +93,9 @@ struct BLASKernelChoiceTests {
     #expect(
       BLASKernelChoice.decide(cpu: haswell, loaded: "Prescott", userCoretype: nil, version: Self.debian12)
         == .switchTo("Haswell"))
-    guard
-      case .invalid(let message) = BLASKernelChoice.decide(
-        cpu: haswell, loaded: "Haswell", userCoretype: "SkylakeX", version: Self.debian12)
-    else {
-      Issue.record("AVX-512 kernels on an AVX2-only CPU must be rejected")
-      return
-    }
-    #expect(message.contains("avx512f"))
+    let message = Self.rejection(
+      of: "SkylakeX", cpu: haswell, loaded: "Haswell", "AVX-512 kernels on an AVX2-only CPU must be rejected")
+    #expect(message?.contains("avx512f") == true)
     var sandyBridge = haswell
     sandyBridge.flags.subtract(["avx2", "fma"])
     #expect(
