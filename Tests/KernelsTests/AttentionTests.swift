@@ -95,10 +95,7 @@ struct AttentionTests {
       ("out", result.out.array, expected.out, bounds.out),
       ("lse", result.logSumExp.array, expected.logSumExp, bounds.logSumExp),
     ] {
-      let error = measureError(actual, wanted)
-      let ratio = ErrorBounds.worstRatio(actual, wanted, bound)
-      report("attention forward \(name) T=\(seqLen)", error, ratio: ratio)
-      #expect(ratio <= 1, "\(name) T=\(seqLen): \(error), error/bound \(ratio)")
+      expectWithinBound("attention forward \(name) T=\(seqLen)", actual, wanted, bound)
     }
   }
 

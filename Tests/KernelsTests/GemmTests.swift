@@ -86,10 +86,7 @@ struct GemmTests {
       lda: explicit ? a.leading : nil, ldb: explicit ? b.leading : nil, ldc: explicit ? c.leading : nil)
 
     let actual = (0..<m).flatMap { i in (0..<n).map { j in c.storage[i * c.leading + j] } }
-    let error = measureError(actual, expected)
-    let ratio = ErrorBounds.worstRatio(actual, expected, bound)
-    report("gemm tA=\(transposeA) tB=\(transposeB) pad=\(padding)", error, ratio: ratio)
-    #expect(ratio <= 1, "gemm tA=\(transposeA) tB=\(transposeB): \(error), error/bound \(ratio)")
+    expectWithinBound("gemm tA=\(transposeA) tB=\(transposeB) pad=\(padding)", actual, expected, bound)
     for i in 0..<m {
       for j in n..<c.leading {
         #expect(c.storage[i * c.leading + j] == before[i * c.leading + j], "C gap written at (\(i), \(j))")

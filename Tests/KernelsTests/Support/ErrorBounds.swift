@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Float32 rounding-error bounds for the kernel tests (docs/testing.md, "Numerical tolerances").
 /// Tolerances are computed from these, never from a measured difference.
@@ -49,4 +50,16 @@ enum ErrorBounds {
 /// The observed worst ratio next to the measured error, for the log.
 func report(_ what: String, _ measure: ErrorMeasure, ratio: Double) {
   print("[KernelsTests] \(what): \(measure), worst error/bound \(formatted(ratio))")
+}
+
+/// Checks `actual` against `expected` element by element: logs `error` (by default the whole-array
+/// measure) with the worst error/bound ratio under `what`, and expects that ratio to be at most 1.
+func expectWithinBound(
+  _ what: String, _ actual: [Float], _ expected: [Double], _ bound: [Double], error: ErrorMeasure? = nil,
+  sourceLocation: SourceLocation = #_sourceLocation
+) {
+  let error = error ?? measureError(actual, expected)
+  let ratio = ErrorBounds.worstRatio(actual, expected, bound)
+  report(what, error, ratio: ratio)
+  #expect(ratio <= 1, "\(what): \(error), error/bound \(ratio)", sourceLocation: sourceLocation)
 }
