@@ -84,7 +84,9 @@ let package = Package(
       name: "DatasetTests", dependencies: ["Dataset", "SwiftletCore", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "AccountingTests",
-      dependencies: ["Accounting", "GPT", "Kernels", "MPIBindings", "Parallel", "RunFiles", "SwiftletCore"]),
+      dependencies: [
+        "Accounting", "GPT", "Kernels", "MPIBindings", "Parallel", "RunFiles", "SwiftletCore", "TestSupport",
+      ]),
     .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
     .testTarget(
       name: "CheckpointingTests", dependencies: ["Checkpointing", "HDF5Bindings", "GPT", "SwiftletCore", "TestSupport"]),

@@ -1,5 +1,6 @@
 import Accounting
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the built `swiftlet plan` executable (contract sections 1 and 7).
@@ -20,7 +21,7 @@ struct PlanCommandTests {
     return fallback
   }
 
-  static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+  static func run(_ arguments: [String]) throws -> ChildProcess.Streams {
     let process = Process()
     process.executableURL = try executable()
     process.arguments = ["plan"] + arguments
@@ -29,18 +30,7 @@ struct PlanCommandTests {
     environment["XDG_CACHE_HOME"] =
       FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-test-cache").path
     process.environment = environment
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (
-      process.terminationStatus, String(decoding: stdout, as: UTF8.self),
-      String(decoding: stderr, as: UTF8.self)
-    )
+    return try ChildProcess.capture(process)
   }
 
   @Test func jsonHasTheContractFields() throws {
@@ -133,25 +123,35 @@ struct PlanCommandTests {
 }
 
 extension PlanCommandTests {
+  /// Writes a config of a gpt2-124M model over an unused training file, then `sections`, to a
+  /// new file in the temporary folder, and returns its path.
+  static func writeConfig(_ sections: String) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "swiftlet-plan-\(UUID().uuidString.prefix(8)).toml"
+    ).path
+    try """
+    [model]
+    preset = "gpt2-124M"
+    [data]
+    train = "unused.bin"
+    \(sections)
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
   /// `parallel.zero = 1` in the config shards the optimizer state in the estimate, as `--zero1` does.
   @Test func configWithZeroOneHalvesTheOptimizerStateAtTwoDataParallelRanks() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "swiftlet-plan-zero-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     func optimizerBytes(zero: Int?, flag: Bool) throws -> Double {
-      let path = directory.appendingPathComponent("z\(zero ?? -1).toml").path
-      try """
-      [model]
-      preset = "gpt2-124M"
-      [data]
-      train = "unused.bin"
-      [train]
-      batch_size = 8
-      seq_len = 64
-      max_steps = 10
-      [parallel]
-      \(zero.map { "zero = \($0)" } ?? "")
-      """.write(toFile: path, atomically: true, encoding: .utf8)
+      let path = try Self.writeConfig(
+        """
+        [train]
+        batch_size = 8
+        seq_len = 64
+        max_steps = 10
+        [parallel]
+        \(zero.map { "zero = \($0)" } ?? "")
+        """)
+      defer { try? FileManager.default.removeItem(atPath: path) }
       let result = try Self.run(
         ["--config", path, "--devices", "2", "--hardware", "a100-80gb", "--json"] + (flag ? ["--zero1"] : []))
       #expect(result.status == 0, "\(result.stderr)")
@@ -168,20 +168,9 @@ extension PlanCommandTests {
 extension PlanCommandTests {
   /// `accounting.grid_intensity` alone and `accounting.region` alone are both valid; both is the error.
   @Test func gridIntensityOrRegionAloneAreValidBothAreAnError() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "swiftlet-plan-grid-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
     func plan(_ accounting: String) throws -> (status: Int32, intensity: Double?, stderr: String) {
-      let path = directory.appendingPathComponent("c\(accounting.hashValue).toml").path
-      try """
-      [model]
-      preset = "gpt2-124M"
-      [data]
-      train = "unused.bin"
-      [accounting]
-      \(accounting)
-      """.write(toFile: path, atomically: true, encoding: .utf8)
+      let path = try Self.writeConfig("[accounting]\n" + accounting)
+      defer { try? FileManager.default.removeItem(atPath: path) }
       let result = try Self.run(["--config", path, "--tokens", "1e9", "--hardware", "a100-80gb", "--json"])
       let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
       let co2 = object?["co2e_kg"] as? Double

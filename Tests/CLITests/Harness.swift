@@ -56,27 +56,8 @@ enum Harness {
       process.executableURL = URL(fileURLWithPath: executable)
       process.arguments = arguments
     }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-    final class Box: @unchecked Sendable { var data = Data() }
-    let errBox = Box()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-      errBox.data = err.fileHandleForReading.readDataToEndOfFile()
-      group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    let errData = errBox.data
-    process.waitUntilExit()
-    return Result(
-      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self))
+    let result = try ChildProcess.capture(process)
+    return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
   }
 
   /// Starts `command` (found on PATH) without waiting; output goes to `log` or nowhere.

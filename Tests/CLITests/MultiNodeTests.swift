@@ -6,21 +6,12 @@ import Testing
 /// The script skips (exit 0, "SKIP: …") where namespaces cannot be created.
 struct MultiNodeTests {
   @Test func trainingAcrossNetworkNamespacesMatchesOneHost() throws {
-    let script = PackagePaths.reference("multinode_netns_test.sh")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = [script]
-    var environment = Harness.cleanEnvironment
-    environment["SWIFTLET_BIN"] = Harness.executable
-    process.environment = environment
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
+    let result = try ChildProcess.run(
+      "/bin/bash", [PackagePaths.reference("multinode_netns_test.sh")],
+      environment: ["SWIFTLET_BIN": Harness.executable], base: Harness.cleanEnvironment)
+    let output = result.output
     print(output.split(separator: "\n").suffix(8).joined(separator: "\n"))
-    #expect(process.terminationStatus == 0, "multi-node test failed:\n\(output)")
+    #expect(result.status == 0, "multi-node test failed:\n\(output)")
     if output.contains("SKIP:") {
       Prerequisite.missing("the network-namespace cluster could not be built")
     } else {

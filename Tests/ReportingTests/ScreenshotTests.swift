@@ -28,16 +28,8 @@ import Testing
     defer { run.remove() }
     try RunReportPage.write(runDirectory: run.directory)
     let png = run.directory + "/screenshot.png"
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = [Self.script, run.directory, png]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let log = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "screenshot_report.sh failed: \(log)")
+    let result = try ChildProcess.run("/bin/bash", [Self.script, run.directory, png])
+    #expect(result.status == 0, "screenshot_report.sh failed: \(result.output)")
     let size = (try? FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? 0
     // A blank 1200×1600 page compresses to a few kB; three charts and tables take far more.
     #expect(size > 20_000, "screenshot is \(size) bytes")
