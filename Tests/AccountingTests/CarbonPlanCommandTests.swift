@@ -23,13 +23,16 @@ struct CarbonPlanCommandTests {
     return (path, values)
   }
 
+  /// The arguments that plan the run on the series at `path`, starting after `start` and ending
+  /// by `deadline`.
+  static func window(_ path: String, from start: String, to deadline: String) -> [String] {
+    ["--intensity-series", path, "--start-after", start, "--deadline", deadline]
+  }
+
   @Test func bestStartAndCO2eMatchABruteForceOverEveryHour() throws {
     let (path, values) = try Self.writeSeries()
     let result = try PlanCommandTests.run(
-      Self.base + [
-        "--intensity-series", path, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-17T00:00:00Z",
-        "--json",
-      ])
+      Self.base + Self.window(path, from: "2024-01-15T00:00:00Z", to: "2024-01-17T00:00:00Z") + ["--json"])
     #expect(result.status == 0, "\(result.stderr)")
     let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     let energy = try #require(object["energy_kwh"] as? Double)
@@ -56,9 +59,7 @@ struct CarbonPlanCommandTests {
     #expect(object["co2e_kg"] as? Double == bestKg)
 
     let text = try PlanCommandTests.run(
-      Self.base + [
-        "--intensity-series", path, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-17T00:00:00Z",
-      ])
+      Self.base + Self.window(path, from: "2024-01-15T00:00:00Z", to: "2024-01-17T00:00:00Z"))
     #expect(text.status == 0)
     #expect(text.stdout.contains("best start \(expectedStart)") && text.stdout.contains("saves"), "\(text.stdout)")
   }
@@ -66,10 +67,7 @@ struct CarbonPlanCommandTests {
   @Test func aWindowPastTheSeriesEndHoldsTheLastValueWithOneWarning() throws {
     let (path, _) = try Self.writeSeries()
     let result = try PlanCommandTests.run(
-      Self.base + [
-        "--intensity-series", path, "--start-after", "2024-01-16T12:00:00Z", "--deadline", "2024-01-18T00:00:00Z",
-        "--json",
-      ])
+      Self.base + Self.window(path, from: "2024-01-16T12:00:00Z", to: "2024-01-18T00:00:00Z") + ["--json"])
     #expect(result.status == 0, "\(result.stderr)")
     let warnings = result.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: ") }
     #expect(warnings.count == 1, "\(result.stderr)")
@@ -84,37 +82,31 @@ struct CarbonPlanCommandTests {
     let (negative, _) = try Self.writeSeries("timestamp,gco2_per_kwh\n2024-01-15T00:00:00Z,-1\n")
     let cases: [([String], String)] = [
       (
-        ["--intensity-series", good, "--start-after", "2024-01-16T00:00:00Z", "--deadline", "2024-01-15T12:00:00Z"],
+        Self.window(good, from: "2024-01-16T00:00:00Z", to: "2024-01-15T12:00:00Z"),
         "must be after --start-after"
       ),
       (
-        ["--intensity-series", good, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-15T03:00:00Z"],
+        Self.window(good, from: "2024-01-15T00:00:00Z", to: "2024-01-15T03:00:00Z"),
         "shorter than the run"
       ),
       (
-        ["--intensity-series", good, "--start-after", "2024-01-14T00:00:00Z", "--deadline", "2024-01-16T00:00:00Z"],
+        Self.window(good, from: "2024-01-14T00:00:00Z", to: "2024-01-16T00:00:00Z"),
         "after --start-after"
       ),
       (
-        [
-          "--intensity-series", noHeader, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-16T00:00:00Z",
-        ],
+        Self.window(noHeader, from: "2024-01-15T00:00:00Z", to: "2024-01-16T00:00:00Z"),
         "missing header"
       ),
       (
-        [
-          "--intensity-series", unsorted, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-16T00:00:00Z",
-        ],
+        Self.window(unsorted, from: "2024-01-15T00:00:00Z", to: "2024-01-16T00:00:00Z"),
         "is earlier than line 2"
       ),
       (
-        [
-          "--intensity-series", negative, "--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-16T00:00:00Z",
-        ],
+        Self.window(negative, from: "2024-01-15T00:00:00Z", to: "2024-01-16T00:00:00Z"),
         "must not be negative"
       ),
       (
-        ["--intensity-series", good, "--start-after", "tomorrow", "--deadline", "2024-01-16T00:00:00Z"],
+        Self.window(good, from: "tomorrow", to: "2024-01-16T00:00:00Z"),
         "not an ISO 8601 UTC timestamp"
       ),
       (
