@@ -95,34 +95,30 @@ struct ImportBadInputTests {
   }
 
   @Test func badEntries() throws {
-    let tensors = Self.gpt2Tensors()
-    try expectRefused(
-      try folder(
-        "dtype",
-        model: try Self.safetensors(tensors) { name, entry in
-          if name == "wpe.weight" {
-            entry["dtype"] = "I64"
-            entry["shape"] = [4, 2]
-          }
-        }), mentioning: "dtype I64", "unknown dtype")
-    try expectRefused(
-      try folder(
-        "overlap",
-        model: try Self.safetensors(tensors) { name, entry in
-          if name == "h.0.ln_1.bias" { entry["data_offsets"] = [0, 16] }
-        }), mentioning: "overlap", "overlapping offsets")
-    try expectRefused(
-      try folder(
-        "bounds",
-        model: try Self.safetensors(tensors) { name, entry in
-          if name == "ln_f.bias" { entry["data_offsets"] = [1_000_000, 1_000_016] }
-        }), mentioning: "past the end", "offsets out of bounds")
-    try expectRefused(
-      try folder(
-        "bytes",
-        model: try Self.safetensors(tensors) { name, entry in
-          if name == "wpe.weight" { entry["shape"] = [4, 5] }
-        }), mentioning: "needs 80 bytes", "shape and bytes disagree")
+    /// Expects the GPT-2 file (in folder `name`) whose header entry for `tensor` is changed by
+    /// `edit` to be refused.
+    func expectEntryRefused(
+      _ name: String, _ tensor: String, mentioning fragment: String, _ label: String,
+      edit: (inout [String: Any]) -> Void
+    ) throws {
+      let model = try Self.safetensors(Self.gpt2Tensors()) { entryName, entry in
+        if entryName == tensor { edit(&entry) }
+      }
+      try expectRefused(try folder(name, model: model), mentioning: fragment, label)
+    }
+    try expectEntryRefused("dtype", "wpe.weight", mentioning: "dtype I64", "unknown dtype") { entry in
+      entry["dtype"] = "I64"
+      entry["shape"] = [4, 2]
+    }
+    try expectEntryRefused("overlap", "h.0.ln_1.bias", mentioning: "overlap", "overlapping offsets") { entry in
+      entry["data_offsets"] = [0, 16]
+    }
+    try expectEntryRefused("bounds", "ln_f.bias", mentioning: "past the end", "offsets out of bounds") { entry in
+      entry["data_offsets"] = [1_000_000, 1_000_016]
+    }
+    try expectEntryRefused("bytes", "wpe.weight", mentioning: "needs 80 bytes", "shape and bytes disagree") { entry in
+      entry["shape"] = [4, 5]
+    }
   }
 
   @Test func missingOrMisshapedTensors() throws {
