@@ -26,12 +26,10 @@ extension BadInputTests {
     expectUserError(
       try Harness.run(["export", "--checkpoint", garbage, "--output", data + "/hf", "--format", "safetensors"]),
       mentioning: "garbage.h5", "export corrupt checkpoint")
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "checkpoint.resume=\(data)/none.h5"]),
-      mentioning: "no such checkpoint", "resume from missing path")
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "checkpoint.resume=\(garbage)"]),
-      mentioning: "garbage.h5", "resume from corrupt path")
+    try expectTrainError(
+      ["--set", "checkpoint.resume=\(data)/none.h5"], mentioning: "no such checkpoint", "resume from missing path")
+    try expectTrainError(
+      ["--set", "checkpoint.resume=\(garbage)"], mentioning: "garbage.h5", "resume from corrupt path")
     #expect(try Data(contentsOf: URL(fileURLWithPath: garbage)) == before, "the bad file is left as it was")
   }
 
@@ -67,16 +65,10 @@ extension BadInputTests {
   }
 
   @Test func trainingValuesThatMakeNoSense() throws {
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "train.lr=-1"]), mentioning: "train.lr",
-      "negative lr")
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--tp", "0"]), mentioning: "parallel.tp", "tp 0")
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "train.optimizer=sgd"]), mentioning: "optimizer",
-      "unknown optimizer")
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--run-dir", "/proc/swiftlet-run"]),
-      mentioning: "/proc/swiftlet-run", "unwritable run directory")
+    try expectTrainError(["--set", "train.lr=-1"], mentioning: "train.lr", "negative lr")
+    try expectTrainError(["--tp", "0"], mentioning: "parallel.tp", "tp 0")
+    try expectTrainError(["--set", "train.optimizer=sgd"], mentioning: "optimizer", "unknown optimizer")
+    try expectTrainError(
+      ["--run-dir", "/proc/swiftlet-run"], mentioning: "/proc/swiftlet-run", "unwritable run directory")
   }
 }

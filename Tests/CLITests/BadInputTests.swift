@@ -37,6 +37,15 @@ struct BadInputTests {
       "\(label): message \(errors) should mention '\(fragment)'")
   }
 
+  /// Runs `swiftlet train` on a fresh tiny config with `arguments` (and `ranks`, see
+  /// `Harness.run`) and asserts the clean user error of `expectUserError`.
+  func expectTrainError(
+    _ arguments: [String], ranks: Int? = nil, mentioning fragment: String, _ label: String
+  ) throws {
+    expectUserError(
+      try Harness.run(["train", "--config", try config()] + arguments, ranks: ranks), mentioning: fragment, label)
+  }
+
   @Test func missingConfigFile() throws {
     expectUserError(
       try Harness.run(["train", "--config", data + "/nope.toml"]), mentioning: "cannot read config", "missing config")
@@ -62,71 +71,44 @@ struct BadInputTests {
     expectUserError(
       try Harness.run(["train", "--config", try config("[extra]\nfoo = 1")]), mentioning: "unknown config key",
       "unknown key in file")
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "train.learning_rate=1"]),
-      mentioning: "unknown config key", "unknown --set key")
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "train.lr"]), mentioning: "section.key=value",
-      "--set without =")
+    try expectTrainError(["--set", "train.learning_rate=1"], mentioning: "unknown config key", "unknown --set key")
+    try expectTrainError(["--set", "train.lr"], mentioning: "section.key=value", "--set without =")
   }
 
   @Test func wrongValueType() throws {
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "train.max_steps=many"]), mentioning: "integer",
-      "non-integer steps")
+    try expectTrainError(["--set", "train.max_steps=many"], mentioning: "integer", "non-integer steps")
   }
 
   @Test func impossibleShapes() throws {
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "model.n_head=5"]), mentioning: "divisible",
-      "d_model % n_head")
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "model.n_layer=-1"]), mentioning: "positive",
-      "negative layers")
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "model.preset=gpt9"]),
-      mentioning: "unknown model preset", "bad preset")
+    try expectTrainError(["--set", "model.n_head=5"], mentioning: "divisible", "d_model % n_head")
+    try expectTrainError(["--set", "model.n_layer=-1"], mentioning: "positive", "negative layers")
+    try expectTrainError(["--set", "model.preset=gpt9"], mentioning: "unknown model preset", "bad preset")
   }
 
   @Test func sequenceLongerThanContext() throws {
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "train.seq_len=17"]), mentioning: "n_ctx",
-      "seq_len > n_ctx")
+    try expectTrainError(["--set", "train.seq_len=17"], mentioning: "n_ctx", "seq_len > n_ctx")
   }
 
   @Test func missingAndMalformedShards() throws {
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "data.train=\(data)/none_*.bin"]),
-      mentioning: "no token shards", "missing shards")
+    try expectTrainError(["--set", "data.train=\(data)/none_*.bin"], mentioning: "no token shards", "missing shards")
     let bad = data + "/bad.bin"
     try Data(repeating: 7, count: 2000).write(to: URL(fileURLWithPath: bad))
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "data.train=\(bad)"]),
-      mentioning: "not a token shard", "bad magic")
+    try expectTrainError(["--set", "data.train=\(bad)"], mentioning: "not a token shard", "bad magic")
     let truncated = data + "/truncated.bin"
     let good = try Data(contentsOf: URL(fileURLWithPath: data + "/train_000000.bin"))
     try good.prefix(1500).write(to: URL(fileURLWithPath: truncated))
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "data.train=\(truncated)"]), mentioning: "truncated",
-      "truncated shard")
+    try expectTrainError(["--set", "data.train=\(truncated)"], mentioning: "truncated", "truncated shard")
   }
 
   @Test func tokenIdOutsideVocabulary() throws {
     // The shards hold ids up to 66; a vocabulary of 50 makes some of them invalid.
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "model.vocab_size=50"]), mentioning: "vocabulary",
-      "token ≥ vocab")
+    try expectTrainError(["--set", "model.vocab_size=50"], mentioning: "vocabulary", "token ≥ vocab")
   }
 
   @Test func impossibleParallelLayouts() throws {
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--tp", "2"], ranks: 3),
-      mentioning: "not divisible by tensor-parallel size", "world % tp")
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--tp", "3"], ranks: 3), mentioning: "n_head", "n_head % tp")
-    expectUserError(
-      try Harness.run(["train", "--config", try config(), "--set", "train.batch_size=3"], ranks: 2),
-      mentioning: "batch_size", "batch % dp")
+    try expectTrainError(["--tp", "2"], ranks: 3, mentioning: "not divisible by tensor-parallel size", "world % tp")
+    try expectTrainError(["--tp", "3"], ranks: 3, mentioning: "n_head", "n_head % tp")
+    try expectTrainError(["--set", "train.batch_size=3"], ranks: 2, mentioning: "batch_size", "batch % dp")
   }
 
   @Test func badCommandLineValues() throws {
