@@ -24,18 +24,12 @@
 # KEEP_WORKDIR=1 keeps the temporary directory for inspection.
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cluster=$repo/launch/netns/cluster.sh
+source "$(dirname "${BASH_SOURCE[0]}")/netns_common.sh"
 binary=${SWIFTLET_BIN:-$repo/.build/release/swiftlet}
 steps=${STEPS:-10}
 started=$(date +%s.%N)
 
-skip() { echo "SKIP: $*"; exit 0; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-for tool in ip unshare mpirun python3; do
-  command -v "$tool" >/dev/null || skip "'$tool' is not installed"
-done
+require_tools
 [ -x "$binary" ] || fail "$binary not found: build it with 'swift build -c release' (or set SWIFTLET_BIN)"
 
 # Can this process make namespaces, veth pairs and UTS namespaces? Probe once, then clean up.
@@ -60,19 +54,8 @@ trap 'exit 130' INT TERM
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-# Token shards in the llm.c format (contract section 4) with random ids below the vocabulary.
-python3 - "$work/data" <<'EOF'
-import os, random, struct, sys
-out = sys.argv[1]
-os.makedirs(out)
-rng = random.Random(20240520)
-for name, count in (("train_000000.bin", 20000), ("val_000000.bin", 2000)):
-    header = [20240520, 1, count] + [0] * 253
-    tokens = [rng.randrange(67) for _ in range(count)]
-    with open(os.path.join(out, name), "wb") as f:
-        f.write(struct.pack("<256i", *header))
-        f.write(struct.pack("<%dH" % count, *tokens))
-EOF
+# Random ids below the vocabulary.
+write_token_shards "$work/data" 20240520 "rng.randrange(67)"
 cat >"$work/tiny.toml" <<EOF
 [model]
 n_layer = 2
