@@ -190,6 +190,10 @@ struct TypedConfigTests {
       ("[train]\nrecompute = 1", "train.recompute must be true or false"),
       ("[train]\nbatch_size = 2.5", "train.batch_size must be an integer"),
       ("[train]\nlr = [1, 2]", "'train.lr' must be a number, boolean or string"),
+      (
+        "[accounting]\nclock_start = 2024-01-01T00:00:00Z",
+        "'accounting.clock_start' must be a number, boolean or string"
+      ),
     ]
     for (text, message) in cases {
       let path = try ConfigTests().write("[data]\ntrain = \"a\"\n[model]\npreset = \"gpt2-124M\"\n" + text)

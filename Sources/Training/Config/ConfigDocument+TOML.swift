@@ -29,8 +29,23 @@ extension ConfigDocument {
       self = try TOMLDecoder().decode(ConfigDocument.self, from: table)
     } catch let error as SwiftletError {
       throw SwiftletError("\(source): \(error.message)")
+    } catch let error as DecodingError {
+      // TOMLKit rejects a date or time itself, before the value reaches `ConfigValue`.
+      throw SwiftletError("\(source): '\(error.keyPath)' must be a number, boolean or string")
     } catch {
       throw SwiftletError("\(source): \(error)")
     }
+  }
+}
+
+extension DecodingError {
+  /// `section.key` of the value that failed.
+  var keyPath: String {
+    let context: Context? =
+      switch self {
+      case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c): c
+      @unknown default: nil
+      }
+    return context?.codingPath.map(\.stringValue).joined(separator: ".") ?? "?"
   }
 }
