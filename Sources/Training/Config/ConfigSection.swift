@@ -1,8 +1,8 @@
 import SwiftletCore
 
 /// One `[section]` of a run configuration: a struct whose properties carry the defaults and
-/// whose `fields` name each key, its type and its meaning (docs/configuration.md is generated
-/// from the same list and a test keeps it in sync).
+/// whose `fields` name each key, its type and its meaning (docs/configuration.md lists the same
+/// keys; a test compares each row's type and default with them).
 ///
 /// It is `Codable` through `fields`: keys the document leaves out keep their defaults, keys it
 /// has must hold a value of the field's type, and keys the schema lacks are ignored (the TOML
@@ -16,7 +16,7 @@ public protocol ConfigSection: Codable, Sendable {
 }
 
 /// One key of a `ConfigSection`.
-public struct ConfigField<Section>: Sendable {
+public struct ConfigField<Section: ConfigSection>: Sendable {
   /// The key inside its section, as written in TOML (`batch_size`).
   public let key: String
   public let help: String
@@ -33,7 +33,7 @@ public struct ConfigField<Section>: Sendable {
     read = { $0[keyPath: property].configValue }
     write = { section, value in
       guard let typed = Value(configValue: value) else {
-        throw SwiftletError("\(Self.qualified(key)) must be \(Value.expectation), got \(value)")
+        throw SwiftletError("\(Section.name).\(key) must be \(Value.expectation), got \(value)")
       }
       section[keyPath: property] = typed
     }
@@ -44,10 +44,6 @@ public struct ConfigField<Section>: Sendable {
 
   /// Sets the field from a scalar, converting as `ConfigScalar` allows.
   public func assign(_ value: ConfigValue, to section: inout Section) throws { try write(&section, value) }
-
-  private static func qualified(_ key: String) -> String {
-    (Section.self as? any ConfigSection.Type).map { "\($0.name).\(key)" } ?? key
-  }
 }
 
 /// A section or key name as a coding key.
