@@ -3,8 +3,8 @@ import SwiftletCore
 
 /// Holds one input file's tokens until its total is known, so `prepare` can split them by count.
 ///
-/// Contract section 4 splits each file by tokens (train gets the first ⌊(1 − F)·N⌋), and N is only
-/// known at the end of the file. Tokens stay in memory up to `memoryLimit`, beyond which they go
+/// `prepare` splits each file by tokens, train getting the first ⌊(1 − F)·N⌋ (docs/data.md), and
+/// N is only known at the end of the file. Tokens stay in memory up to `memoryLimit`, beyond which they go
 /// to a temporary file (2 bytes per token, under a quarter of the text's size), so memory stays
 /// bounded for inputs larger than RAM.
 final class TokenSpool {

@@ -4,7 +4,7 @@ import SwiftletCore
 /// The concatenation of one or more token shards, read by global token offset with wrap-around.
 ///
 /// Shards are memory-mapped, so a corpus larger than RAM costs only the pages a batch touches.
-/// Contract section 3 defines batches as windows of this stream: the batch of step `s` starts
+/// Batches are windows of this stream (docs/configuration.md, "Data order"): the batch of step `s` starts
 /// at token `s · B · T` and wraps to the start when the data runs out.
 public final class TokenStream: @unchecked Sendable {
   /// Shard paths in the order they are concatenated (sorted, as a glob expands them).

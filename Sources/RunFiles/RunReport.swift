@@ -1,4 +1,4 @@
-/// `RUN_DIR/report.json` (contract sections 5 and 7, docs/accounting.md): the run as done, its
+/// `RUN_DIR/report.json` (docs/accounting.md, docs/report.md): the run as done, its
 /// projection to the configured full run, and how the job ran. Written by the training loop at
 /// the end of a run (and at pauses and preemptions), read by Reporting's page.
 ///

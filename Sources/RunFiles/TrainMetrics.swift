@@ -1,4 +1,4 @@
-/// One `{"kind":"train",…}` line of `RUN_DIR/metrics.jsonl` (contract section 5): what one
+/// One `{"kind":"train",…}` line of `RUN_DIR/metrics.jsonl` (docs/report.md): what one
 /// optimizer step measured. Written by Training's `MetricsLog`, read back on a resume and by
 /// Reporting's `MetricsHistory`.
 ///
@@ -21,7 +21,7 @@ public struct TrainMetrics: Equatable, Sendable {
   public var flops: Double?
   public var energyKWh: Double?
   public var co2eKg: Double?
-  /// gCO2e/kWh the step was charged at; only with an intensity series (contract section 10),
+  /// gCO2e/kWh the step was charged at; only with an intensity series (docs/accounting.md),
   /// and only then written.
   public var gridIntensity: Double?
 
