@@ -40,7 +40,7 @@ final class AccountingSession {
       // under-measure); the figure is then shared over the node.
       var measured = 0.0
       if grid.isNodeLeader {
-        let rows = config.batchSize / max(1, grid.dpSize * config.gradAccum) * config.seqLen
+        let rows = config.train.batchSize / max(1, grid.dpSize * config.gradAccum) * config.seqLen
         let shapes = GemmShape.model(dModel: config.model.dModel, vocabSize: config.model.vocabSize, rows: max(1, rows))
         measured = SgemmCalibration.measure(threads: threadsPerRank, shapes: shapes)
       }
@@ -67,8 +67,8 @@ final class AccountingSession {
     let run = RunDescription(
       modelName: config.modelKeys.preset.isEmpty ? "custom" : config.modelKeys.preset,
       model: config.model, seqLen: config.seqLen, tokensPerStep: config.tokensPerStep,
-      maxSteps: config.maxSteps, targetTokens: target > 0 ? target : nil, devices: grid.worldSize,
-      tensorParallel: grid.tpSize, microBatch: config.batchSize / (grid.dpSize * config.gradAccum),
+      maxSteps: config.train.maxSteps, targetTokens: target > 0 ? target : nil, devices: grid.worldSize,
+      tensorParallel: grid.tpSize, microBatch: config.train.batchSize / (grid.dpSize * config.gradAccum),
       optimizer: config.train.optimizer, hardware: hardware,
       grid: gridIntensity, pue: config.accounting.pue,
       pricePerDeviceHour: price > 0 ? price : nil, energyMethod: meter.method,

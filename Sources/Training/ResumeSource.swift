@@ -20,7 +20,7 @@ enum ResumeSource {
         case "never":
           message = "none\n"
         case "auto":
-          let directory = CheckpointDirectory(runDirectory: config.runDirectory)
+          let directory = CheckpointDirectory(runDirectory: config.run.dir)
           _ = try? directory.removeStaleTemporaryFiles()
           let search = try directory.newestValid()
           for skipped in search.skipped {

@@ -94,7 +94,7 @@ public final class Trainer {
     buckets = grid.gradientBuckets(
       gradients: model.gradients, owners: statePartition, releasesUnowned: releasesUnownedGradients)
     partition = BatchPartition(
-      globalBatch: config.batchSize, gradAccum: config.gradAccum, dpRank: grid.dpRank, dpSize: grid.dpSize)
+      globalBatch: config.train.batchSize, gradAccum: config.gradAccum, dpRank: grid.dpRank, dpSize: grid.dpSize)
     let trainStream = try TokenStream(pattern: config.data.train)
     sampler = BatchSampler(
       stream: trainStream, seqLen: config.seqLen, shuffle: config.data.shuffle, seed: config.seed)
@@ -109,7 +109,7 @@ public final class Trainer {
     }
     schedule = LearningRateSchedule(
       peak: config.train.lr, minimum: config.train.minLR,
-      warmupSteps: config.train.warmupSteps, totalSteps: config.maxSteps)
+      warmupSteps: config.train.warmupSteps, totalSteps: config.train.maxSteps)
     progress = ProgressPrinter(every: config.train.logEvery)
     accounting = try AccountingSession(config: config, grid: grid, threadsPerRank: max(1, blasThreads))
     segments = try SegmentLedger(grid: grid)
@@ -118,7 +118,7 @@ public final class Trainer {
     if resumedFrom == nil && !initFrom.isEmpty {
       // A resume checkpoint takes precedence: init_from only seeds the first start.
       let origin = try InitialWeights.load(
-        source: initFrom, model: model, grid: grid, scratchDirectory: config.runDirectory)
+        source: initFrom, model: model, grid: grid, scratchDirectory: config.run.dir)
       if grid.isCoordinator { progress.event("initialised the weights from \(origin) (fresh optimizer, step 0)") }
     }
     segments.begin(ledger: accounting.accountant.ledger, step: step, lostAtResume: accounting.lostAtResume)
@@ -168,7 +168,7 @@ public final class Trainer {
     skippedSteps = Int(state.integers["skipped_steps"] ?? 0)
     try accounting.restore(
       ledger: try reader.accounting(), resumedStep: step,
-      metricsPath: grid.isCoordinator ? config.runDirectory + "/metrics.jsonl" : nil)
+      metricsPath: grid.isCoordinator ? config.run.dir + "/metrics.jsonl" : nil)
     resumedFrom = reader.path
     if grid.isCoordinator {
       progress.event(
@@ -180,7 +180,7 @@ public final class Trainer {
   /// Writes a checkpoint of the current step (collective) and prunes old ones.
   public func saveCheckpoint() throws {
     let start = MonotonicClock.now()
-    let directory = config.runDirectory + "/checkpoints"
+    let directory = config.run.dir + "/checkpoints"
     let path: String
     do {
       path = try ShardedCheckpoint.save(
@@ -238,20 +238,20 @@ public final class Trainer {
   /// Opens the run directory's metrics (rank 0) and trains until `max_steps`.
   public func run() throws {
     if grid.isCoordinator {
-      try FileManager.default.createDirectory(atPath: config.runDirectory, withIntermediateDirectories: true)
-      metrics = try MetricsLog(path: config.runDirectory + "/metrics.jsonl", resumeStep: step)
+      try FileManager.default.createDirectory(atPath: config.run.dir, withIntermediateDirectories: true)
+      metrics = try MetricsLog(path: config.run.dir + "/metrics.jsonl", resumeStep: step)
       // A fresh start is a new job: the old job's launches leave with its metrics.
       if resumedFrom == nil {
-        SegmentLedger.reset(runDirectory: config.runDirectory)
+        SegmentLedger.reset(runDirectory: config.run.dir)
       } else {
-        segments.continueJob(runDirectory: config.runDirectory)
+        segments.continueJob(runDirectory: config.run.dir)
       }
       progress.event(
         "swiftlet: \(config.model.parameterCount.formatted()) parameters, world \(grid.worldSize) "
           + "(dp \(grid.dpSize) × tp \(grid.tpSize)"
           + (grid.ppSize > 1 ? " × pp \(grid.ppSize), \(config.gradAccum) micro-batches" : "")
-          + "), batch \(config.batchSize)×\(config.seqLen), "
-          + "steps \(step)→\(config.maxSteps)")
+          + "), batch \(config.train.batchSize)×\(config.seqLen), "
+          + "steps \(step)→\(config.train.maxSteps)")
       progress.event(
         "blas: \(BLASKernelSelection.status.summary(verified: BLASKernelSelection.verification.passed)); "
           + "calibrated peak \(Format.rate(accounting.hardware.peakFlops)) per rank "
@@ -261,7 +261,7 @@ public final class Trainer {
     let evalEvery = config.train.evalEvery
     let saveEvery = config.checkpoint.every
     accounting.carbon?.startClock()
-    while step < config.maxSteps {
+    while step < config.train.maxSteps {
       let carbon = try accounting.carbonDecision()
       if let warning = carbon?.warning, grid.isCoordinator { progress.warning(warning) }
       if let carbon, carbon.pause {
@@ -269,7 +269,7 @@ public final class Trainer {
         return
       }
       try report(try trainStep(), gramsPerKWh: carbon?.gramsPerKWh)
-      if let evaluator, evalEvery > 0, step % evalEvery == 0, step < config.maxSteps {
+      if let evaluator, evalEvery > 0, step % evalEvery == 0, step < config.train.maxSteps {
         try evaluate(evaluator)
       }
       // All ranks agree whether to stop, so they checkpoint and leave at the same step.
@@ -344,7 +344,7 @@ public final class Trainer {
       try SegmentLedger.append(
         segments.segment(
           ledger: accounting.accountant.ledger, step: step, ended: ended, resumeAt: resumeAt, clock: clock),
-        runDirectory: config.runDirectory)
+        runDirectory: config.run.dir)
     } catch {
       progress.warning("\(error); this launch has no line in \(SegmentLedger.fileName)")
     }
@@ -353,9 +353,9 @@ public final class Trainer {
   /// Rank 0 writes `RUN_DIR/report.json` (docs/accounting.md) and prints the summary.
   private func writeReport(printSummary: Bool) throws {
     guard grid.isCoordinator else { return }
-    let restarts = SupervisorLog.restarts(runDirectory: config.runDirectory)
-    let path = config.runDirectory + "/report.json"
-    let segments = SegmentLedger.read(runDirectory: config.runDirectory)
+    let restarts = SupervisorLog.restarts(runDirectory: config.run.dir)
+    let path = config.run.dir + "/report.json"
+    let segments = SegmentLedger.read(runDirectory: config.run.dir)
     var report = accounting.report()
     report.skippedNonfiniteSteps = skippedSteps
     report.blas = BLASReport(BLASKernelSelection.status, verified: BLASKernelSelection.verification.passed)
@@ -369,7 +369,7 @@ public final class Trainer {
     } catch {
       throw SwiftletError("cannot write \(path): \(error.localizedDescription)")
     }
-    let page = try RunReportPage.write(runDirectory: config.runDirectory)
+    let page = try RunReportPage.write(runDirectory: config.run.dir)
     if printSummary {
       progress.event(report.summary)
       if skippedSteps > 0 { progress.event("  skipped    \(skippedSteps) steps with non-finite loss or gradients") }
@@ -437,7 +437,7 @@ public final class Trainer {
     let passes = PipelineSchedule(
       link: pipeline, microbatches: partition.gradAccum, batch: partition.localBatch, seqLen: t,
       channels: config.model.dModel)
-    let firstOfStep = step * config.batchSize
+    let firstOfStep = step * config.train.batchSize
     let (partition, sampler) = (self.partition, self.sampler)
     lossSum = try passes.train(
       model: model, lossScale: 1 / Float(globalTokens), buckets: buckets,
@@ -498,13 +498,14 @@ public final class Trainer {
           tokens: tokensSeen, stepMilliseconds: stats.seconds * 1000, tokensPerSecond: tokensPerSecond,
           mfu: entry.mfu, flops: entry.cumulativeFlops, energyKWh: entry.cumulativeEnergyKWh,
           co2eKg: entry.cumulativeCO2eKg, gridIntensity: gramsPerKWh)))
-    let remaining = Double(config.maxSteps - step) * entry.smoothedStepSeconds
+    let remaining = Double(config.train.maxSteps - step) * entry.smoothedStepSeconds
     progress.step(
-      step, of: config.maxSteps,
+      step, of: config.train.maxSteps,
       line: String(
         format:
           "step %d/%d | loss %.4f | lr %.2e | norm %.3f | %.0f tok/s | %.0f ms | mfu %.1f%% | %.3g kWh | %.3g kgCO2e | eta %@",
-        step, config.maxSteps, stats.loss, stats.learningRate, stats.gradNorm, tokensPerSecond, stats.seconds * 1000,
+        step, config.train.maxSteps, stats.loss, stats.learningRate, stats.gradNorm, tokensPerSecond,
+        stats.seconds * 1000,
         entry.mfu * 100, entry.cumulativeEnergyKWh, entry.cumulativeCO2eKg, formatDuration(remaining)))
   }
 

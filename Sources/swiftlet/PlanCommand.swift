@@ -172,7 +172,7 @@ struct Plan: ParsableCommand {
     }
 
     // Layout.
-    let tpValue = try tp.map { try Count.whole($0, flag: "--tp") } ?? runConfig?.tensorParallel
+    let tpValue = try tp.map { try Count.whole($0, flag: "--tp") } ?? runConfig?.parallel.tp
     let dpValue = try dp.map { try Count.whole($0, flag: "--dp") }
     let devicesValue = try devices.map { try Count.whole($0, flag: "--devices") }
     let tensorParallel = tpValue ?? 1
@@ -202,7 +202,7 @@ struct Plan: ParsableCommand {
       tokenCount = try Count.positive(tokens, flag: "--tokens")
     } else if let runConfig {
       let target = runConfig.accounting.targetTokens
-      tokenCount = target > 0 ? target : Double(runConfig.maxSteps) * Double(runConfig.tokensPerStep)
+      tokenCount = target > 0 ? target : Double(runConfig.train.maxSteps) * Double(runConfig.tokensPerStep)
     } else {
       throw SwiftletError("missing --tokens (how many tokens to train on, e.g. 300e9)")
     }
@@ -212,7 +212,7 @@ struct Plan: ParsableCommand {
       microBatch = try Count.whole(batchSize, flag: "--batch-size")
     } else if let runConfig {
       try runConfig.validateLayout(dataParallel: dataParallel)
-      microBatch = runConfig.batchSize / (dataParallel * runConfig.gradAccum)
+      microBatch = runConfig.train.batchSize / (dataParallel * runConfig.gradAccum)
     } else {
       microBatch = 1
     }

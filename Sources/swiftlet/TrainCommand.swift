@@ -62,12 +62,12 @@ struct Train: ParsableCommand {
         let config = try RunConfig.load(path: configPath, overrides: overrides, runDirectory: runDir)
         // The layout is checked here, once, so that an impossible one is one error before any work.
         try ProcessGrid.validate(
-          worldSize: world.size, tensorParallelSize: config.tensorParallel, pipelineStages: config.pipelineParallel)
-        try config.validateLayout(dataParallel: world.size / (config.tensorParallel * config.pipelineParallel))
+          worldSize: world.size, tensorParallelSize: config.parallel.tp, pipelineStages: config.parallel.pp)
+        try config.validateLayout(dataParallel: world.size / (config.parallel.tp * config.parallel.pp))
         return config
       }
       grid = try ProcessGrid(
-        world: world, tensorParallelSize: config.tensorParallel, pipelineStages: config.pipelineParallel)
+        world: world, tensorParallelSize: config.parallel.tp, pipelineStages: config.parallel.pp)
     } catch {
       // The same error on every rank: print it once.
       throw RankError(error, printed: world.rank == 0)

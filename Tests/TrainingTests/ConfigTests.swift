@@ -20,7 +20,7 @@ struct ConfigTests {
     #expect(config.model.dModel == 768)
     #expect(config.model.vocabSize == 50257)
     #expect(config.train.lr == 3e-4)
-    #expect(config.tensorParallel == 2)
+    #expect(config.parallel.tp == 2)
     #expect(config.seqLen == 64)
   }
 

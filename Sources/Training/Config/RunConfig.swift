@@ -159,26 +159,21 @@ public struct RunConfig: Sendable {
   }
 
   public var seqLen: Int { settings.train.seqLen == 0 ? model.nCtx : settings.train.seqLen }
-  public var batchSize: Int { settings.train.batchSize }
   /// Micro-steps per optimizer step: `parallel.microbatches` when set, else `train.grad_accum`.
   public var gradAccum: Int {
     settings.parallel.microbatches > 0 ? settings.parallel.microbatches : settings.train.gradAccum
   }
-  /// Pipeline-parallel stages.
-  public var pipelineParallel: Int { settings.parallel.pp }
-  public var maxSteps: Int { settings.train.maxSteps }
-  public var tensorParallel: Int { settings.parallel.tp }
-  public var runDirectory: String { settings.run.dir }
   public var seed: UInt64 { UInt64(settings.train.seed) }
   /// Tokens consumed per optimizer step over all ranks.
-  public var tokensPerStep: Int { batchSize * seqLen }
+  public var tokensPerStep: Int { settings.train.batchSize * seqLen }
 
   /// Checks the batch splits evenly over data-parallel ranks and micro-steps.
   public func validateLayout(dataParallel dp: Int) throws {
-    if batchSize % (dp * gradAccum) != 0 {
+    if settings.train.batchSize % (dp * gradAccum) != 0 {
       let what = settings.parallel.microbatches > 0 ? "parallel.microbatches" : "grad_accum"
       throw SwiftletError(
-        "train.batch_size (\(batchSize)) must be divisible by data-parallel size (\(dp)) × \(what) (\(gradAccum))")
+        "train.batch_size (\(settings.train.batchSize)) must be divisible by data-parallel size (\(dp)) × \(what) (\(gradAccum))"
+      )
     }
   }
 
