@@ -145,9 +145,7 @@ public final class GPTModel {
     precondition((inputs.count == n || !stage.isFirst) && (targets == nil || targets!.count == n || !stage.isLast))
     slotTargets[slot] = stage.isLast ? targets ?? [] : []
     if stage.isFirst {
-      for token in inputs where token < 0 || Int(token) >= config.vocabSize {
-        throw SwiftletError("token id \(token) is outside the vocabulary [0, \(config.vocabSize))")
-      }
+      try checkVocabulary(inputs)
       slotTokens[slot] = inputs
     }
     try forward(a, inputs: inputs)
@@ -161,6 +159,13 @@ public final class GPTModel {
     for i in 0..<n { sum += Double(a.losses[i]) }
     PhaseProfile.lap(.crossEntropyForward)
     return sum
+  }
+
+  /// Throws when a token id is outside the vocabulary.
+  func checkVocabulary(_ tokens: [Int32]) throws {
+    for token in tokens where token < 0 || Int(token) >= config.vocabSize {
+      throw SwiftletError("token id \(token) is outside the vocabulary [0, \(config.vocabSize))")
+    }
   }
 
   /// This stage's forward pass on `a` up to the logits: the embeddings of `inputs` at positions

@@ -17,8 +17,9 @@ public final class KVCacheDecoder {
   private let scores: FloatArena  // [n_ctx]
   /// Tokens currently held in the cache.
   public private(set) var length = 0
-  /// Logits over the real vocabulary after the last `append`.
-  public let logits: FloatArena
+  /// Logits after the last `append` (the first `vocabSize` are the real vocabulary); the next
+  /// `append` overwrites them.
+  public var logits: UnsafePointer<Float> { UnsafePointer(row.logits) }
 
   public init(model: GPTModel) throws {
     guard model.layout.tpSize == 1 else {
@@ -30,7 +31,6 @@ public final class KVCacheDecoder {
     keys = (0..<config.nLayer).map { _ in FloatArena(count: config.nCtx * config.dModel) }
     values = (0..<config.nLayer).map { _ in FloatArena(count: config.nCtx * config.dModel) }
     scores = FloatArena(count: config.nCtx)
-    logits = FloatArena(count: model.layout.paddedVocab)
   }
 
   /// Forgets the cached prefix.
@@ -40,15 +40,13 @@ public final class KVCacheDecoder {
   public func append(_ token: Int) throws {
     let config = model.config
     guard length < config.nCtx else { throw SwiftletError("context of \(config.nCtx) tokens is full") }
-    guard token >= 0 && token < config.vocabSize else {
-      throw SwiftletError("token id \(token) is outside the vocabulary [0, \(config.vocabSize))")
-    }
-    try model.forward(row, inputs: [Int32(token)], firstPosition: length) { layer in
+    let inputs = [Int32(clamping: token)]
+    try model.checkVocabulary(inputs)
+    try model.forward(row, inputs: inputs, firstPosition: length) { layer in
       CachedAttention(
         heads: config.nHead, headDim: config.headDim, keys: keys[layer].base, values: values[layer].base,
         position: length, scores: scores.base)
     }
-    logits.base.update(from: row.logits, count: model.layout.paddedVocab)
     length += 1
   }
 }

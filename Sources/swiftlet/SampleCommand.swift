@@ -63,7 +63,7 @@ struct Sample: ParsableCommand {
     var pending: [Int] = []  // tokens whose bytes do not yet form whole UTF-8 characters
     var generated = 0
     while generated < maxTokens {
-      let next = sampler.pick(logits: decoder.logits.base, vocabSize: model.config.vocabSize, draw: generated)
+      let next = sampler.pick(logits: decoder.logits, vocabSize: model.config.vocabSize, draw: generated)
       generated += 1
       if next == GPT2Tokenizer.endOfText { break }
       pending.append(next)

@@ -71,7 +71,7 @@ func kvCacheLogitsDifference(model: GPTModel, fixture: ReferenceFixture) throws 
       try decoder.append(Int(batch.inputs[row * batch.t + position]))
       let start = expected.startIndex + (row * batch.t + position) * v
       let (diff, _) = maxDifference(
-        UnsafeBufferPointer(start: decoder.logits.base, count: v), expected[start..<(start + v)])
+        UnsafeBufferPointer(start: decoder.logits, count: v), expected[start..<(start + v)])
       worst = max(worst, diff)
     }
   }
