@@ -1,3 +1,4 @@
+import Kernels
 import MPIBindings
 
 /// The point-to-point operations between neighbouring pipeline stages (docs/parallelism.md),
@@ -73,17 +74,10 @@ public struct PipelineLink {
 
 /// A float buffer that grows to the largest size asked for and is reused.
 private final class ReceiveBuffer {
-  private var base: UnsafeMutablePointer<Float>?
-  private var capacity = 0
+  private var arena: FloatArena?
 
   func pointer(count: Int) -> UnsafeMutablePointer<Float> {
-    if count > capacity {
-      base?.deallocate()
-      base = .allocate(capacity: count)
-      capacity = count
-    }
-    return base!
+    if (arena?.count ?? -1) < count { arena = FloatArena(count: count) }
+    return arena!.base
   }
-
-  deinit { base?.deallocate() }
 }
