@@ -16,7 +16,7 @@ struct EvalRecord: Equatable {
 /// to across resumes still draws as one curve. Lines that are not JSON objects are skipped
 /// and counted; a torn last line (a writer killed mid-line) is expected and skipped too.
 struct MetricsHistory {
-  static let fileName = "metrics.jsonl"
+  static let fileName = MetricsRecord.fileName
 
   var train: [TrainMetrics]
   var eval: [EvalRecord]

@@ -1,4 +1,5 @@
 import Foundation
+import RunFiles
 import SwiftletCore
 
 /// `RUN_DIR/report.html`: one self-contained page about a training run.
@@ -19,8 +20,6 @@ public enum RunReportPage {
 
   /// The page's file name inside the run directory.
   public static let fileName = "report.html"
-  /// The accounting summary read when present (docs/accounting.md).
-  public static let reportJSONName = "report.json"
 
   /// The page for the run in `runDirectory`, as HTML text.
   ///
@@ -34,7 +33,7 @@ public enum RunReportPage {
   {
     let log = try MetricsHistory.load(runDirectory: runDirectory)
     let (report, reportProblem) = ReportFile.read(
-      path: (runDirectory as NSString).appendingPathComponent(reportJSONName))
+      path: (runDirectory as NSString).appendingPathComponent(RunReport.fileName))
     let charts = RunCharts(log: log, report: report?.report, lossScale: lossScale)
     return assemble(
       runDirectory: runDirectory, log: log, report: report, reportProblem: reportProblem,

@@ -1,5 +1,8 @@
 /// One line of `RUN_DIR/metrics.jsonl`: a JSON object whose `kind` says what it records.
 public enum MetricsRecord: Equatable, Sendable {
+  /// The file in the run directory that holds one record per line.
+  public static let fileName = "metrics.jsonl"
+
   /// `"kind":"train"`, one per optimizer step.
   case train(TrainMetrics)
   /// `"kind":"eval"`, one per evaluation.

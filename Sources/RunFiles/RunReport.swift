@@ -6,6 +6,9 @@
 /// loop fills in the fields after `region`. Those are optional: a report made outside the loop
 /// (the accounting tests) has none of them, and an absent one is not written.
 public struct RunReport: Codable, Equatable, Sendable {
+  /// The file in the run directory.
+  public static let fileName = "report.json"
+
   /// Work that was computed after the last checkpoint of a crashed launch and redone after the
   /// resume: in the totals, and here.
   public struct Lost: Codable, Equatable, Sendable {

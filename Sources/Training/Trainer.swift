@@ -168,7 +168,7 @@ public final class Trainer {
     skippedSteps = Int(state.integers["skipped_steps"] ?? 0)
     try accounting.restore(
       ledger: try reader.accounting(), resumedStep: step,
-      metricsPath: grid.isCoordinator ? config.run.dir + "/metrics.jsonl" : nil)
+      metricsPath: grid.isCoordinator ? config.run.dir + "/" + MetricsRecord.fileName : nil)
     resumedFrom = reader.path
     if grid.isCoordinator {
       progress.event(
@@ -239,7 +239,7 @@ public final class Trainer {
   public func run() throws {
     if grid.isCoordinator {
       try FileManager.default.createDirectory(atPath: config.run.dir, withIntermediateDirectories: true)
-      metrics = try MetricsLog(path: config.run.dir + "/metrics.jsonl", resumeStep: step)
+      metrics = try MetricsLog(path: config.run.dir + "/" + MetricsRecord.fileName, resumeStep: step)
       // A fresh start is a new job: the old job's launches leave with its metrics.
       if resumedFrom == nil {
         SegmentLedger.reset(runDirectory: config.run.dir)
@@ -354,7 +354,7 @@ public final class Trainer {
   private func writeReport(printSummary: Bool) throws {
     guard grid.isCoordinator else { return }
     let restarts = SupervisorLog.restarts(runDirectory: config.run.dir)
-    let path = config.run.dir + "/report.json"
+    let path = config.run.dir + "/" + RunReport.fileName
     let segments = SegmentLedger.read(runDirectory: config.run.dir)
     var report = accounting.report()
     report.skippedNonfiniteSteps = skippedSteps
