@@ -36,7 +36,7 @@ INLINE void store_partial(float *p, v8f v, size_t n) {
   memcpy(p, tmp, n * sizeof(float));
 }
 
-// exp as FastMath.exp computes it (Cephes): x = n·ln2 + r with a two-part ln2, a degree-6
+// exp by the Cephes scheme: x = n·ln2 + r with a two-part ln2, a degree-6
 // polynomial for e^r, 2^n assembled in the exponent bits; 0 below −87.3, NaN passed through.
 INLINE v8f exp8(v8f x) {
   v8i low = x < splat(-87.3f);

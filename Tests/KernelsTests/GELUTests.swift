@@ -8,7 +8,7 @@ import Testing
 /// Tolerance: element-wise |actual − reference| ≤ 1e-6 + 1e-5·|reference|. The absolute term
 /// covers x ≪ 0, where 1 + tanh(·) cancels in float32 (any float32 GELU, PyTorch's included,
 /// loses all relative accuracy there, but the value itself is below 1e-6); the relative term is
-/// ~50× the few-ulp rounding of FastMath.tanh. A wrong constant (e.g. 0.04 for 0.044715) moves
+/// ~50× the few-ulp rounding of the kernels' tanh. A wrong constant (e.g. 0.04 for 0.044715) moves
 /// outputs near |x| ≈ 2 by ~1e-3.
 /// The derivative is held to 5e-6 + 1e-5·|reference|: its 1 − tanh² term cancels for
 /// |x| ≈ 4–6, where even a correctly rounded float32 tanh leaves ~1e-6 absolute error in gelu′
