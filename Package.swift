@@ -75,6 +75,13 @@ let package = Package(
     // Per-operation MPI checks of Parallel, launched under mpirun by CLITests.
     .executableTarget(
       name: "ParallelProbe", dependencies: ["Parallel", "MPIBindings", "Kernels"], path: "Tests/ParallelProbe"),
+    // The checkpoint save benchmark (docs/checkpoint-format.md); CLITests runs it once on a tiny model.
+    .executableTarget(
+      name: "CheckpointSaveBench",
+      dependencies: [
+        "Checkpointing", "GPT", "SwiftletCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Tests/CheckpointSaveBench"),
     .testTarget(
       name: "KernelsTests", dependencies: ["Kernels", "CKernels", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(

@@ -1,8 +1,7 @@
+import Checkpointing
 import Foundation
 import GPT
 import SwiftletCore
-
-@testable import Checkpointing
 
 #if canImport(Glibc)
   import Glibc
@@ -18,23 +17,23 @@ import SwiftletCore
 /// the resident size before it) shows that saving does not copy the state.
 enum CheckpointSaveBenchmark {
   /// Timings of one benchmark run.
-  public struct Result: Sendable {
+  struct Result: Sendable {
     /// Bytes of tensor data per save.
-    public var bytes: Int
+    var bytes: Int
     /// Seconds per checkpoint save (create, tensors, CRC-32, flush, fsync, rename, folder fsync).
-    public var checkpointSeconds: [Double]
+    var checkpointSeconds: [Double]
     /// Seconds per plain sequential write + fsync of the same bytes.
-    public var plainWriteSeconds: [Double]
+    var plainWriteSeconds: [Double]
     /// Largest growth of the peak resident size during a save, in bytes (nil where
     /// /proc/self/status is unavailable).
-    public var extraPeakMemoryBytes: Int?
+    var extraPeakMemoryBytes: Int?
 
     /// Best checkpoint time over best plain-write time (the disk of a shared machine is noisy;
     /// the best of several rounds is the least disturbed).
-    public var ratio: Double { checkpointSeconds.min()! / plainWriteSeconds.min()! }
+    var ratio: Double { checkpointSeconds.min()! / plainWriteSeconds.min()! }
 
     /// Median checkpoint time over median plain-write time.
-    public var medianRatio: Double { median(checkpointSeconds) / median(plainWriteSeconds) }
+    var medianRatio: Double { median(checkpointSeconds) / median(plainWriteSeconds) }
 
     private func median(_ values: [Double]) -> Double {
       let sorted = values.sorted()
@@ -43,7 +42,7 @@ enum CheckpointSaveBenchmark {
     }
 
     /// A few human-readable lines.
-    public var summary: String {
+    var summary: String {
       func rate(_ seconds: Double) -> String {
         String(format: "%.2f s (%.2f GB/s)", seconds, Double(bytes) / seconds / 1e9)
       }
@@ -68,17 +67,16 @@ enum CheckpointSaveBenchmark {
   /// in `directory`, and deletes the files it wrote.
   ///
   /// - Parameters:
-  ///   - config: the model whose tensor shapes are saved (default GPT-2 124M).
+  ///   - config: the model whose tensor shapes are saved.
   ///   - copies: tensors saved per parameter: 1 (model only) or 3 (model + AdamW moments).
-  public static func run(
-    directory: String, config: GPTConfig? = nil, copies: Int = 3, repetitions: Int = 2,
+  static func run(
+    directory: String, config: GPTConfig, copies: Int = 3, repetitions: Int = 2,
     progress: ((String) -> Void)? = nil
   ) throws -> Result {
-    let config = try config ?? GPTConfig.preset(named: "gpt2-124M")
     let names = try CheckpointTensorNames.tensors(for: config)
     let perCopy = names.reduce(0) { $0 + $1.shape.reduce(1, *) }
     let total = perCopy * copies
-    try DurableFiles.createDirectory(directory)
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     progress?("allocating \(total) floats (\(total * 4 / 1_000_000) MB)")
     let state = UnsafeMutableBufferPointer<Float>.allocate(capacity: total)
     defer { state.deallocate() }
@@ -145,7 +143,7 @@ enum CheckpointSaveBenchmark {
     let start = DispatchTime.now()
     let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     guard descriptor >= 0 else {
-      throw SwiftletError("cannot create \(path): \(DurableFiles.lastError())")
+      throw SwiftletError("cannot create \(path): \(String(cString: strerror(errno)))")
     }
     defer { close(descriptor) }
     for buffer in buffers {
@@ -153,13 +151,13 @@ enum CheckpointSaveBenchmark {
       while !bytes.isEmpty {
         let written = write(descriptor, bytes.baseAddress, bytes.count)
         guard written > 0 else {
-          throw SwiftletError("cannot write \(path): \(DurableFiles.lastError())")
+          throw SwiftletError("cannot write \(path): \(String(cString: strerror(errno)))")
         }
         bytes = UnsafeRawBufferPointer(rebasing: bytes[written...])
       }
     }
     guard fsync(descriptor) == 0 else {
-      throw SwiftletError("cannot sync \(path): \(DurableFiles.lastError())")
+      throw SwiftletError("cannot sync \(path): \(String(cString: strerror(errno)))")
     }
     return elapsed(since: start)
   }
