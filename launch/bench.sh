@@ -32,7 +32,10 @@ taskset -c 0 "$out/sgemm_probe" --trials 1 --seconds 4 > "$out/probe_pair0.json"
 taskset -c 1 "$out/sgemm_probe" --trials 1 --seconds 4 > "$out/probe_pair1.json"
 wait
 
-run single "$bin" bench --model gpt2-124M --batch 4 --seq 64 --steps "$steps" --warmup 1 --threads 1 --compare-pytorch
+run single "$bin" bench --model gpt2-124M --batch 4 --seq 64 --steps "$steps" --warmup 1 --threads 1
+# PyTorch with the same settings, right after (the ratio's baseline, same machine, same minute).
+python3 "$repo/Tests/Reference/pytorch_step_bench.py" --model gpt2-124M --batch 4 --seq 64 --steps "$steps" \
+  --warmup 1 --threads 1 | tail -1 | tee "$out/pytorch.json"
 [ "${SKIP_T1024:-0}" = 1 ] || run long "$bin" bench --model gpt2-124M --batch 4 --seq 1024 --steps 2 --warmup 1 --threads 1
 run dp2 mpirun --bind-to core -np 2 "$bin" bench --model gpt2-124M --batch 4 --seq 64 --steps "$steps" --warmup 1 --threads 1
 run tp2 mpirun --bind-to core -np 2 "$bin" bench --model gpt2-124M --batch 4 --seq 64 --steps "$steps" --warmup 1 --threads 1 --tp 2
@@ -55,9 +58,10 @@ machine = pair / alone
 
 r = {n: json.load(open(os.path.join(d, n + ".json"))) for n in ["single", "dp2", "tp2", "long", "pp2"] if os.path.exists(os.path.join(d, n + ".json"))}
 s = r["single"]
+torch = json.load(open(os.path.join(d, "pytorch.json")))
 if same:
     print(f"   bench's calibrated peak {s['sgemm_peak_calibrated_gflops']:.1f} GFLOP/s vs probe {same[0]['best_gflops']:.1f} with {doc['core']}: {s['sgemm_peak_calibrated_gflops'] / same[0]['best_gflops']:.0%} (bar: within 25%)")
-print(f"\n1. GPT-2 124M B=4 T=64, 1 thread: swiftlet {s['step_ms_median']:.0f} ms/step, PyTorch {s['pytorch_step_ms_median']:.0f} ms/step → {s['speedup_vs_pytorch']:.2f}× faster (bar 1.5×); MFU {100*s['mfu']:.1f}% of sgemm peak {s['sgemm_peak_gflops']:.1f} GFLOP/s")
+print(f"\n1. GPT-2 124M B=4 T=64, 1 thread: swiftlet {s['step_ms_median']:.0f} ms/step, PyTorch {torch['torch_version']} {torch['step_ms_median']:.0f} ms/step → {torch['step_ms_median'] / s['step_ms_median']:.2f}× faster (bar 1.5×); MFU {100*s['mfu']:.1f}% of sgemm peak {s['sgemm_peak_gflops']:.1f} GFLOP/s")
 if "long" in r:
     l = r["long"]
     print(f"2. T=1024 B=4: {l['step_ms_median']/1000:.1f} s/step, MFU {100*l['mfu']:.1f}% of measured sgemm peak (bar 50%), peak RSS {l['peak_rss_bytes_max_rank']/2**30:.2f} GiB (bar 6 GiB)")

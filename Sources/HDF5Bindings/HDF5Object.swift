@@ -25,9 +25,6 @@ public class HDF5Object: CustomStringConvertible {
     if rawID >= 0 { _ = closeFunction(rawID) }
   }
 
-  /// Whether `close()` has not been called yet.
-  public var isOpen: Bool { rawID >= 0 }
-
   /// The identifier, or an error if the object was closed.
   func id() throws -> hid_t {
     HDF5Library.ensureInitialized()

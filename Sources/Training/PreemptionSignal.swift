@@ -9,7 +9,6 @@
 /// through an allreduce, so they stop together at the same step.
 public enum PreemptionSignal {
   nonisolated(unsafe) private static var flag: sig_atomic_t = 0
-  nonisolated(unsafe) public private(set) static var signalName = ""
 
   /// Installs the handlers (idempotent).
   public static func install() {

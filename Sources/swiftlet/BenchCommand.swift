@@ -54,8 +54,6 @@ struct Bench: ParsableCommand {
   )
   var profile = false
   @Flag(help: "Print one JSON object instead of text.") var json = false
-  @Flag(help: "Also run Tests/Reference/pytorch_step_bench.py with the same settings and print the speed ratio.")
-  var comparePytorch = false
 
   func validate() throws {
     guard batch > 0, seq > 0, steps > 0, warmup >= 0, threads >= 0, tp > 0 else {
@@ -218,12 +216,6 @@ struct Bench: ParsableCommand {
         return row
       }
     }
-    if comparePytorch {
-      let reference = try runPyTorchBench(threads: threadCount)
-      result["pytorch_step_ms_median"] = reference.milliseconds
-      result["pytorch_version"] = reference.version
-      result["speedup_vs_pytorch"] = reference.milliseconds / (median * 1000)
-    }
     if json {
       let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
       print(String(decoding: data, as: UTF8.self))
@@ -284,43 +276,7 @@ struct Bench: ParsableCommand {
               100 * (row["share"] as! Double), gflops, gbs))
         }
       }
-      if let ratio = result["speedup_vs_pytorch"] as? Double {
-        print(
-          String(
-            format: "  PyTorch %@ same settings: %.1f ms/step → swiftlet is %.2f× faster",
-            result["pytorch_version"] as! String, result["pytorch_step_ms_median"] as! Double, ratio))
-      }
     }
-  }
-
-  /// Runs the PyTorch reference step benchmark: its median step time in ms and torch's version.
-  private func runPyTorchBench(threads: Int) throws -> (milliseconds: Double, version: String) {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent("Tests/Reference/pytorch_step_bench.py").path
-    guard FileManager.default.fileExists(atPath: script) else {
-      throw SwiftletError("--compare-pytorch needs \(script) (run from a source checkout)")
-    }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [
-      "python3", script, "--model", model, "--batch", "\(batch)", "--seq", "\(seq)",
-      "--threads", "\(threads)", "--steps", "\(steps)", "--warmup", "\(max(1, warmup))",
-      "--layers", "\(layers)",
-    ]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0,
-      let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last,
-      let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-      let ms = object["step_ms_median"] as? Double
-    else {
-      throw SwiftletError(
-        "the PyTorch reference benchmark failed (is torch installed? pip install 'torch==2.13.0+cpu' transformers)")
-    }
-    return (ms, object["torch_version"] as? String ?? "torch")
   }
 }
 
