@@ -80,40 +80,25 @@ struct CarbonPlanCommandTests {
     let (unsorted, _) = try Self.writeSeries(
       "timestamp,gco2_per_kwh\n2024-01-15T01:00:00Z,100\n2024-01-15T00:00:00Z,200\n")
     let (negative, _) = try Self.writeSeries("timestamp,gco2_per_kwh\n2024-01-15T00:00:00Z,-1\n")
-    let cases: [([String], String)] = [
-      (
-        Self.window(good, from: "2024-01-16T00:00:00Z", to: "2024-01-15T12:00:00Z"),
-        "must be after --start-after"
-      ),
-      (
-        Self.window(good, from: "2024-01-15T00:00:00Z", to: "2024-01-15T03:00:00Z"),
-        "shorter than the run"
-      ),
-      (
-        Self.window(good, from: "2024-01-14T00:00:00Z", to: "2024-01-16T00:00:00Z"),
-        "after --start-after"
-      ),
-      (
-        Self.window(noHeader, from: "2024-01-15T00:00:00Z", to: "2024-01-16T00:00:00Z"),
-        "missing header"
-      ),
-      (
-        Self.window(unsorted, from: "2024-01-15T00:00:00Z", to: "2024-01-16T00:00:00Z"),
-        "is earlier than line 2"
-      ),
-      (
-        Self.window(negative, from: "2024-01-15T00:00:00Z", to: "2024-01-16T00:00:00Z"),
-        "must not be negative"
-      ),
-      (
-        Self.window(good, from: "tomorrow", to: "2024-01-16T00:00:00Z"),
-        "not an ISO 8601 UTC timestamp"
-      ),
-      (
-        ["--intensity-series", good, "--start-after", "2024-01-15T00:00:00Z"], "needs --start-after T and --deadline T"
-      ),
-      (["--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-16T00:00:00Z"], "need --intensity-series"),
+    // (series, --start-after, --deadline, what the error says)
+    let windows = [
+      (good, "2024-01-16T00:00:00Z", "2024-01-15T12:00:00Z", "must be after --start-after"),
+      (good, "2024-01-15T00:00:00Z", "2024-01-15T03:00:00Z", "shorter than the run"),
+      (good, "2024-01-14T00:00:00Z", "2024-01-16T00:00:00Z", "after --start-after"),
+      (noHeader, "2024-01-15T00:00:00Z", "2024-01-16T00:00:00Z", "missing header"),
+      (unsorted, "2024-01-15T00:00:00Z", "2024-01-16T00:00:00Z", "is earlier than line 2"),
+      (negative, "2024-01-15T00:00:00Z", "2024-01-16T00:00:00Z", "must not be negative"),
+      (good, "tomorrow", "2024-01-16T00:00:00Z", "not an ISO 8601 UTC timestamp"),
     ]
+    let cases: [([String], String)] =
+      windows.map { series, start, deadline, expected in (Self.window(series, from: start, to: deadline), expected) }
+      + [
+        (
+          ["--intensity-series", good, "--start-after", "2024-01-15T00:00:00Z"],
+          "needs --start-after T and --deadline T"
+        ),
+        (["--start-after", "2024-01-15T00:00:00Z", "--deadline", "2024-01-16T00:00:00Z"], "need --intensity-series"),
+      ]
     for (arguments, expected) in cases {
       let result = try PlanCommandTests.run(Self.base + arguments)
       let lines = result.stderr.split(separator: "\n")

@@ -11,7 +11,7 @@ import Testing
 /// and within the error its rounded inputs allow (half a unit of the last printed digit of each
 /// input and output, summed as relative errors).
 struct PattersonTable4Tests {
-  struct Row {
+  struct Row: Sendable, CustomTestStringConvertible {
     let name: String
     let hardware: String
     let chips: Int
@@ -28,37 +28,37 @@ struct PattersonTable4Tests {
     let grossT: Double
     let netT: Double
     let totalFlops: Double
+
+    var testDescription: String { name }
   }
 
-  // Table 4 columns: Evolved Transformer NAS, T5, Meena, GShard-600B, Switch Transformer, GPT-3.
-  static let rows: [Row] = [
-    Row(
-      name: "Evolved Transformer NAS", hardware: "tpu-v2", chips: 200, days: 6.8, daysStep: 0.1, watts: 208,
-      pue: 1.10,
-      grossKgPerKWh: 0.431, netKgPerKWh: 0.431, measuredTFLOPS: 24.8, mwh: 7.5, mwhStep: 0.1, grossT: 3.2,
-      netT: 3.2, totalFlops: 2.91e21),
-    Row(
-      name: "T5", hardware: "tpu-v3", chips: 512, days: 20, daysStep: 1, watts: 310, pue: 1.12,
-      grossKgPerKWh: 0.545, netKgPerKWh: 0.545, measuredTFLOPS: 45.6, mwh: 85.7, mwhStep: 0.1, grossT: 46.7,
-      netT: 46.7, totalFlops: 4.05e22),
-    Row(
-      name: "Meena", hardware: "tpu-v3", chips: 1024, days: 30, daysStep: 1, watts: 289, pue: 1.09,
-      grossKgPerKWh: 0.415, netKgPerKWh: 0.415, measuredTFLOPS: 42.3, mwh: 232, mwhStep: 1, grossT: 96.4,
-      netT: 96.4, totalFlops: 1.12e23),
-    Row(
-      name: "GShard-600B", hardware: "tpu-v3", chips: 1024, days: 3.1, daysStep: 0.1, watts: 288, pue: 1.09,
-      grossKgPerKWh: 0.201, netKgPerKWh: 0.177, measuredTFLOPS: 48.0, mwh: 24.1, mwhStep: 0.1, grossT: 4.8,
-      netT: 4.3, totalFlops: 1.33e22),
-    Row(
-      name: "Switch Transformer", hardware: "tpu-v3", chips: 1024, days: 27, daysStep: 1, watts: 245,
-      pue: 1.10,
-      grossKgPerKWh: 0.403, netKgPerKWh: 0.330, measuredTFLOPS: 34.4, mwh: 179, mwhStep: 1, grossT: 72.2,
-      netT: 59.1, totalFlops: 8.22e22),
-    Row(
-      name: "GPT-3", hardware: "v100", chips: 10_000, days: 14.8, daysStep: 0.1, watts: 330, pue: 1.10,
-      grossKgPerKWh: 0.429, netKgPerKWh: 0.429, measuredTFLOPS: 24.6, mwh: 1287, mwhStep: 1, grossT: 552.1,
-      netT: 552.1, totalFlops: 3.14e23),
-  ]
+  /// Table 4 as printed, one model a line: name | Swiftlet hardware | chips | training days | average
+  /// system W per chip | PUE | gross kg CO2e/kWh | net kg CO2e/kWh | measured TFLOPS per chip | MWh |
+  /// gross tCO2e | net tCO2e | total FLOPs.
+  static let table = """
+    Evolved Transformer NAS | tpu-v2 |   200 |  6.8 | 208 | 1.10 | 0.431 | 0.431 | 24.8 |  7.5 |   3.2 |   3.2 | 2.91e21
+    T5                      | tpu-v3 |   512 |   20 | 310 | 1.12 | 0.545 | 0.545 | 45.6 | 85.7 |  46.7 |  46.7 | 4.05e22
+    Meena                   | tpu-v3 |  1024 |   30 | 289 | 1.09 | 0.415 | 0.415 | 42.3 |  232 |  96.4 |  96.4 | 1.12e23
+    GShard-600B             | tpu-v3 |  1024 |  3.1 | 288 | 1.09 | 0.201 | 0.177 | 48.0 | 24.1 |   4.8 |   4.3 | 1.33e22
+    Switch Transformer      | tpu-v3 |  1024 |   27 | 245 | 1.10 | 0.403 | 0.330 | 34.4 |  179 |  72.2 |  59.1 | 8.22e22
+    GPT-3                   | v100   | 10000 | 14.8 | 330 | 1.10 | 0.429 | 0.429 | 24.6 | 1287 | 552.1 | 552.1 | 3.14e23
+    """
+
+  static let rows: [Row] = table.split(separator: "\n").map { line in
+    let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+    let number = cells.map { Double($0) ?? .nan }
+    return Row(
+      name: cells[0], hardware: cells[1], chips: Int(cells[2])!, days: number[3], daysStep: lastDigit(cells[3]),
+      watts: number[4], pue: number[5], grossKgPerKWh: number[6], netKgPerKWh: number[7],
+      measuredTFLOPS: number[8], mwh: number[9], mwhStep: lastDigit(cells[9]), grossT: number[10], netT: number[11],
+      totalFlops: number[12])
+  }
+
+  /// The unit of the last printed digit of `printed`: 1 for "20", 0.1 for "6.8".
+  static func lastDigit(_ printed: String) -> Double {
+    guard let point = printed.firstIndex(of: ".") else { return 1 }
+    return pow(10, -Double(printed[point...].count - 1))
+  }
 
   /// `swiftlet plan`'s energy model fed with a row's inputs (wall-clock hours given).
   static func plan(_ row: Row, kgPerKWh: Double) throws -> Accounting.Plan {
@@ -76,9 +76,8 @@ struct PattersonTable4Tests {
     0.5 * row.daysStep / row.days + 0.5 / row.watts + 0.005 / row.pue + 0.5 * outputStep / output
   }
 
-  @Test(arguments: rows.map(\.name))
-  func energyMatchesTable4(name: String) throws {
-    let row = Self.rows.first { $0.name == name }!
+  @Test(arguments: rows)
+  func energyMatchesTable4(row: Row) throws {
     let plan = try Self.plan(row, kgPerKWh: row.grossKgPerKWh)
     let mwh = plan.energyKWh / 1000
     let error = abs(mwh - row.mwh) / row.mwh
@@ -87,9 +86,8 @@ struct PattersonTable4Tests {
     #expect(error <= Self.roundingSlack(row, outputStep: row.mwhStep, output: row.mwh))
   }
 
-  @Test(arguments: rows.map(\.name))
-  func grossAndNetCO2eMatchTable4(name: String) throws {
-    let row = Self.rows.first { $0.name == name }!
+  @Test(arguments: rows)
+  func grossAndNetCO2eMatchTable4(row: Row) throws {
     for (kgPerKWh, published) in [(row.grossKgPerKWh, row.grossT), (row.netKgPerKWh, row.netT)] {
       let tonnes = try Self.plan(row, kgPerKWh: kgPerKWh).co2eKg / 1000
       let error = abs(tonnes - published) / published
@@ -104,9 +102,8 @@ struct PattersonTable4Tests {
 
   /// The Total Computation column is chips × time × measured TFLOPS; run backwards, the
   /// planner's time = FLOPs / (devices × peak × MFU) with MFU = measured / peak gives the days.
-  @Test(arguments: rows.map(\.name))
-  func trainingDaysFollowFromFlopsAndMeasuredThroughput(name: String) throws {
-    let row = Self.rows.first { $0.name == name }!
+  @Test(arguments: rows)
+  func trainingDaysFollowFromFlopsAndMeasuredThroughput(row: Row) throws {
     let hardware = try HardwareProfile.accelerator(named: row.hardware)
     let plan = try Planner.plan(
       PlanRequest(

@@ -8,12 +8,14 @@ import Testing
 /// total p_c + p_r + g·p_g; its kWh·PUE and CO2e columns are rounded to whole numbers.
 /// TPU rows have no power in the paper and cannot be reconstructed.
 struct StrubellTable3Tests {
-  struct Row {
+  struct Row: Sendable, CustomTestStringConvertible {
     let name: String
     let watts: Double
     let hours: Double
     let kWhPUE: Double
     let co2eLbs: Double
+
+    var testDescription: String { name }
   }
 
   static let rows: [Row] = [
@@ -36,9 +38,8 @@ struct StrubellTable3Tests {
         grid: try GridIntensity.named("us-epa-2018")))
   }
 
-  @Test(arguments: rows.map(\.name))
-  func kWhAndPoundsRoundToTable3(name: String) throws {
-    let row = Self.rows.first { $0.name == name }!
+  @Test(arguments: rows)
+  func kWhAndPoundsRoundToTable3(row: Row) throws {
     let plan = try Self.plan(row)
     let pounds = plan.co2eKg / CarbonEquivalents.kgPerPound
     print(

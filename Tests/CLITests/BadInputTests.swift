@@ -67,26 +67,28 @@ struct BadInputTests {
     }
   }
 
-  @Test func unknownKeyInFileAndOverride() throws {
+  @Test func unknownKeyInFile() throws {
     expectUserError(
       try Harness.run(["train", "--config", try config("[extra]\nfoo = 1")]), mentioning: "unknown config key",
       "unknown key in file")
-    try expectTrainError(["--set", "train.learning_rate=1"], mentioning: "unknown config key", "unknown --set key")
-    try expectTrainError(["--set", "train.lr"], mentioning: "section.key=value", "--set without =")
   }
 
-  @Test func wrongValueType() throws {
-    try expectTrainError(["--set", "train.max_steps=many"], mentioning: "integer", "non-integer steps")
-  }
+  /// `--set` overrides `swiftlet train` refuses: the override, what its error names, what it breaks.
+  static let badOverrides: [(setting: String, fragment: String, label: String)] = [
+    ("train.learning_rate=1", "unknown config key", "unknown --set key"),
+    ("train.lr", "section.key=value", "--set without ="),
+    ("train.max_steps=many", "integer", "non-integer steps"),
+    ("model.n_head=5", "divisible", "d_model % n_head"),
+    ("model.n_layer=-1", "positive", "negative layers"),
+    ("model.preset=gpt9", "unknown model preset", "bad preset"),
+    ("train.seq_len=17", "n_ctx", "seq_len > n_ctx"),
+    // The shards hold ids up to 66; a vocabulary of 50 makes some of them invalid.
+    ("model.vocab_size=50", "vocabulary", "token ≥ vocab"),
+  ]
 
-  @Test func impossibleShapes() throws {
-    try expectTrainError(["--set", "model.n_head=5"], mentioning: "divisible", "d_model % n_head")
-    try expectTrainError(["--set", "model.n_layer=-1"], mentioning: "positive", "negative layers")
-    try expectTrainError(["--set", "model.preset=gpt9"], mentioning: "unknown model preset", "bad preset")
-  }
-
-  @Test func sequenceLongerThanContext() throws {
-    try expectTrainError(["--set", "train.seq_len=17"], mentioning: "n_ctx", "seq_len > n_ctx")
+  @Test(arguments: badOverrides)
+  func badOverride(_ setting: String, mentioning fragment: String, label: String) throws {
+    try expectTrainError(["--set", setting], mentioning: fragment, label)
   }
 
   @Test func missingAndMalformedShards() throws {
@@ -98,11 +100,6 @@ struct BadInputTests {
     let good = try Data(contentsOf: URL(fileURLWithPath: data + "/train_000000.bin"))
     try good.prefix(1500).write(to: URL(fileURLWithPath: truncated))
     try expectTrainError(["--set", "data.train=\(truncated)"], mentioning: "truncated", "truncated shard")
-  }
-
-  @Test func tokenIdOutsideVocabulary() throws {
-    // The shards hold ids up to 66; a vocabulary of 50 makes some of them invalid.
-    try expectTrainError(["--set", "model.vocab_size=50"], mentioning: "vocabulary", "token ≥ vocab")
   }
 
   @Test func impossibleParallelLayouts() throws {

@@ -37,20 +37,22 @@ struct CrossEntropyTests {
     return targets
   }
 
-  /// The row max, Σexp and target logit of unsharded `logits` (all columns valid), from the
-  /// first two passes into buffers that start as NaN, so an entry the kernels skip shows.
-  func unshardedStatistics(logits: TestBuffer<Float>, targets: TestBuffer<Int32>) -> (
-    rowMax: TestBuffer<Float>, sumExp: TestBuffer<Float>, targetLogit: TestBuffer<Float>
-  ) {
+  /// The row max, Σexp and target logit of a shard of `logits`, rows `columns` wide whose first
+  /// `valid` columns are vocabulary columns [firstColumn, firstColumn + valid), from the first two
+  /// passes into buffers that start as NaN, so an entry the kernels skip shows. Σexp is shifted by
+  /// `shift` (the global row max a sharded run allreduces) or, without it, by the shard's own max.
+  func firstTwoPasses(
+    logits: TestBuffer<Float>, targets: TestBuffer<Int32>, firstColumn: Int = 0, columns: Int, valid: Int,
+    shift: TestBuffer<Float>? = nil
+  ) -> (rowMax: TestBuffer<Float>, sumExp: TestBuffer<Float>, targetLogit: TestBuffer<Float>) {
     let rowMax = memory.buffer(repeating: Float.nan, count: rows)
     let sumExp = memory.buffer(repeating: Float.nan, count: rows)
     let targetLogit = memory.buffer(repeating: Float.nan, count: rows)
-    crossEntropyRowMax(
-      rowMax.pointer, logits: logits.pointer, rows: rows, columns: vocabulary, validColumns: vocabulary)
+    crossEntropyRowMax(rowMax.pointer, logits: logits.pointer, rows: rows, columns: columns, validColumns: valid)
     crossEntropyRowSums(
       sumExp: sumExp.pointer, targetLogit: targetLogit.pointer, logits: logits.pointer,
-      rowMax: rowMax.pointer, targets: targets.pointer, firstColumn: 0,
-      rows: rows, columns: vocabulary, validColumns: vocabulary)
+      rowMax: (shift ?? rowMax).pointer, targets: targets.pointer, firstColumn: firstColumn,
+      rows: rows, columns: columns, validColumns: valid)
     return (rowMax, sumExp, targetLogit)
   }
 
@@ -58,8 +60,8 @@ struct CrossEntropyTests {
   func lossesMatchReference() {
     let logits = logits(seed: 81)
     let targets = targets(seed: 82)
-    let (rowMax, sumExp, targetLogit) = unshardedStatistics(
-      logits: memory.buffer(logits), targets: memory.buffer(targets))
+    let (rowMax, sumExp, targetLogit) = firstTwoPasses(
+      logits: memory.buffer(logits), targets: memory.buffer(targets), columns: vocabulary, valid: vocabulary)
     let losses = memory.buffer(repeating: Float.nan, count: rows)
     crossEntropyLosses(
       losses.pointer, rowMax: rowMax.pointer, sumExp: sumExp.pointer, targetLogit: targetLogit.pointer,
@@ -98,7 +100,8 @@ struct CrossEntropyTests {
     let targets = targets(seed: 84)
     let gradient = memory.buffer(logits)  // overwritten in place with its gradient
     let targetBuffer = memory.buffer(targets)
-    let (rowMax, sumExp, _) = unshardedStatistics(logits: gradient, targets: targetBuffer)
+    let (rowMax, sumExp, _) = firstTwoPasses(
+      logits: gradient, targets: targetBuffer, columns: vocabulary, valid: vocabulary)
     crossEntropyBackwardInPlace(
       logits: gradient.pointer, rowMax: rowMax.pointer, sumExp: sumExp.pointer, targets: targetBuffer.pointer,
       firstColumn: 0, rows: rows, columns: vocabulary, validColumns: vocabulary, gradScale: gradScale)
@@ -132,15 +135,8 @@ struct CrossEntropyTests {
         full, rows: rows, vocabulary: vocabulary, first: first, valid: valid, width: width,
         padding: CrossEntropyReference.poison))
     let targetBuffer = memory.buffer(targets)
-    let localMax = memory.buffer(repeating: Float.nan, count: rows)
-    let localSum = memory.buffer(repeating: Float.nan, count: rows)
-    let localTarget = memory.buffer(repeating: Float.nan, count: rows)
-    crossEntropyRowMax(
-      localMax.pointer, logits: shard.pointer, rows: rows, columns: width, validColumns: valid)
-    crossEntropyRowSums(
-      sumExp: localSum.pointer, targetLogit: localTarget.pointer, logits: shard.pointer,
-      rowMax: rowMax.pointer,
-      targets: targetBuffer.pointer, firstColumn: first, rows: rows, columns: width, validColumns: valid)
+    let (localMax, localSum, localTarget) = firstTwoPasses(
+      logits: shard, targets: targetBuffer, firstColumn: first, columns: width, valid: valid, shift: rowMax)
     let shardD = CrossEntropyReference.shard(
       fullD, rows: rows, vocabulary: vocabulary, first: first, valid: valid, width: valid, padding: [])
     let expectedMax = (0..<rows).map { n in shardD[(n * valid)..<((n + 1) * valid)].max()! }

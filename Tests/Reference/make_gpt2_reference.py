@@ -32,7 +32,7 @@ import pathlib
 import sys
 
 import torch
-from transformers import GPT2Config, GPT2LMHeadModel
+from transformers import GPT2LMHeadModel
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import reference_support as support  # noqa: E402  (batch, training replay, fixture files)
@@ -46,26 +46,8 @@ STEM = "gpt2_tiny_reference"
 
 def build_model() -> GPT2LMHeadModel:
     """The tiny GPT-2, initialised by Hugging Face's default GPT-2 init from MODEL_SEED."""
-    config = GPT2Config(
-        n_layer=N_LAYER,
-        n_head=N_HEAD,
-        n_embd=D_MODEL,
-        n_positions=N_CTX,
-        vocab_size=support.VOCAB_SIZE,
-        activation_function="gelu_new",  # tanh-approximated GELU
-        resid_pdrop=0.0,
-        embd_pdrop=0.0,
-        attn_pdrop=0.0,
-        summary_first_dropout=0.0,
-        layer_norm_epsilon=LAYER_NORM_EPS,
-        initializer_range=INITIALIZER_RANGE,
-        scale_attn_weights=True,
-        scale_attn_by_inverse_layer_idx=False,
-        reorder_and_upcast_attn=False,
-        tie_word_embeddings=True,
-        bos_token_id=support.VOCAB_SIZE - 1,  # only silences a warning; unused here
-        eos_token_id=support.VOCAB_SIZE - 1,
-    )
+    config = support.gpt2_config(
+        N_LAYER, N_HEAD, D_MODEL, N_CTX, layer_norm_epsilon=LAYER_NORM_EPS, initializer_range=INITIALIZER_RANGE)
     model = support.seeded_model(GPT2LMHeadModel, config)
     assert model.lm_head.weight is model.transformer.wte.weight, "LM head must be tied to wte"
     return model

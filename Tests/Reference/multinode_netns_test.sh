@@ -56,13 +56,8 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 # Random ids below the vocabulary.
 write_token_shards "$work/data" 20240520 "rng.randrange(67)"
-cat >"$work/tiny.toml" <<EOF
-[model]
-n_layer = 2
-n_head = 4
-d_model = 32
-n_ctx = 16
-vocab_size = 67
+# The tiny model of the Swift end-to-end tests (Tests/TestSupport/TinyModel.swift).
+cat "$repo/Tests/Reference/tiny_model.toml" - >"$work/tiny.toml" <<EOF
 [data]
 train = "$work/data/train_*.bin"
 val = "$work/data/val_*.bin"

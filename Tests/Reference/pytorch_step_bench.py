@@ -30,10 +30,10 @@ import time
 
 import torch
 import transformers
-from transformers import GPT2Config, GPT2LMHeadModel
+from transformers import GPT2LMHeadModel
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import reference_support as support  # noqa: E402  (the fixtures' loss and AdamW decay split)
+import reference_support as support  # noqa: E402  (the GPT-2 config, the fixtures' loss and AdamW decay split)
 
 # (n_layer, n_head, n_embd); every preset has n_positions 1024 and the GPT-2 vocabulary.
 PRESETS = {
@@ -44,24 +44,11 @@ N_POSITIONS = 1024
 VOCAB_SIZE = 50257
 
 
-def build_model(preset: str, layers: int = 0) -> GPT2LMHeadModel:
+def build_model(preset: str, layers: int, seed: int) -> GPT2LMHeadModel:
     n_layer, n_head, n_embd = PRESETS[preset]
     n_layer = layers or n_layer
-    config = GPT2Config(
-        n_layer=n_layer,
-        n_head=n_head,
-        n_embd=n_embd,
-        n_positions=N_POSITIONS,
-        vocab_size=VOCAB_SIZE,
-        activation_function="gelu_new",
-        resid_pdrop=0.0,
-        embd_pdrop=0.0,
-        attn_pdrop=0.0,
-        layer_norm_epsilon=1e-5,
-        tie_word_embeddings=True,
-    )
-    config._attn_implementation = "eager"  # the plain math Swiftlet implements
-    return GPT2LMHeadModel(config).to(torch.float32).train()
+    config = support.gpt2_config(n_layer, n_head, n_embd, N_POSITIONS, VOCAB_SIZE)
+    return support.seeded_model(GPT2LMHeadModel, config, seed)  # eager: the plain math Swiftlet implements
 
 
 def parse_args(argv):
@@ -85,9 +72,7 @@ def parse_args(argv):
 def main(argv) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-
-    model = build_model(args.model, args.layers)
+    model = build_model(args.model, args.layers, args.seed)
     optimizer = support.adamw(list(model.parameters()), lr=6e-4, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1)
     tokens = torch.randint(0, VOCAB_SIZE, (args.batch, args.seq + 1))
     inputs, targets = tokens[:, :-1], tokens[:, 1:]

@@ -71,14 +71,44 @@ def adamw(params: list, lr: float, betas: tuple, eps: float, weight_decay: float
     )
 
 
-def seeded_model(model_class, config):
-    """`model_class(config)` in float32 with eager attention, its weights drawn from MODEL_SEED.
+def gpt2_config(n_layer: int, n_head: int, n_embd: int, n_positions: int, vocab_size: int = VOCAB_SIZE,
+                layer_norm_epsilon: float = 1e-5, initializer_range: float = 0.02) -> transformers.GPT2Config:
+    """The GPT-2 Swiftlet implements, as a Hugging Face config.
+
+    Tanh GELU ("gelu_new"), every dropout 0, attention scaled by 1/sqrt(head_dim) only, the LM
+    head tied to the token embedding, Hugging Face's GPT-2 init (`initializer_range`). The
+    bos/eos ids (the last id, as in the released GPT-2) are unused; they only silence a warning.
+    """
+    return transformers.GPT2Config(
+        n_layer=n_layer,
+        n_head=n_head,
+        n_embd=n_embd,
+        n_positions=n_positions,
+        vocab_size=vocab_size,
+        activation_function="gelu_new",  # tanh-approximated GELU
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+        summary_first_dropout=0.0,
+        layer_norm_epsilon=layer_norm_epsilon,
+        initializer_range=initializer_range,
+        scale_attn_weights=True,
+        scale_attn_by_inverse_layer_idx=False,
+        reorder_and_upcast_attn=False,
+        tie_word_embeddings=True,
+        bos_token_id=vocab_size - 1,
+        eos_token_id=vocab_size - 1,
+    )
+
+
+def seeded_model(model_class, config, seed: int = MODEL_SEED):
+    """`model_class(config)` in float32 with eager attention, its weights drawn from `seed`.
 
     Every dropout probability in the fixture configs is 0, so train mode computes what eval
     mode would.
     """
     config._attn_implementation = "eager"
-    torch.manual_seed(MODEL_SEED)
+    torch.manual_seed(seed)
     return model_class(config).to(torch.float32).train()
 
 
