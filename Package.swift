@@ -40,7 +40,7 @@ let package = Package(
     .target(name: "HDF5Bindings", dependencies: ["CHDF5", "SwiftletCore"]),
 
     // Numerics and the model.
-    .target(name: "Kernels", dependencies: ["CBLAS", "CPUID", "CKernels", "SwiftletCore"]),
+    .target(name: "Kernels", dependencies: ["CBLAS", "CPUID", "CKernels", "RunFiles", "SwiftletCore"]),
     .target(name: "Parallel", dependencies: ["MPIBindings", "Kernels", "SwiftletCore"]),
     .target(name: "GPT", dependencies: ["Kernels", "Parallel", "SwiftletCore"]),
     .target(name: "Optimizers", dependencies: ["Kernels", "COptimizerKernels", "SwiftletCore"]),

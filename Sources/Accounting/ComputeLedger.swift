@@ -77,23 +77,15 @@ public struct ComputeLedger: Codable, Equatable, Sendable {
 
   /// Work done after the checkpoint a job resumed from and before it crashed: spent, then redone.
   public struct LostWork: Equatable, Sendable {
-    public var steps: Int
-    public var tokens: Double
-    public var flops: Double
-    public var energyKWh: Double
-    public var co2eKg: Double
-    public var wallSeconds: Double
+    public var steps = 0
+    public var tokens = 0.0
+    public var flops = 0.0
+    public var energyKWh = 0.0
+    public var co2eKg = 0.0
+    public var wallSeconds = 0.0
 
-    public init(
-      steps: Int, tokens: Double, flops: Double, energyKWh: Double, co2eKg: Double, wallSeconds: Double
-    ) {
-      self.steps = steps
-      self.tokens = tokens
-      self.flops = flops
-      self.energyKWh = energyKWh
-      self.co2eKg = co2eKg
-      self.wallSeconds = wallSeconds
-    }
+    /// No lost work.
+    public static let none = LostWork()
 
     /// The difference between the last `train` line the crashed run logged (cumulative
     /// `tokens`, `flops`, `energy_kwh`, `co2e_kg` of docs/accounting.md, its `step`, and the sum

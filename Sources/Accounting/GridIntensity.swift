@@ -7,10 +7,10 @@ public struct GridIntensity: Equatable, Codable, Sendable {
   public var region: String
   public var source: String
 
-  public init(gramsPerKWh: Double, region: String, source: String) {
-    self.gramsPerKWh = gramsPerKWh
-    self.region = region
-    self.source = source
+  /// The stand-in for a run charged from the intensity series at `path`: each step carries the
+  /// series' value, none is fixed.
+  public static func series(at path: String) -> GridIntensity {
+    GridIntensity(gramsPerKWh: 0, region: "intensity-series", source: path)
   }
 
   /// kg CO2e of `kWh`.

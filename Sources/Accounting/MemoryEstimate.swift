@@ -23,14 +23,14 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
     case adamw, adafactor
   }
 
-  public var parameters: Double
-  public var gradients: Double
-  public var optimizer: Double
-  public var activations: Double
+  public let parameters: Double
+  public let gradients: Double
+  public let optimizer: Double
+  public let activations: Double
   /// Per-step scratch shared by all layers.
-  public var workspace: Double
-
-  public var total: Double { parameters + gradients + optimizer + activations + workspace }
+  public let workspace: Double
+  /// The sum of the above, stored so that it is written beside them (`total_bytes`).
+  public let total: Double
 
   enum CodingKeys: String, CodingKey {
     case parameters = "parameters_bytes"
@@ -41,33 +41,13 @@ public struct MemoryEstimate: Equatable, Codable, Sendable {
     case total = "total_bytes"
   }
 
-  public init(
-    parameters: Double, gradients: Double, optimizer: Double, activations: Double, workspace: Double
-  ) {
+  private init(parameters: Double, gradients: Double, optimizer: Double, activations: Double, workspace: Double) {
     self.parameters = parameters
     self.gradients = gradients
     self.optimizer = optimizer
     self.activations = activations
     self.workspace = workspace
-  }
-
-  public init(from decoder: Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    parameters = try c.decode(Double.self, forKey: .parameters)
-    gradients = try c.decode(Double.self, forKey: .gradients)
-    optimizer = try c.decode(Double.self, forKey: .optimizer)
-    activations = try c.decode(Double.self, forKey: .activations)
-    workspace = try c.decode(Double.self, forKey: .workspace)
-  }
-
-  public func encode(to encoder: Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(parameters, forKey: .parameters)
-    try c.encode(gradients, forKey: .gradients)
-    try c.encode(optimizer, forKey: .optimizer)
-    try c.encode(activations, forKey: .activations)
-    try c.encode(workspace, forKey: .workspace)
-    try c.encode(total, forKey: .total)
+    total = parameters + gradients + optimizer + activations + workspace
   }
 
   /// The estimate for one rank of a dp × tp (× pp) layout with micro-batches of `microBatch`

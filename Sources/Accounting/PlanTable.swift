@@ -42,14 +42,16 @@ extension Plan {
     for (label, value) in rows {
       lines.append("  " + label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
     }
-    if let window = carbonWindow {
-      let percent = window.co2eKgEarliestStart > 0 ? 100 * window.savingKg / window.co2eKgEarliestStart : 0
+    if let bestStart, let earliestStart, let co2eKgBestStart, let co2eKgEarliestStart, let co2eKgSaving,
+      let gridIntensityBestStart, let gridIntensityEarliestStart
+    {
+      let percent = co2eKgEarliestStart > 0 ? 100 * co2eKgSaving / co2eKgEarliestStart : 0
       lines.append(
-        "best start " + UTCTimestamp.string(window.bestStart) + ": \(Format.mass(kg: window.co2eKgBestStart)) CO2e "
-          + "(mean \(Format.number(window.meanIntensityBestStart)) g/kWh) instead of "
-          + "\(Format.mass(kg: window.co2eKgEarliestStart)) starting at " + UTCTimestamp.string(window.earliestStart)
-          + " (\(Format.number(window.meanIntensityEarliestStart)) g/kWh): saves "
-          + "\(Format.mass(kg: window.savingKg)) (" + String(format: "%.1f%%", percent) + ")")
+        "best start \(bestStart): \(Format.mass(kg: co2eKgBestStart)) CO2e "
+          + "(mean \(Format.number(gridIntensityBestStart)) g/kWh) instead of "
+          + "\(Format.mass(kg: co2eKgEarliestStart)) starting at \(earliestStart)"
+          + " (\(Format.number(gridIntensityEarliestStart)) g/kWh): saves "
+          + "\(Format.mass(kg: co2eKgSaving)) (" + String(format: "%.1f%%", percent) + ")")
     }
     for note in notes { lines.append("note: " + note) }
     return lines.joined(separator: "\n")

@@ -83,7 +83,7 @@ public struct Plan: Encodable, Equatable, Sendable {
   public var energyKWh: Double
   public var co2eKg: Double
   public var memoryPerDeviceBytes: Double
-  public var costUSD: Double?
+  @NullWhenAbsent public var costUSD: Double?
   /// Peak FLOP/s per device.
   public var peak: Double
   /// The MFU assumed, or implied by the given hours.
@@ -108,8 +108,15 @@ public struct Plan: Encodable, Equatable, Sendable {
   public var equivalents: CarbonEquivalents
   /// Caveats worth printing (unknown shape, implied MFU above 1, …).
   public var notes: [String]
-  /// With an intensity series: the least-CO2e start in the window (docs/accounting.md).
-  public var carbonWindow: CarbonWindow? = nil
+  /// With an intensity series (`place(on:)`): the least-CO2e start in the window and the earliest
+  /// start, UTC, with the CO2e and mean g/kWh of each and the saving (docs/accounting.md).
+  public var bestStart: String?
+  public var earliestStart: String?
+  public var co2eKgBestStart: Double?
+  public var co2eKgEarliestStart: Double?
+  public var co2eKgSaving: Double?
+  public var gridIntensityBestStart: Double?
+  public var gridIntensityEarliestStart: Double?
 
   enum CodingKeys: String, CodingKey {
     case params, tokens, flops
@@ -145,48 +152,6 @@ public struct Plan: Encodable, Equatable, Sendable {
     case gridIntensityEarliestStart = "grid_intensity_earliest_start"
   }
 
-  public func encode(to encoder: Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(params, forKey: .params)
-    try c.encode(tokens, forKey: .tokens)
-    try c.encode(flops, forKey: .flops)
-    try c.encode(modelFlops, forKey: .modelFlops)
-    try c.encode(deviceHours, forKey: .deviceHours)
-    try c.encode(wallHours, forKey: .wallHours)
-    try c.encode(energyKWh, forKey: .energyKWh)
-    try c.encode(co2eKg, forKey: .co2eKg)
-    try c.encode(memoryPerDeviceBytes, forKey: .memoryPerDeviceBytes)
-    try c.encode(pipeline, forKey: .pipeline)
-    try c.encode(microbatches, forKey: .microbatches)
-    try c.encode(pipelineBubble, forKey: .pipelineBubble)
-    if let costUSD { try c.encode(costUSD, forKey: .costUSD) } else { try c.encodeNil(forKey: .costUSD) }
-    try c.encode(peak, forKey: .peak)
-    try c.encode(mfu, forKey: .mfu)
-    try c.encode(devices, forKey: .devices)
-    try c.encode(tensorParallel, forKey: .tensorParallel)
-    try c.encode(dataParallel, forKey: .dataParallel)
-    try c.encode(hardware, forKey: .hardware)
-    try c.encode(powerWattsPerDevice, forKey: .powerWattsPerDevice)
-    try c.encode(pue, forKey: .pue)
-    try c.encode(gridIntensity, forKey: .gridIntensity)
-    try c.encode(region, forKey: .region)
-    try c.encode(seqLen, forKey: .seqLen)
-    try c.encode(memory, forKey: .memory)
-    try c.encode(fitsInMemory, forKey: .fitsInMemory)
-    try c.encode(deviceMemoryBytes, forKey: .deviceMemoryBytes)
-    try c.encode(equivalents, forKey: .equivalents)
-    try c.encode(notes, forKey: .notes)
-    if let window = carbonWindow {
-      try c.encode(UTCTimestamp.string(window.bestStart), forKey: .bestStart)
-      try c.encode(UTCTimestamp.string(window.earliestStart), forKey: .earliestStart)
-      try c.encode(window.co2eKgBestStart, forKey: .co2eKgBestStart)
-      try c.encode(window.co2eKgEarliestStart, forKey: .co2eKgEarliestStart)
-      try c.encode(window.savingKg, forKey: .co2eKgSaving)
-      try c.encode(window.meanIntensityBestStart, forKey: .gridIntensityBestStart)
-      try c.encode(window.meanIntensityEarliestStart, forKey: .gridIntensityEarliestStart)
-    }
-  }
-
   /// Places the run in time on `series` (`CarbonWindow.search`): `co2e_kg`, `grid_intensity`
   /// and the equivalents become those of the best start; the earliest start's figure stays
   /// beside it. Returns a warning when the search held the series' last value past its end.
@@ -196,7 +161,13 @@ public struct Plan: Encodable, Equatable, Sendable {
     let window = try CarbonWindow.search(
       series: series, energyKWh: energyKWh, durationSeconds: wallHours * 3600, startAfter: startAfter,
       deadline: deadline)
-    carbonWindow = window
+    bestStart = UTCTimestamp.string(window.bestStart)
+    earliestStart = UTCTimestamp.string(window.earliestStart)
+    co2eKgBestStart = window.co2eKgBestStart
+    co2eKgEarliestStart = window.co2eKgEarliestStart
+    co2eKgSaving = window.savingKg
+    gridIntensityBestStart = window.meanIntensityBestStart
+    gridIntensityEarliestStart = window.meanIntensityEarliestStart
     co2eKg = window.co2eKgBestStart
     gridIntensity = window.meanIntensityBestStart
     region = "intensity series"

@@ -41,9 +41,12 @@ extension RunReport {
     pue = run.pue
     gridIntensity = run.grid.gramsPerKWh
     region = run.grid.region
-    lost = Lost(
-      steps: ledger.lostSteps, tokens: ledger.lostTokens, flops: ledger.lostFlops,
-      energyKWh: ledger.lostEnergyKWh, co2eKg: ledger.lostCO2eKg, wallHours: ledger.lostWallSeconds / 3600)
+    lost.steps = ledger.lostSteps
+    lost.tokens = ledger.lostTokens
+    lost.flops = ledger.lostFlops
+    lost.energyKWh = ledger.lostEnergyKWh
+    lost.co2eKg = ledger.lostCO2eKg
+    lost.wallHours = ledger.lostWallSeconds / 3600
     equivalents = CarbonEquivalents(co2eKg: ledger.co2eKg)
 
     // Projection: what remains of the full run at the observed rates per token.
@@ -56,14 +59,16 @@ extension RunReport {
     let remainingEnergy = remaining * perToken(ledger.energyKWh)
     let remainingCO2e = remaining * perToken(ledger.co2eKg)
     let projectedDeviceHours = (ledger.rankSeconds + remainingWall * Double(run.devices)) / 3600
-    projection = Projection(
-      tokens: target, steps: run.tokensPerStep > 0 ? target / Double(run.tokensPerStep) : 0,
-      flops: ModelFlops.sixND(parameters: n, tokens: target),
-      modelFlops: ledger.flops + remaining * ModelFlops.perToken(run.model, seqLen: run.seqLen),
-      deviceHours: projectedDeviceHours, wallHours: (ledger.wallSeconds + remainingWall) / 3600,
-      remainingWallHours: remainingWall / 3600, energyKWh: ledger.energyKWh + remainingEnergy,
-      co2eKg: ledger.co2eKg + remainingCO2e,
-      costUSD: run.pricePerDeviceHour.map { $0 * projectedDeviceHours },
-      basis: "totals so far plus the remaining tokens at the observed throughput and energy per token")
+    projection.tokens = target
+    projection.steps = run.tokensPerStep > 0 ? target / Double(run.tokensPerStep) : 0
+    projection.flops = ModelFlops.sixND(parameters: n, tokens: target)
+    projection.modelFlops = ledger.flops + remaining * ModelFlops.perToken(run.model, seqLen: run.seqLen)
+    projection.deviceHours = projectedDeviceHours
+    projection.wallHours = (ledger.wallSeconds + remainingWall) / 3600
+    projection.remainingWallHours = remainingWall / 3600
+    projection.energyKWh = ledger.energyKWh + remainingEnergy
+    projection.co2eKg = ledger.co2eKg + remainingCO2e
+    projection.costUSD = run.pricePerDeviceHour.map { $0 * projectedDeviceHours }
+    projection.basis = "totals so far plus the remaining tokens at the observed throughput and energy per token"
   }
 }

@@ -1,34 +1,11 @@
 import CBLAS
 import Foundation
+import RunFiles
 import SwiftletCore
 
 #if canImport(Glibc)
   import Glibc
 #endif
-
-/// The OpenBLAS kernel this process computes with, and how it came to be the one.
-public struct BLASStatus: Codable, Equatable, Sendable {
-  public var library = "OpenBLAS"
-  public var version: String
-  /// `openblas_get_config()`, e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64".
-  public var config: String
-  /// The kernel in use, as `OPENBLAS_CORETYPE` spells it.
-  public var core: String
-  /// The kernel OpenBLAS picked by itself (nil when the user forced one: it never ran).
-  public var coreDetected: String?
-  /// True when `OPENBLAS_CORETYPE` decided the kernel (the user's or Swiftlet's).
-  public var forced: Bool
-  /// "openblas" (its own pick), "swiftlet" (switched to a faster kernel the CPU runs) or "user".
-  public var chosenBy: String
-  /// A kernel Swiftlet tried and dropped because it failed verification.
-  public var rejected: String?
-
-  enum CodingKeys: String, CodingKey {
-    case library, version, config, core, forced, rejected
-    case coreDetected = "core_detected"
-    case chosenBy = "chosen_by"
-  }
-}
 
 /// Chooses the OpenBLAS kernel at start-up, before anything computes (docs/performance.md,
 /// "Kernel choice").
@@ -52,14 +29,22 @@ public enum BLASKernelSelection {
   /// Test hook: the verification of the named kernel fails, as a wrong kernel would.
   static let failVerificationVariable = "SWIFTLET_TEST_BLAS_FAIL_VERIFY"
 
-  nonisolated(unsafe) private static var selected: BLASStatus?
+  nonisolated(unsafe) private static var selected: BLASReport?
 
-  /// The kernel in use and its provenance (selects first if `select` was not called).
-  public static var status: BLASStatus {
+  /// The kernel in use and its provenance (selects first if `select` was not called); `verified`
+  /// is left false.
+  static var status: BLASReport {
     if let selected { return selected }
     let status = describe(environment: ProcessInfo.processInfo.environment)
     selected = status
     return status
+  }
+
+  /// The kernel in use, its provenance and whether it passed `verification` (run on first use).
+  public static var report: BLASReport {
+    var report = status
+    report.verified = verification.passed
+    return report
   }
 
   /// The verification of the loaded kernel, run once per process on first use.
@@ -135,7 +120,7 @@ public enum BLASKernelSelection {
   }
 
   /// The status implied by the environment of this (final) process image.
-  static func describe(environment: [String: String]) -> BLASStatus {
+  static func describe(environment: [String: String]) -> BLASReport {
     let loaded = loadedCore
     let ours = environment[choiceVariable]
     let coretype = environment["OPENBLAS_CORETYPE"]
@@ -150,10 +135,16 @@ public enum BLASKernelSelection {
       chosenBy = "openblas"
       detected = environment[detectedVariable] ?? loaded
     }
-    return BLASStatus(
-      version: version.description, config: config, core: loaded, coreDetected: detected,
-      forced: chosenBy != "openblas", chosenBy: chosenBy,
-      rejected: environment[rejectedVariable])
+    var status = BLASReport()
+    status.library = "OpenBLAS"
+    status.version = version.description
+    status.config = config
+    status.core = loaded
+    status.coreDetected = detected
+    status.forced = chosenBy != "openblas"
+    status.chosenBy = chosenBy
+    status.rejected = environment[rejectedVariable]
+    return status
   }
 
   /// Replaces this process with a fresh image of the same executable and arguments.
@@ -176,9 +167,9 @@ public enum BLASKernelSelection {
   }
 }
 
-extension BLASStatus {
+extension BLASReport {
   /// One line for logs: "OpenBLAS 0.3.21, kernel Cooperlake (chosen by swiftlet over Prescott; verified)".
-  public func summary(verified: Bool) -> String {
+  public var summary: String {
     var origin: String
     switch chosenBy {
     case "swiftlet": origin = "chosen by swiftlet over \(coreDetected ?? "?")"

@@ -2,60 +2,31 @@ import Foundation
 
 /// The `blas` object of `report.json`: the BLAS library and kernel a run computed with
 /// (docs/operations.md). The same fields as `swiftlet doctor --json`'s `blas`.
-public struct BLASReport: Equatable, Sendable {
-  public var library: String
-  public var version: String
+public struct BLASReport: Codable, Equatable, Sendable {
+  public var library = ""
+  public var version = ""
   /// `openblas_get_config()`.
-  public var config: String
+  public var config = ""
   /// The kernel in use, as `OPENBLAS_CORETYPE` spells it.
-  public var core: String
+  public var core = ""
   /// The kernel OpenBLAS picked by itself; nil (written as `null`) when the user forced one.
-  public var coreDetected: String?
+  @NullWhenAbsent public var coreDetected: String? = nil
   /// Whether `OPENBLAS_CORETYPE` decided the kernel.
-  public var forced: Bool
+  public var forced = false
   /// `openblas`, `swiftlet` or `user`.
-  public var chosenBy: String
+  public var chosenBy = ""
   /// Whether the kernel passed Swiftlet's start-up verification.
-  public var verified: Bool
+  public var verified = false
   /// A kernel tried and dropped because it failed verification; not written when none.
   public var rejected: String?
 
-  /// A `blas` object with these fields.
-  public init(
-    library: String, version: String, config: String, core: String, coreDetected: String?, forced: Bool,
-    chosenBy: String, verified: Bool, rejected: String?
-  ) {
-    self.library = library
-    self.version = version
-    self.config = config
-    self.core = core
-    self.coreDetected = coreDetected
-    self.forced = forced
-    self.chosenBy = chosenBy
-    self.verified = verified
-    self.rejected = rejected
-  }
-}
+  /// An object with every field empty, for Kernels to fill in.
+  public init() {}
 
-extension BLASReport: Codable {
   enum CodingKeys: String, CodingKey {
     case library, version, config, core, forced, verified, rejected
     case coreDetected = "core_detected"
     case chosenBy = "chosen_by"
-  }
-
-  /// As the synthesized encoding, except that a missing `core_detected` is an explicit `null`.
-  public func encode(to encoder: Encoder) throws {
-    var container = encoder.container(keyedBy: CodingKeys.self)
-    try container.encode(library, forKey: .library)
-    try container.encode(version, forKey: .version)
-    try container.encode(config, forKey: .config)
-    try container.encode(core, forKey: .core)
-    try container.encode(coreDetected, forKey: .coreDetected)
-    try container.encode(forced, forKey: .forced)
-    try container.encode(chosenBy, forKey: .chosenBy)
-    try container.encode(verified, forKey: .verified)
-    try container.encodeIfPresent(rejected, forKey: .rejected)
   }
 }
 

@@ -7,62 +7,37 @@
 /// logged (it crashed): booked when this segment resumed, because it redoes that work.
 public struct JobSegment: Codable, Equatable, Sendable {
   /// `SLURM_JOB_ID`, or `local-<host>-<start>-<pid>`.
-  public var jobID: String
+  public var jobID = ""
   /// Host names of the ranks, each once, in rank order.
-  public var hosts: [String]
-  public var ranks: Int
+  public var hosts: [String] = []
+  public var ranks = 0
   /// Real (not mapped) UTC start and end, ISO 8601.
-  public var start: String
-  public var end: String
+  public var start = ""
+  public var end = ""
   /// Completed steps when the segment began and ended.
-  public var firstStep: Int
-  public var lastStep: Int
+  public var firstStep = 0
+  public var lastStep = 0
   /// Optimizer steps computed in this segment.
-  public var steps: Int
-  public var tokens: Double
-  public var energyKWh: Double
-  public var co2eKg: Double
+  public var steps = 0
+  public var tokens = 0.0
+  public var energyKWh = 0.0
+  public var co2eKg = 0.0
   /// CO2e / energy of this segment in gCO2e/kWh (energy-weighted); nil without energy.
   public var meanIntensity: Double?
-  public var wallSeconds: Double
-  public var lostSteps: Int
-  public var lostEnergyKWh: Double
-  public var lostCO2eKg: Double
+  public var wallSeconds = 0.0
+  public var lostSteps = 0
+  public var lostEnergyKWh = 0.0
+  public var lostCO2eKg = 0.0
   /// `finished`, `paused` (carbon), `preempted` (signal) or `stopped` (`--stop-at-step`).
-  public var ended: String
+  public var ended = ""
   /// When paused: the instant the series next drops to `pause_above` or below (series time).
   public var resumeAt: String?
   /// With an intensity series: this segment's start and end on the mapped clock.
   public var clockStart: String?
   public var clockEnd: String?
 
-  public init(
-    jobID: String, hosts: [String], ranks: Int, start: String, end: String, firstStep: Int, lastStep: Int,
-    steps: Int, tokens: Double, energyKWh: Double, co2eKg: Double, wallSeconds: Double, lostSteps: Int,
-    lostEnergyKWh: Double, lostCO2eKg: Double, ended: String, resumeAt: String? = nil,
-    clockStart: String? = nil, clockEnd: String? = nil
-  ) {
-    self.jobID = jobID
-    self.hosts = hosts
-    self.ranks = ranks
-    self.start = start
-    self.end = end
-    self.firstStep = firstStep
-    self.lastStep = lastStep
-    self.steps = steps
-    self.tokens = tokens
-    self.energyKWh = energyKWh
-    self.co2eKg = co2eKg
-    meanIntensity = energyKWh > 0 ? co2eKg * 1000 / energyKWh : nil
-    self.wallSeconds = wallSeconds
-    self.lostSteps = lostSteps
-    self.lostEnergyKWh = lostEnergyKWh
-    self.lostCO2eKg = lostCO2eKg
-    self.ended = ended
-    self.resumeAt = resumeAt
-    self.clockStart = clockStart
-    self.clockEnd = clockEnd
-  }
+  /// A segment of zeros, for Training's ledger to fill in.
+  public init() {}
 
   enum CodingKeys: String, CodingKey {
     case jobID = "job_id"

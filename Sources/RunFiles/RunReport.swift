@@ -12,22 +12,15 @@ public struct RunReport: Codable, Equatable, Sendable {
   /// Work that was computed after the last checkpoint of a crashed launch and redone after the
   /// resume: in the totals, and here.
   public struct Lost: Codable, Equatable, Sendable {
-    public var steps: Int
-    public var tokens: Double
-    public var flops: Double
-    public var energyKWh: Double
-    public var co2eKg: Double
-    public var wallHours: Double
+    public var steps = 0
+    public var tokens = 0.0
+    public var flops = 0.0
+    public var energyKWh = 0.0
+    public var co2eKg = 0.0
+    public var wallHours = 0.0
 
-    /// Lost work with these figures.
-    public init(steps: Int, tokens: Double, flops: Double, energyKWh: Double, co2eKg: Double, wallHours: Double) {
-      self.steps = steps
-      self.tokens = tokens
-      self.flops = flops
-      self.energyKWh = energyKWh
-      self.co2eKg = co2eKg
-      self.wallHours = wallHours
-    }
+    /// No lost work, for the builder in Accounting to fill in.
+    public init() {}
 
     enum CodingKeys: String, CodingKey {
       case steps, tokens, flops
@@ -40,36 +33,21 @@ public struct RunReport: Codable, Equatable, Sendable {
   /// The configured full run: the totals so far plus the remaining tokens at the observed
   /// throughput and energy per token.
   public struct Projection: Codable, Equatable, Sendable {
-    public var tokens: Double
-    public var steps: Double
-    public var flops: Double
-    public var modelFlops: Double
-    public var deviceHours: Double
-    public var wallHours: Double
-    public var remainingWallHours: Double
-    public var energyKWh: Double
-    public var co2eKg: Double
+    public var tokens = 0.0
+    public var steps = 0.0
+    public var flops = 0.0
+    public var modelFlops = 0.0
+    public var deviceHours = 0.0
+    public var wallHours = 0.0
+    public var remainingWallHours = 0.0
+    public var energyKWh = 0.0
+    public var co2eKg = 0.0
     public var costUSD: Double?
     /// How the projection was made, in words.
-    public var basis: String
+    public var basis = ""
 
-    /// A projection with these figures.
-    public init(
-      tokens: Double, steps: Double, flops: Double, modelFlops: Double, deviceHours: Double, wallHours: Double,
-      remainingWallHours: Double, energyKWh: Double, co2eKg: Double, costUSD: Double?, basis: String
-    ) {
-      self.tokens = tokens
-      self.steps = steps
-      self.flops = flops
-      self.modelFlops = modelFlops
-      self.deviceHours = deviceHours
-      self.wallHours = wallHours
-      self.remainingWallHours = remainingWallHours
-      self.energyKWh = energyKWh
-      self.co2eKg = co2eKg
-      self.costUSD = costUSD
-      self.basis = basis
-    }
+    /// A projection of zeros, for the builder in Accounting to fill in.
+    public init() {}
 
     enum CodingKeys: String, CodingKey {
       case tokens, steps, flops
@@ -116,11 +94,9 @@ public struct RunReport: Codable, Equatable, Sendable {
   /// gCO2e/kWh: the fixed figure, or with an intensity series the job's energy-weighted mean.
   public var gridIntensity = 0.0
   public var region = ""
-  public var lost = Lost(steps: 0, tokens: 0, flops: 0, energyKWh: 0, co2eKg: 0, wallHours: 0)
+  public var lost = Lost()
   public var equivalents = CarbonEquivalents(co2eKg: 0)
-  public var projection = Projection(
-    tokens: 0, steps: 0, flops: 0, modelFlops: 0, deviceHours: 0, wallHours: 0, remainingWallHours: 0, energyKWh: 0,
-    co2eKg: 0, costUSD: nil, basis: "")
+  public var projection = Projection()
 
   /// Steps whose loss or gradients were not finite and whose update was skipped.
   public var skippedNonfiniteSteps: Int?

@@ -59,7 +59,7 @@ final class AccountingSession {
     if usesSeries {
       // Per-step charges come from the series; this figure only labels the report until
       // the job's energy-weighted mean replaces it.
-      gridIntensity = GridIntensity(gramsPerKWh: 0, region: "intensity-series", source: seriesPath)
+      gridIntensity = .series(at: seriesPath)
     }
     meter = try EnergyMeter(isNodeLeader: grid.isNodeLeader, pue: config.accounting.pue)
     let price = config.accounting.pricePerDeviceHour

@@ -18,7 +18,7 @@ final class SegmentLedger {
   private let monotonicStart = MonotonicClock.now()
   private var baseline = ComputeLedger()
   private var firstStep = 0
-  private var lost = ComputeLedger.LostWork(steps: 0, tokens: 0, flops: 0, energyKWh: 0, co2eKg: 0, wallSeconds: 0)
+  private var lost = ComputeLedger.LostWork.none
 
   /// Collects the host names of all ranks on rank 0 (collective).
   init(grid: ProcessGrid) throws {
@@ -65,14 +65,28 @@ final class SegmentLedger {
   func segment(
     ledger: ComputeLedger, step: Int, ended: String, resumeAt: Double? = nil, clock: (start: Double, end: Double)? = nil
   ) -> JobSegment {
-    JobSegment(
-      jobID: jobID, hosts: hosts, ranks: ranks, start: UTCTimestamp.string(start),
-      end: UTCTimestamp.string(Date().timeIntervalSince1970), firstStep: firstStep, lastStep: step,
-      steps: ledger.steps - baseline.steps, tokens: ledger.tokens - baseline.tokens,
-      energyKWh: ledger.energyKWh - baseline.energyKWh, co2eKg: ledger.co2eKg - baseline.co2eKg,
-      wallSeconds: MonotonicClock.now() - monotonicStart, lostSteps: lost.steps, lostEnergyKWh: lost.energyKWh,
-      lostCO2eKg: lost.co2eKg, ended: ended, resumeAt: resumeAt.map(UTCTimestamp.string),
-      clockStart: clock.map { UTCTimestamp.string($0.start) }, clockEnd: clock.map { UTCTimestamp.string($0.end) })
+    var segment = JobSegment()
+    segment.jobID = jobID
+    segment.hosts = hosts
+    segment.ranks = ranks
+    segment.start = UTCTimestamp.string(start)
+    segment.end = UTCTimestamp.string(Date().timeIntervalSince1970)
+    segment.firstStep = firstStep
+    segment.lastStep = step
+    segment.steps = ledger.steps - baseline.steps
+    segment.tokens = ledger.tokens - baseline.tokens
+    segment.energyKWh = ledger.energyKWh - baseline.energyKWh
+    segment.co2eKg = ledger.co2eKg - baseline.co2eKg
+    segment.meanIntensity = segment.energyKWh > 0 ? segment.co2eKg * 1000 / segment.energyKWh : nil
+    segment.wallSeconds = MonotonicClock.now() - monotonicStart
+    segment.lostSteps = lost.steps
+    segment.lostEnergyKWh = lost.energyKWh
+    segment.lostCO2eKg = lost.co2eKg
+    segment.ended = ended
+    segment.resumeAt = resumeAt.map(UTCTimestamp.string)
+    segment.clockStart = clock.map { UTCTimestamp.string($0.start) }
+    segment.clockEnd = clock.map { UTCTimestamp.string($0.end) }
+    return segment
   }
 
   /// Appends `segment` to `runDirectory/ledger.jsonl` (rank 0).

@@ -253,7 +253,7 @@ public final class Trainer {
           + "), batch \(config.train.batchSize)×\(config.seqLen), "
           + "steps \(step)→\(config.train.maxSteps)")
       progress.event(
-        "blas: \(BLASKernelSelection.status.summary(verified: BLASKernelSelection.verification.passed)); "
+        "blas: \(BLASKernelSelection.report.summary); "
           + "calibrated peak \(Format.rate(accounting.hardware.peakFlops)) per rank "
           + "(\(max(1, blasThreads)) thread\(blasThreads > 1 ? "s" : ""), this run's GEMM shapes)")
     }
@@ -358,7 +358,7 @@ public final class Trainer {
     let segments = SegmentLedger.read(runDirectory: config.run.dir)
     var report = accounting.report()
     report.skippedNonfiniteSteps = skippedSteps
-    report.blas = BLASReport(BLASKernelSelection.status, verified: BLASKernelSelection.verification.passed)
+    report.blas = BLASKernelSelection.report
     report.peakCalibrated = accounting.accountant.calibratedPeak
     report.peakRaised = accounting.accountant.peakRaised
     report.restarts = restarts
@@ -491,13 +491,19 @@ public final class Trainer {
     let entry = try accounting.recordStep(seconds: stats.seconds, gramsPerKWh: gramsPerKWh)
     guard grid.isCoordinator else { return }
     let tokensPerSecond = Double(stats.tokens) / stats.seconds
-    try metrics?.append(
-      .train(
-        TrainMetrics(
-          step: step, loss: stats.loss, learningRate: stats.learningRate, gradientNorm: stats.gradNorm,
-          tokens: tokensSeen, stepMilliseconds: stats.seconds * 1000, tokensPerSecond: tokensPerSecond,
-          mfu: entry.mfu, flops: entry.cumulativeFlops, energyKWh: entry.cumulativeEnergyKWh,
-          co2eKg: entry.cumulativeCO2eKg, gridIntensity: gramsPerKWh)))
+    var line = TrainMetrics(step: step)
+    line.loss = stats.loss
+    line.learningRate = stats.learningRate
+    line.gradientNorm = stats.gradNorm
+    line.tokens = tokensSeen
+    line.stepMilliseconds = stats.seconds * 1000
+    line.tokensPerSecond = tokensPerSecond
+    line.mfu = entry.mfu
+    line.flops = entry.cumulativeFlops
+    line.energyKWh = entry.cumulativeEnergyKWh
+    line.co2eKg = entry.cumulativeCO2eKg
+    line.gridIntensity = gramsPerKWh
+    try metrics?.append(.train(line))
     let remaining = Double(config.train.maxSteps - step) * entry.smoothedStepSeconds
     progress.step(
       step, of: config.train.maxSteps,

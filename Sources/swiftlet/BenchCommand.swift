@@ -113,11 +113,10 @@ struct Bench: ParsableCommand {
     // The trainer's accounting measured the peak on this run's GEMM shapes at start-up.
     let trainer = try Trainer(config: config, grid: grid)
     let calibrated = trainer.calibratedPeak
-    let blas = BLASKernelSelection.status
-    let verified = BLASKernelSelection.verification.passed
+    let blas = BLASKernelSelection.report
     if world.rank == 0 && !json {
       print(
-        "blas: \(blas.summary(verified: verified)); calibrated peak \(String(format: "%.1f", calibrated / 1e9)) GFLOP/s per rank (\(threadCount) thread(s), this run's GEMM shapes)"
+        "blas: \(blas.summary); calibrated peak \(String(format: "%.1f", calibrated / 1e9)) GFLOP/s per rank (\(threadCount) thread(s), this run's GEMM shapes)"
       )
     }
     for _ in 0..<warmup { try trainer.trainStep() }
@@ -170,7 +169,7 @@ struct Bench: ParsableCommand {
       "dp": grid.dpSize, "zero": zero, "step_ms_median": median * 1000, "step_ms_min": times.min()! * 1000,
       "tokens_per_s": tokensPerSecond, "mfu": mfu, "sgemm_peak_gflops": peak / 1e9,
       "sgemm_peak_calibrated_gflops": calibrated / 1e9, "peak_raised": peak > calibrated,
-      "blas": BLASReport(blas, verified: verified).jsonObject,
+      "blas": blas.jsonObject,
       "exposed_allreduce_ms_median": exposed.sorted()[exposed.count / 2] * 1000,
       "peak_rss_bytes_max_rank": allPeak, "peak_rss_bytes_min_rank": smallestPeak,
       "optimizer_state_bytes_max_rank": stateBytes, "recompute": recompute,

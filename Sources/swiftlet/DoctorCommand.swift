@@ -34,12 +34,12 @@ struct Doctor: ParsableCommand {
       return
     }
     let info = CPUInfo.current
-    let status = BLASKernelSelection.status
+    let status = BLASKernelSelection.report
     let verification = BLASKernelSelection.verification
     let gflops = SgemmCalibration.measure(threads: 1, shapes: Doctor.shapes, trials: trials) / 1e9
     let probes = kernels ? try probeKernels(cpu: cpu, version: version) : []
 
-    var blas = BLASReport(status, verified: verification.passed).jsonObject
+    var blas = status.jsonObject
     blas["sgemm_gflops_1thread"] = gflops
     blas["verification_worst_ratio"] = verification.worstRatio
     blas["best_for_cpu"] = BLASKernelChoice.best(cpu: cpu, version: version) ?? NSNull()
@@ -61,7 +61,7 @@ struct Doctor: ParsableCommand {
     }
     print("cpu     \(info.modelName) (\(cpu.vendor) family \(cpu.family) model \(cpu.model)), \(info.cores) cores")
     print("isa     \(cpu.vectorISA.joined(separator: " "))")
-    print("blas    \(status.summary(verified: verification.passed))")
+    print("blas    \(status.summary)")
     print(
       "        sgemm \(String(format: "%.1f", gflops)) GFLOP/s on 1 thread (GPT-2 shapes, best of \(trials) trials)")
     print(

@@ -1,7 +1,8 @@
-import Accounting
 import Foundation
 import SwiftletCore
 import Testing
+
+@testable import Accounting
 
 struct ComputeLedgerTests {
   static let grid = GridIntensity(gramsPerKWh: 500, region: "test", source: "test")

@@ -1,9 +1,10 @@
-import Accounting
 import Foundation
 import GPT
 import RunFiles
 import SwiftletCore
 import Testing
+
+@testable import Accounting
 
 struct PlannerAndReportTests {
   static let world = try! GridIntensity.named("world")

@@ -1,6 +1,7 @@
 import Foundation
-import RunFiles
 import Testing
+
+@testable import RunFiles
 
 /// `metrics.jsonl` lines (contract section 5), written and read by the same types.
 @Suite struct MetricsRecordTests {

@@ -5,10 +5,22 @@ import Testing
 /// `report.json` and `ledger.jsonl`, written and read by the same types.
 @Suite struct RunReportTests {
   private func segment(ended: String, resumeAt: String? = nil) -> JobSegment {
-    JobSegment(
-      jobID: "local-host-20250101T000000Z-42", hosts: ["node0", "node1"], ranks: 4, start: "2025-01-01T00:00:00Z",
-      end: "2025-01-01T01:00:00Z", firstStep: 0, lastStep: 10, steps: 10, tokens: 40_960, energyKWh: 0.5,
-      co2eKg: 0.2, wallSeconds: 3600, lostSteps: 0, lostEnergyKWh: 0, lostCO2eKg: 0, ended: ended, resumeAt: resumeAt)
+    var segment = JobSegment()
+    segment.jobID = "local-host-20250101T000000Z-42"
+    segment.hosts = ["node0", "node1"]
+    segment.ranks = 4
+    segment.start = "2025-01-01T00:00:00Z"
+    segment.end = "2025-01-01T01:00:00Z"
+    segment.lastStep = 10
+    segment.steps = 10
+    segment.tokens = 40_960
+    segment.energyKWh = 0.5
+    segment.co2eKg = 0.2
+    segment.meanIntensity = 400
+    segment.wallSeconds = 3600
+    segment.ended = ended
+    segment.resumeAt = resumeAt
+    return segment
   }
 
   @Test func theTrainingLoopsReportReadsBackEqual() throws {
@@ -17,9 +29,15 @@ import Testing
     report.params = 124_439_808
     report.costUSD = 1.25
     report.skippedNonfiniteSteps = 0
-    report.blas = BLASReport(
-      library: "OpenBLAS", version: "0.3.21", config: "OpenBLAS 0.3.21 DYNAMIC_ARCH", core: "Haswell",
-      coreDetected: nil, forced: true, chosenBy: "user", verified: true, rejected: nil)
+    var blas = BLASReport()
+    blas.library = "OpenBLAS"
+    blas.version = "0.3.21"
+    blas.config = "OpenBLAS 0.3.21 DYNAMIC_ARCH"
+    blas.core = "Haswell"
+    blas.forced = true
+    blas.chosenBy = "user"
+    blas.verified = true
+    report.blas = blas
     report.peakCalibrated = 8.8e10
     report.peakRaised = false
     report.restarts = 1
