@@ -16,21 +16,32 @@ final class Activations {
   let recomputesBlocks: Bool
   private let arena: FloatArena
 
-  /// Per block (post-LayerNorm blocks store LayerNorm inputs where noted; see `TransformerBlock`).
-  struct Block {
-    var residualIn: FloatPointer  // [B, T, C] block input
-    var ln1: FloatPointer  // [B, T, C] (post-LN: h, the LN₁ output)
-    var ln1Mean: FloatPointer  // [B, T]
-    var ln1Rstd: FloatPointer  // [B, T]
-    var qkv: FloatPointer  // [B, T, 3·Cl]
-    var attention: FloatPointer  // [B, T, Cl]
-    var logSumExp: FloatPointer  // [B, Hl, T]
-    var residualMid: FloatPointer  // [B, T, C] after the attention residual
-    var ln2: FloatPointer  // [B, T, C] (post-LN: h + MLP(h), the LN₂ input)
-    var ln2Mean: FloatPointer  // [B, T]
-    var ln2Rstd: FloatPointer  // [B, T]
-    var fcPre: FloatPointer  // [B, T, Fl] before the activation
+  /// Per block (post-LayerNorm blocks store LayerNorm inputs where noted; see `TransformerBlock`):
+  /// arena offsets (`Int`) while reserving, then pointers (`FloatPointer`).
+  struct BlockBuffers<Location> {
+    var residualIn: Location  // [B, T, C] block input
+    var ln1: Location  // [B, T, C] (post-LN: h, the LN₁ output)
+    var ln1Mean: Location  // [B, T]
+    var ln1Rstd: Location  // [B, T]
+    var qkv: Location  // [B, T, 3·Cl]
+    var attention: Location  // [B, T, Cl]
+    var logSumExp: Location  // [B, Hl, T]
+    var residualMid: Location  // [B, T, C] after the attention residual
+    var ln2: Location  // [B, T, C] (post-LN: h + MLP(h), the LN₂ input)
+    var ln2Mean: Location  // [B, T]
+    var ln2Rstd: Location  // [B, T]
+    var fcPre: Location  // [B, T, Fl] before the activation
+
+    /// The same buffers, each location transformed.
+    func map<New>(_ transform: (Location) -> New) -> BlockBuffers<New> {
+      BlockBuffers<New>(
+        residualIn: transform(residualIn), ln1: transform(ln1), ln1Mean: transform(ln1Mean),
+        ln1Rstd: transform(ln1Rstd), qkv: transform(qkv), attention: transform(attention),
+        logSumExp: transform(logSumExp), residualMid: transform(residualMid), ln2: transform(ln2),
+        ln2Mean: transform(ln2Mean), ln2Rstd: transform(ln2Rstd), fcPre: transform(fcPre))
+    }
   }
+  typealias Block = BlockBuffers<FloatPointer>
 
   let blocks: [Block]
   let residualOut: FloatPointer  // [B, T, C] output of the last block
@@ -74,37 +85,13 @@ final class Activations {
       defer { total += (count + 15) / 16 * 16 }
       return total
     }
-    /// A block's buffers as arena offsets. With recomputation only `residualIn` is the block's
-    /// own; the rest is one set that every block shares.
-    struct BlockOffsets {
-      var residualIn = 0
-      var ln1 = 0
-      var ln1Mean = 0
-      var ln1Rstd = 0
-      var qkv = 0
-      var attention = 0
-      var logSumExp = 0
-      var residualMid = 0
-      var ln2 = 0
-      var ln2Mean = 0
-      var ln2Rstd = 0
-      var fcPre = 0
-    }
-    /// Everything of a block but its input.
-    func reserveRest() -> BlockOffsets {
-      var o = BlockOffsets()
-      o.ln1 = reserve(n * c)
-      o.ln1Mean = reserve(n)
-      o.ln1Rstd = reserve(n)
-      o.qkv = reserve(n * 3 * cl)
-      o.attention = reserve(n * cl)
-      o.logSumExp = reserve(batch * hl * seqLen)
-      o.residualMid = reserve(n * c)
-      o.ln2 = reserve(n * c)
-      o.ln2Mean = reserve(n)
-      o.ln2Rstd = reserve(n)
-      o.fcPre = reserve(n * fl)
-      return o
+    /// Everything of a block but its input (the caller sets `residualIn`). With recomputation
+    /// this is one set that every block shares.
+    func reserveRest() -> BlockBuffers<Int> {
+      BlockBuffers(
+        residualIn: 0, ln1: reserve(n * c), ln1Mean: reserve(n), ln1Rstd: reserve(n), qkv: reserve(n * 3 * cl),
+        attention: reserve(n * cl), logSumExp: reserve(batch * hl * seqLen), residualMid: reserve(n * c),
+        ln2: reserve(n * c), ln2Mean: reserve(n), ln2Rstd: reserve(n), fcPre: reserve(n * fl))
     }
     let shared = recomputesBlocks && layers > 0 ? reserveRest() : nil
     let blockOffsets = (0..<layers).map { _ in
@@ -133,13 +120,7 @@ final class Activations {
 
     arena = FloatArena(count: total)
     let base = arena.base
-    blocks = blockOffsets.map { o in
-      Block(
-        residualIn: base + o.residualIn, ln1: base + o.ln1, ln1Mean: base + o.ln1Mean, ln1Rstd: base + o.ln1Rstd,
-        qkv: base + o.qkv, attention: base + o.attention, logSumExp: base + o.logSumExp,
-        residualMid: base + o.residualMid, ln2: base + o.ln2, ln2Mean: base + o.ln2Mean, ln2Rstd: base + o.ln2Rstd,
-        fcPre: base + o.fcPre)
-    }
+    blocks = blockOffsets.map { $0.map { base + $0 } }
     residualOut = base + residualOutAt
     lnf = base + lnfAt
     lnfMean = base + lnfMeanAt
@@ -158,6 +139,9 @@ final class Activations {
     headInput = base + headInputAt
     dEmbedded = base + dEmbeddedAt
   }
+
+  /// `B·T`, the rows of every `[B, T, …]` buffer.
+  var rows: Int { batch * seqLen }
 
   /// Bytes held.
   var bytes: Int { arena.count * 4 }

@@ -56,7 +56,7 @@ public final class GPTModel {
     self.stage = layout.stage
     parameters = FloatArena(count: layout.count)
     gradients = FloatArena(count: layout.count)
-    blocks = layout.stage.layers.map { TransformerBlock(index: $0, layout: layout) }
+    blocks = layout.stage.layers.map { TransformerBlock(index: $0, layout: layout, region: region) }
     architecture = config.architecture
     let names = layout.names
     let first = layout.stage.isFirst
@@ -204,7 +204,7 @@ public final class GPTModel {
 
     for (i, block) in blocks.enumerated() {
       let output = i + 1 < blocks.count ? a.blocks[i + 1].residualIn : a.residualOut
-      try block.forward(a.blocks[i], output: output, scratch: a, weights: w, region: region, attention: attention(i))
+      try block.forward(a.blocks[i], output: output, scratch: a, weights: w, attention: attention(i))
     }
 
     guard stage.isLast, let wte else { return }
@@ -269,9 +269,9 @@ public final class GPTModel {
         // the backward overwrites before reading; the forward's scratch (projection, activationOut,
         // attentionScratch) carries nothing between blocks, and dResidual, the running
         // gradient, is not touched.
-        try blocks[i].forward(a.blocks[i], output: a.dNorm, scratch: a, weights: w, region: region)
+        try blocks[i].forward(a.blocks[i], output: a.dNorm, scratch: a, weights: w)
       }
-      try blocks[i].backward(a.blocks[i], scratch: a, weights: w, gradients: grads, region: region)
+      try blocks[i].backward(a.blocks[i], scratch: a, weights: w, gradients: grads)
       try buckets?.bucketReady(.init(offset: blocks[i].span.offset, count: blocks[i].span.count))
       try buckets?.progress()
     }

@@ -24,8 +24,10 @@ struct TransformerBlock {
   let localFFN: Int  // Fl = F / tp
   let attention: CausalAttention
   let architecture: ModelArchitecture
+  /// The tensor-parallel group the block's `f` and `g` communicate over.
+  let region: TensorParallelRegion
 
-  init(index i: Int, layout: ParameterLayout) {
+  init(index i: Int, layout: ParameterLayout, region: TensorParallelRegion) {
     let block = layout.names.block(i)
     tensors = BlockTensors(block, layout: layout)
     let modules: [String] =
@@ -37,6 +39,7 @@ struct TransformerBlock {
     localFFN = config.ffnDim / layout.tpSize
     attention = CausalAttention(heads: config.nHead / layout.tpSize, headDim: config.headDim)
     architecture = config.architecture
+    self.region = region
   }
 
   /// Computes `output` from `a.residualIn`, filling the block's saved activations. `core` is
@@ -48,9 +51,9 @@ struct TransformerBlock {
   /// `h + MLP(h)` (each LayerNorm's input is what its backward needs).
   func forward(
     _ a: Activations.Block, output: FloatPointer, scratch s: Activations, weights: FloatPointer,
-    region: TensorParallelRegion, attention core: (any AttentionCore)? = nil
+    attention core: (any AttentionCore)? = nil
   ) throws {
-    let n = s.batch * s.seqLen
+    let n = s.rows
     let c = channels
     let params = tensors.in(weights)
     let core = core ?? attention
@@ -60,25 +63,25 @@ struct TransformerBlock {
         out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, inp: a.residualIn, weight: params.attentionNorm.weight,
         bias: params.attentionNorm.bias, rows: n, channels: c)
       PhaseProfile.lap(.layerNormForward)
-      try attentionForward(input: a.ln1, a, scratch: s, params: params, region: region, core: core)
+      try attentionForward(input: a.ln1, a, scratch: s, params: params, core: core)
       residualForward(out: a.residualMid, a.residualIn, s.projection, count: n * c)
       PhaseProfile.lap(.residualForward)
       layerNormForward(
         out: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, inp: a.residualMid, weight: params.mlpNorm.weight,
         bias: params.mlpNorm.bias, rows: n, channels: c)
       PhaseProfile.lap(.layerNormForward)
-      try mlpForward(input: a.ln2, a, scratch: s, params: params, region: region)
+      try mlpForward(input: a.ln2, a, scratch: s, params: params)
       residualForward(out: output, a.residualMid, s.projection, count: n * c)
       PhaseProfile.lap(.residualForward)
     case .post:
-      try attentionForward(input: a.residualIn, a, scratch: s, params: params, region: region, core: core)
+      try attentionForward(input: a.residualIn, a, scratch: s, params: params, core: core)
       residualForward(out: a.residualMid, a.residualIn, s.projection, count: n * c)
       PhaseProfile.lap(.residualForward)
       layerNormForward(
         out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, inp: a.residualMid, weight: params.attentionNorm.weight,
         bias: params.attentionNorm.bias, rows: n, channels: c)
       PhaseProfile.lap(.layerNormForward)
-      try mlpForward(input: a.ln1, a, scratch: s, params: params, region: region)
+      try mlpForward(input: a.ln1, a, scratch: s, params: params)
       residualForward(out: a.ln2, a.ln1, s.projection, count: n * c)
       PhaseProfile.lap(.residualForward)
       layerNormForward(
@@ -91,10 +94,9 @@ struct TransformerBlock {
   /// Given ∂L/∂output in `s.dResidual`, accumulates the block's parameter gradients into the
   /// `gradients` arena and leaves ∂L/∂input in `s.dResidual`.
   func backward(
-    _ a: Activations.Block, scratch s: Activations, weights: FloatPointer, gradients: FloatPointer,
-    region: TensorParallelRegion
+    _ a: Activations.Block, scratch s: Activations, weights: FloatPointer, gradients: FloatPointer
   ) throws {
-    let n = s.batch * s.seqLen
+    let n = s.rows
     let c = channels
     let dRes = s.dResidual
     let params = tensors.in(weights)
@@ -102,13 +104,13 @@ struct TransformerBlock {
     switch architecture.layerNorm {
     case .pre:
       // y = h + MLP(LN₂(h)): ∂h = ∂y + LN₂ᵀ(MLPᵀ(∂y))
-      try mlpBackward(dout: dRes, input: a.ln2, a, scratch: s, params: params, grads: grads, region: region)
+      try mlpBackward(input: a.ln2, a, scratch: s, params: params, grads: grads)
       layerNormBackward(
         dinp: dRes, dweight: grads.mlpNorm.weight, dbias: grads.mlpNorm.bias, dout: s.dNorm, inp: a.residualMid,
         weight: params.mlpNorm.weight, mean: a.ln2Mean, rstd: a.ln2Rstd, rows: n, channels: c)
       PhaseProfile.lap(.layerNormBackward)
       // h = x + Attention(LN₁(x))
-      try attentionBackward(dout: dRes, input: a.ln1, a, scratch: s, params: params, grads: grads, region: region)
+      try attentionBackward(input: a.ln1, a, scratch: s, params: params, grads: grads)
       layerNormBackward(
         dinp: dRes, dweight: grads.attentionNorm.weight, dbias: grads.attentionNorm.bias, dout: s.dNorm,
         inp: a.residualIn, weight: params.attentionNorm.weight, mean: a.ln1Mean, rstd: a.ln1Rstd, rows: n,
@@ -119,7 +121,7 @@ struct TransformerBlock {
       layerNormBackwardReplacing(
         dRes, norm: params.mlpNorm, grads: grads.mlpNorm, inp: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, scratch: s)
       PhaseProfile.lap(.layerNormBackward)
-      try mlpBackward(dout: dRes, input: a.ln1, a, scratch: s, params: params, grads: grads, region: region)
+      try mlpBackward(input: a.ln1, a, scratch: s, params: params, grads: grads)
       addInPlace(dRes, s.dNorm, count: n * c)
       PhaseProfile.lap(.residualBackward)
       // h = LN₁(v), v = x + Attention(x)
@@ -127,8 +129,7 @@ struct TransformerBlock {
         dRes, norm: params.attentionNorm, grads: grads.attentionNorm, inp: a.residualMid, mean: a.ln1Mean,
         rstd: a.ln1Rstd, scratch: s)
       PhaseProfile.lap(.layerNormBackward)
-      try attentionBackward(
-        dout: dRes, input: a.residualIn, a, scratch: s, params: params, grads: grads, region: region)
+      try attentionBackward(input: a.residualIn, a, scratch: s, params: params, grads: grads)
       addInPlace(dRes, s.dNorm, count: n * c)
       PhaseProfile.lap(.residualBackward)
     }
@@ -139,112 +140,120 @@ struct TransformerBlock {
   /// `s.projection = Proj(Attention(QKV(input)))`, entered through `f` and left through `g`.
   private func attentionForward(
     input: FloatPointer, _ a: Activations.Block, scratch s: Activations, params: BlockTensors<FloatPointer>,
-    region: TensorParallelRegion, core: any AttentionCore
+    core: any AttentionCore
   ) throws {
-    let n = s.batch * s.seqLen
-    let c = channels
-    let layout = architecture.weightLayout
-    region.copyToRegionForward(input, count: n * c)
-    linearForward(
-      out: a.qkv, inp: input, weight: params.qkv.weight, bias: params.qkv.bias, rows: n, inFeatures: c,
-      outFeatures: 3 * localWidth, layout: layout)
-    PhaseProfile.lap(.qkvForward)
+    columnParallelForward(params.qkv, input: input, out: a.qkv, width: 3 * localWidth, scratch: s, .qkvForward)
     core.forward(
       out: a.attention, logSumExp: a.logSumExp, qkv: a.qkv, scratch: s.attentionScratch, batch: s.batch,
       seqLen: s.seqLen)
     PhaseProfile.lap(.attentionForward)
-    linearForward(
-      out: s.projection, inp: a.attention, weight: params.attentionOutput.weight, bias: nil, rows: n,
-      inFeatures: localWidth, outFeatures: c, layout: layout)
-    PhaseProfile.lap(.projectionForward)
-    try region.reduceFromRegionForward(s.projection, count: n * c)
-    PhaseProfile.lap(.tensorParallel)
-    addRowVector(s.projection, params.attentionOutput.bias, rowCount: n, width: c)  // bias once, after the sum
-    PhaseProfile.lap(.residualForward)
+    try rowParallelForward(
+      params.attentionOutput, input: a.attention, width: localWidth, scratch: s, .projectionForward)
   }
 
   /// `s.projection = FC₂(φ(FC₁(input)))`, entered through `f` and left through `g`.
   private func mlpForward(
-    input: FloatPointer, _ a: Activations.Block, scratch s: Activations, params: BlockTensors<FloatPointer>,
-    region: TensorParallelRegion
+    input: FloatPointer, _ a: Activations.Block, scratch s: Activations, params: BlockTensors<FloatPointer>
   ) throws {
-    let n = s.batch * s.seqLen
-    let c = channels
-    let layout = architecture.weightLayout
-    region.copyToRegionForward(input, count: n * c)
-    linearForward(
-      out: a.fcPre, inp: input, weight: params.mlpUp.weight, bias: params.mlpUp.bias, rows: n, inFeatures: c,
-      outFeatures: localFFN, layout: layout)
-    PhaseProfile.lap(.mlpUpForward)
-    architecture.activation.forward(out: s.activationOut, inp: a.fcPre, count: n * localFFN)
+    columnParallelForward(params.mlpUp, input: input, out: a.fcPre, width: localFFN, scratch: s, .mlpUpForward)
+    architecture.activation.forward(out: s.activationOut, inp: a.fcPre, count: s.rows * localFFN)
     PhaseProfile.lap(.activationForward)
-    linearForward(
-      out: s.projection, inp: s.activationOut, weight: params.mlpDown.weight, bias: nil, rows: n,
-      inFeatures: localFFN, outFeatures: c, layout: layout)
-    PhaseProfile.lap(.mlpDownForward)
-    try region.reduceFromRegionForward(s.projection, count: n * c)
-    PhaseProfile.lap(.tensorParallel)
-    addRowVector(s.projection, params.mlpDown.bias, rowCount: n, width: c)
-    PhaseProfile.lap(.residualForward)
+    try rowParallelForward(params.mlpDown, input: s.activationOut, width: localFFN, scratch: s, .mlpDownForward)
   }
 
-  /// Given ∂L/∂(attention sub-layer output) in `dout`, accumulates its parameter gradients and
-  /// writes ∂L/∂input (summed over the tensor-parallel ranks) to `s.dNorm`.
+  /// Given ∂L/∂(attention sub-layer output) in `s.dResidual`, accumulates its parameter gradients
+  /// and writes ∂L/∂input (summed over the tensor-parallel ranks) to `s.dNorm`.
   private func attentionBackward(
-    dout: FloatPointer, input: FloatPointer, _ a: Activations.Block, scratch s: Activations,
-    params: BlockTensors<FloatPointer>, grads: BlockTensors<FloatPointer>, region: TensorParallelRegion
+    input: FloatPointer, _ a: Activations.Block, scratch s: Activations, params: BlockTensors<FloatPointer>,
+    grads: BlockTensors<FloatPointer>
   ) throws {
-    let n = s.batch * s.seqLen
-    let c = channels
-    let layout = architecture.weightLayout
-    region.reduceFromRegionBackward(dout, count: n * c)
-    addColumnSums(into: grads.attentionOutput.bias, dout, rows: n, columns: c)
-    PhaseProfile.lap(.residualBackward)
-    linearBackward(
-      dinp: s.dAttention, dweight: grads.attentionOutput.weight, dbias: nil, dout: dout, inp: a.attention,
-      weight: params.attentionOutput.weight, rows: n, inFeatures: localWidth, outFeatures: c, layout: layout)
-    PhaseProfile.lap(.projectionBackward)
+    rowParallelBackward(
+      params.attentionOutput, grads.attentionOutput, input: a.attention, dinp: s.dAttention, width: localWidth,
+      scratch: s, .projectionBackward)
     attention.backward(
       dqkv: s.dWide, dout: s.dAttention, qkv: a.qkv, out: a.attention, logSumExp: a.logSumExp,
       scratch: s.attentionScratch, batch: s.batch, seqLen: s.seqLen)
     PhaseProfile.lap(.attentionBackward)
-    linearBackward(
-      dinp: s.dNorm, dweight: grads.qkv.weight, dbias: grads.qkv.bias, dout: s.dWide, inp: input,
-      weight: params.qkv.weight, rows: n, inFeatures: c, outFeatures: 3 * localWidth, layout: layout)
-    PhaseProfile.lap(.qkvBackward)
-    try region.copyToRegionBackward(s.dNorm, count: n * c)
-    PhaseProfile.lap(.tensorParallel)
+    try columnParallelBackward(params.qkv, grads.qkv, input: input, width: 3 * localWidth, scratch: s, .qkvBackward)
   }
 
-  /// Given ∂L/∂(MLP sub-layer output) in `dout`, accumulates its parameter gradients and writes
-  /// ∂L/∂input (summed over the tensor-parallel ranks) to `s.dNorm`.
+  /// Given ∂L/∂(MLP sub-layer output) in `s.dResidual`, accumulates its parameter gradients and
+  /// writes ∂L/∂input (summed over the tensor-parallel ranks) to `s.dNorm`.
   private func mlpBackward(
-    dout: FloatPointer, input: FloatPointer, _ a: Activations.Block, scratch s: Activations,
-    params: BlockTensors<FloatPointer>, grads: BlockTensors<FloatPointer>, region: TensorParallelRegion
+    input: FloatPointer, _ a: Activations.Block, scratch s: Activations, params: BlockTensors<FloatPointer>,
+    grads: BlockTensors<FloatPointer>
   ) throws {
-    let n = s.batch * s.seqLen
-    let c = channels
-    let layout = architecture.weightLayout
-    region.reduceFromRegionBackward(dout, count: n * c)
-    addColumnSums(into: grads.mlpDown.bias, dout, rows: n, columns: c)
-    PhaseProfile.lap(.residualBackward)
     // φ(fcPre) is recomputed, not stored; fcPre is overwritten with what φ's backward needs
     // (φ′ for GELU, from the same tanh): nothing reads it after this block's backward, and a
     // recomputing backward refills it first.
-    architecture.activation.recomputeForBackward(out: s.activationOut, x: a.fcPre, count: n * localFFN)
+    architecture.activation.recomputeForBackward(out: s.activationOut, x: a.fcPre, count: s.rows * localFFN)
     PhaseProfile.lap(.activationBackward)
-    linearBackward(
-      dinp: s.dWide, dweight: grads.mlpDown.weight, dbias: nil, dout: dout, inp: s.activationOut,
-      weight: params.mlpDown.weight, rows: n, inFeatures: localFFN, outFeatures: c, layout: layout)
-    PhaseProfile.lap(.mlpDownBackward)
-    architecture.activation.backward(grad: s.dWide, saved: a.fcPre, count: n * localFFN)
+    rowParallelBackward(
+      params.mlpDown, grads.mlpDown, input: s.activationOut, dinp: s.dWide, width: localFFN, scratch: s,
+      .mlpDownBackward)
+    architecture.activation.backward(grad: s.dWide, saved: a.fcPre, count: s.rows * localFFN)
     PhaseProfile.lap(.activationBackward)
+    try columnParallelBackward(params.mlpUp, grads.mlpUp, input: input, width: localFFN, scratch: s, .mlpUpBackward)
+  }
+
+  // MARK: Megatron's parallel linear layers
+
+  /// Column-parallel linear entered through `f`: `out = f(input)·A + a`, `input` being `[B·T, C]`
+  /// and `out` this rank's `width` output features.
+  private func columnParallelForward(
+    _ m: ModuleTensors<FloatPointer>, input: FloatPointer, out: FloatPointer, width: Int, scratch s: Activations,
+    _ phase: PhaseProfile.Phase
+  ) {
+    region.copyToRegionForward(input, count: s.rows * channels)
+    linearForward(
+      out: out, inp: input, weight: m.weight, bias: m.bias, rows: s.rows, inFeatures: channels, outFeatures: width,
+      layout: architecture.weightLayout)
+    PhaseProfile.lap(phase)
+  }
+
+  /// Backward of `columnParallelForward` from ∂L/∂out in `s.dWide`: accumulates `grads` and writes
+  /// ∂L/∂input, summed over the ranks by `f`'s backward, to `s.dNorm`.
+  private func columnParallelBackward(
+    _ m: ModuleTensors<FloatPointer>, _ grads: ModuleTensors<FloatPointer>, input: FloatPointer, width: Int,
+    scratch s: Activations, _ phase: PhaseProfile.Phase
+  ) throws {
     linearBackward(
-      dinp: s.dNorm, dweight: grads.mlpUp.weight, dbias: grads.mlpUp.bias, dout: s.dWide, inp: input,
-      weight: params.mlpUp.weight, rows: n, inFeatures: c, outFeatures: localFFN, layout: layout)
-    PhaseProfile.lap(.mlpUpBackward)
-    try region.copyToRegionBackward(s.dNorm, count: n * c)
+      dinp: s.dNorm, dweight: grads.weight, dbias: grads.bias, dout: s.dWide, inp: input, weight: m.weight,
+      rows: s.rows, inFeatures: channels, outFeatures: width, layout: architecture.weightLayout)
+    PhaseProfile.lap(phase)
+    try region.copyToRegionBackward(s.dNorm, count: s.rows * channels)
     PhaseProfile.lap(.tensorParallel)
+  }
+
+  /// Row-parallel linear left through `g`: `s.projection = g(input·B) + b`, `input` being this
+  /// rank's `width` features; the bias is added once, after the sum.
+  private func rowParallelForward(
+    _ m: ModuleTensors<FloatPointer>, input: FloatPointer, width: Int, scratch s: Activations,
+    _ phase: PhaseProfile.Phase
+  ) throws {
+    linearForward(
+      out: s.projection, inp: input, weight: m.weight, bias: nil, rows: s.rows, inFeatures: width,
+      outFeatures: channels, layout: architecture.weightLayout)
+    PhaseProfile.lap(phase)
+    try region.reduceFromRegionForward(s.projection, count: s.rows * channels)
+    PhaseProfile.lap(.tensorParallel)
+    addRowVector(s.projection, m.bias, rowCount: s.rows, width: channels)
+    PhaseProfile.lap(.residualForward)
+  }
+
+  /// Backward of `rowParallelForward` from ∂L/∂output in `s.dResidual`, whole on every rank (`g`'s
+  /// backward is the identity): accumulates `grads` and writes this rank's ∂L/∂input to `dinp`.
+  private func rowParallelBackward(
+    _ m: ModuleTensors<FloatPointer>, _ grads: ModuleTensors<FloatPointer>, input: FloatPointer,
+    dinp: FloatPointer, width: Int, scratch s: Activations, _ phase: PhaseProfile.Phase
+  ) {
+    region.reduceFromRegionBackward(s.dResidual, count: s.rows * channels)
+    addColumnSums(into: grads.bias, s.dResidual, rows: s.rows, columns: channels)
+    PhaseProfile.lap(.residualBackward)
+    linearBackward(
+      dinp: dinp, dweight: grads.weight, dbias: nil, dout: s.dResidual, inp: input, weight: m.weight, rows: s.rows,
+      inFeatures: width, outFeatures: channels, layout: architecture.weightLayout)
+    PhaseProfile.lap(phase)
   }
 
   /// Post-LayerNorm: replaces ∂L/∂(LayerNorm output) in `grad` by ∂L/∂(LayerNorm input),
@@ -253,11 +262,11 @@ struct TransformerBlock {
     _ grad: FloatPointer, norm: ModuleTensors<FloatPointer>, grads: ModuleTensors<FloatPointer>,
     inp: FloatPointer, mean: FloatPointer, rstd: FloatPointer, scratch s: Activations
   ) {
-    let count = s.batch * s.seqLen * channels
+    let count = s.rows * channels
     s.projection.update(repeating: 0, count: count)
     layerNormBackward(
       dinp: s.projection, dweight: grads.weight, dbias: grads.bias, dout: grad, inp: inp, weight: norm.weight,
-      mean: mean, rstd: rstd, rows: s.batch * s.seqLen, channels: channels)
+      mean: mean, rstd: rstd, rows: s.rows, channels: channels)
     grad.update(from: s.projection, count: count)
   }
 }

@@ -46,28 +46,18 @@ public struct CausalAttention {
     scores: FloatPointer, seqLen t: Int
   ) -> Double {
     let c = width
-    var flops = 0.0
     let q = qkv + b * t * 3 * c + h * headDim
-    let k = q + c
     let v = q + 2 * c
     let lse = logSumExp + (b * heads + h) * t
-    var r0 = 0
-    while r0 < t {
-      let r1 = min(t, r0 + CausalAttention.blockRows)
-      let rows = r1 - r0
-      let s = scores + r0 * t
-      // S = Q·Kᵀ·scale for this row block against keys [0, r1); softmax over each causal prefix.
-      flops += uncountedGemm(
-        s, q + r0 * 3 * c, k, m: rows, n: r1, k: headDim, transposeB: true, alpha: scale, lda: 3 * c, ldb: 3 * c, ldc: t
-      )
+    return eachRowBlock(q: q, scores: scores, seqLen: t) { r0, r1 in
+      // Softmax over each causal prefix, then O = P·V.
       for row in r0..<r1 {
         lse[row] = softmaxCausalRow(scores + row * t, length: row + 1, rowWidth: r1)
       }
-      flops += uncountedGemm(
-        out + (b * t + r0) * c + h * headDim, s, v, m: rows, n: headDim, k: r1, lda: t, ldb: 3 * c, ldc: c)
-      r0 = r1
+      return uncountedGemm(
+        out + (b * t + r0) * c + h * headDim, scores + r0 * t, v, m: r1 - r0, n: headDim, k: r1, lda: t, ldb: 3 * c,
+        ldc: c)
     }
-    return flops
   }
 
   /// dqkv[B, T, 3C] ← backward of `forward`, given dout[B, T, C] and the forward's out and lse.
@@ -90,7 +80,6 @@ public struct CausalAttention {
     out: UnsafePointer<Float>, logSumExp: UnsafePointer<Float>, tiles: FloatPointer, seqLen t: Int
   ) -> Double {
     let c = width
-    var flops = 0.0
     let probs = tiles
     let dprobs = tiles + t * t
     let offset = b * t * 3 * c + h * headDim
@@ -103,16 +92,12 @@ public struct CausalAttention {
     let o = out + b * t * c + h * headDim
     let dO = dout + b * t * c + h * headDim
     let lse = logSumExp + (b * heads + h) * t
-    var r0 = 0
-    while r0 < t {
-      let r1 = min(t, r0 + CausalAttention.blockRows)
+    return eachRowBlock(q: q, scores: probs, seqLen: t) { r0, r1 in
       let rows = r1 - r0
       let p = probs + r0 * t
       let dp = dprobs + r0 * t
-      // Recompute P = exp(Q·Kᵀ·scale − lse) on the causal prefix, zero above it.
-      flops += uncountedGemm(
-        p, q + r0 * 3 * c, k, m: rows, n: r1, k: headDim, transposeB: true, alpha: scale, lda: 3 * c, ldb: 3 * c, ldc: t
-      )
+      var flops = 0.0
+      // Recompute P = exp(S − lse) on the causal prefix, zero above it.
       for row in r0..<r1 {
         exponentiateRow(probs + row * t, length: row + 1, rowWidth: r1, shift: lse[row])
       }
@@ -141,7 +126,24 @@ public struct CausalAttention {
         ldc: 3 * c)
       // dQ = dS·K
       flops += uncountedGemm(dq + r0 * 3 * c, dp, k, m: rows, n: headDim, k: r1, lda: t, ldb: 3 * c, ldc: 3 * c)
-      r0 = r1
+      return flops
+    }
+  }
+
+  /// Runs `body(r0, r1)` over one head's query row blocks `[r0, r1)`, each after the block's scores
+  /// against keys `[0, r1)`, `scores[r0..<r1, 0..<r1] = S = Q·Kᵀ·scale` (`q` is the head's first
+  /// query, its key `width` floats further); returns the GEMM FLOPs, the body's included.
+  private func eachRowBlock(
+    q: UnsafePointer<Float>, scores: FloatPointer, seqLen t: Int, _ body: (Int, Int) -> Double
+  ) -> Double {
+    let c = width
+    var flops = 0.0
+    for r0 in stride(from: 0, to: t, by: CausalAttention.blockRows) {
+      let r1 = min(t, r0 + CausalAttention.blockRows)
+      flops += uncountedGemm(
+        scores + r0 * t, q + r0 * 3 * c, q + c, m: r1 - r0, n: r1, k: headDim, transposeB: true, alpha: scale,
+        lda: 3 * c, ldb: 3 * c, ldc: t)
+      flops += body(r0, r1)
     }
     return flops
   }
