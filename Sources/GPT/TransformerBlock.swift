@@ -53,41 +53,25 @@ struct TransformerBlock {
     _ a: Activations.Block, output: FloatPointer, scratch s: Activations, weights: FloatPointer,
     attention core: (any AttentionCore)? = nil
   ) throws {
-    let n = s.rows
-    let c = channels
     let params = tensors.in(weights)
     let core = core ?? attention
     switch architecture.layerNorm {
     case .pre:
-      layerNormForward(
-        out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, inp: a.residualIn, weight: params.attentionNorm.weight,
-        bias: params.attentionNorm.bias, rows: n, channels: c)
-      PhaseProfile.lap(.layerNormForward)
+      // h = x + Attention(LN₁(x)); y = h + MLP(LN₂(h))
+      layerNorm(params.attentionNorm, a.residualIn, out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, scratch: s)
       try attentionForward(input: a.ln1, a, scratch: s, params: params, core: core)
-      residualForward(out: a.residualMid, a.residualIn, s.projection, count: n * c)
-      PhaseProfile.lap(.residualForward)
-      layerNormForward(
-        out: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, inp: a.residualMid, weight: params.mlpNorm.weight,
-        bias: params.mlpNorm.bias, rows: n, channels: c)
-      PhaseProfile.lap(.layerNormForward)
+      residual(a.residualMid, a.residualIn, plus: s.projection, scratch: s)
+      layerNorm(params.mlpNorm, a.residualMid, out: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, scratch: s)
       try mlpForward(input: a.ln2, a, scratch: s, params: params)
-      residualForward(out: output, a.residualMid, s.projection, count: n * c)
-      PhaseProfile.lap(.residualForward)
+      residual(output, a.residualMid, plus: s.projection, scratch: s)
     case .post:
+      // h = LN₁(x + Attention(x)); y = LN₂(h + MLP(h))
       try attentionForward(input: a.residualIn, a, scratch: s, params: params, core: core)
-      residualForward(out: a.residualMid, a.residualIn, s.projection, count: n * c)
-      PhaseProfile.lap(.residualForward)
-      layerNormForward(
-        out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, inp: a.residualMid, weight: params.attentionNorm.weight,
-        bias: params.attentionNorm.bias, rows: n, channels: c)
-      PhaseProfile.lap(.layerNormForward)
+      residual(a.residualMid, a.residualIn, plus: s.projection, scratch: s)
+      layerNorm(params.attentionNorm, a.residualMid, out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, scratch: s)
       try mlpForward(input: a.ln1, a, scratch: s, params: params)
-      residualForward(out: a.ln2, a.ln1, s.projection, count: n * c)
-      PhaseProfile.lap(.residualForward)
-      layerNormForward(
-        out: output, mean: a.ln2Mean, rstd: a.ln2Rstd, inp: a.ln2, weight: params.mlpNorm.weight,
-        bias: params.mlpNorm.bias, rows: n, channels: c)
-      PhaseProfile.lap(.layerNormForward)
+      residual(a.ln2, a.ln1, plus: s.projection, scratch: s)
+      layerNorm(params.mlpNorm, a.ln2, out: output, mean: a.ln2Mean, rstd: a.ln2Rstd, scratch: s)
     }
   }
 
@@ -254,6 +238,24 @@ struct TransformerBlock {
       dinp: dinp, dweight: grads.weight, dbias: nil, dout: s.dResidual, inp: input, weight: m.weight, rows: s.rows,
       inFeatures: width, outFeatures: channels, layout: architecture.weightLayout)
     PhaseProfile.lap(phase)
+  }
+
+  /// `out = LayerNorm(inp)` with `norm`'s weight and bias; `mean` and `rstd` keep the row
+  /// statistics for the backward.
+  private func layerNorm(
+    _ norm: ModuleTensors<FloatPointer>, _ inp: FloatPointer, out: FloatPointer, mean: FloatPointer,
+    rstd: FloatPointer, scratch s: Activations
+  ) {
+    layerNormForward(
+      out: out, mean: mean, rstd: rstd, inp: inp, weight: norm.weight, bias: norm.bias, rows: s.rows,
+      channels: channels)
+    PhaseProfile.lap(.layerNormForward)
+  }
+
+  /// `out = x + y`, the residual connection around a sub-layer.
+  private func residual(_ out: FloatPointer, _ x: FloatPointer, plus y: FloatPointer, scratch s: Activations) {
+    residualForward(out: out, x, y, count: s.rows * channels)
+    PhaseProfile.lap(.residualForward)
   }
 
   /// Post-LayerNorm: replaces ∂L/∂(LayerNorm output) in `grad` by ∂L/∂(LayerNorm input),
