@@ -14,10 +14,10 @@ import GPT
 ///
 /// The attention term differs by 2× between the formulas in the wild: llm.c counts
 /// `6N + 6·L·C·T` (it halves the term for the causal mask), nanoGPT and PaLM count
-/// `6N + 12·L·C·T`. The contract fixes PaLM's, so MFU figures compare with PaLM's and nanoGPT's.
+/// `6N + 12·L·C·T`. Swiftlet uses PaLM's (docs/accounting.md), so MFU figures compare with PaLM's and nanoGPT's.
 ///
 /// N is `GPTConfig.parameterCount`, all trainable parameters with the tied head counted once
-/// (the contract's choice; the position table is looked up, not multiplied, so 6·N slightly
+/// (docs/accounting.md; the position table is looked up, not multiplied, so 6·N slightly
 /// overcounts by 6·n_ctx·d_model, under 1% for every preset).
 public enum ModelFlops {
   /// PaLM model FLOPs per token: `6·N + 12·n_layer·d_model·seq_len`.

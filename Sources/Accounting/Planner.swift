@@ -70,7 +70,7 @@ public struct PlanRequest: Sendable {
   }
 }
 
-/// The answer of `swiftlet plan`; its JSON keys are the contract's (section 7) and more.
+/// The answer of `swiftlet plan`; its JSON keys are those of docs/accounting.md, "Planning".
 public struct Plan: Encodable, Equatable, Sendable {
   public var params: Double
   public var tokens: Double

@@ -26,7 +26,7 @@ public enum HuggingFaceExport {
   /// Writes `outputDirectory/model.safetensors` and `outputDirectory/config.json`.
   ///
   /// Memory: one tensor at a time. Every tensor of the checkpoint config's shape must be present
-  /// with its contract shape and pass its CRC-32.
+  /// with its documented shape (docs/checkpoint-format.md) and pass its CRC-32.
   @discardableResult
   public static func export(checkpoint path: String, to outputDirectory: String) throws -> Summary {
     let reader = try CheckpointReader(path: path)

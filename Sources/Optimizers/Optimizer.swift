@@ -58,7 +58,7 @@ public protocol Optimizer: AnyObject {
   /// and have their own offsets, so checkpoints should address state through `stateTensors`.
   var stateArenas: [(kind: String, arena: FloatArena)] { get }
   /// Every state tensor with its own shape, one per (kind, segment) that has that state: what a
-  /// checkpoint stores under `/optimizer/<kind>/<segmentName>` (CONTRACTS.md section 6).
+  /// checkpoint stores under `/optimizer/<kind>/<segmentName>` (docs/checkpoint-format.md).
   var stateTensors: [OptimizerStateTensor] { get }
   /// The `(kind, shape)` of every state tensor this optimizer keeps (or would keep) for a
   /// parameter segment of shape `shape`, in `stateTensors` order, whether or not the segment is

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The accounting module writes `report.json` (docs/accounting.md) and may add fields,
 /// so nothing here is required: known names get a label, and units are recognised from the
-/// contract's naming habit (`_kwh`, `_kg`, `_hours`, `_bytes`, `_usd`, `_flops`); anything
+/// run files' naming habit (`_kwh`, `_kg`, `_hours`, `_bytes`, `_usd`, `_flops`); anything
 /// else is shown as written.
 enum ReportFields {
   /// Top-level keys shown first, in this order, when present.

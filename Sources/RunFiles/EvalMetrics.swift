@@ -1,5 +1,5 @@
-/// One `{"kind":"eval","step":S,"val_loss":L}` line of `RUN_DIR/metrics.jsonl` (contract
-/// section 5): the validation loss after step S.
+/// One `{"kind":"eval","step":S,"val_loss":L}` line of `RUN_DIR/metrics.jsonl` (docs/report.md):
+/// the validation loss after step S.
 public struct EvalMetrics: Codable, Equatable, Sendable {
   public var step: Int
   /// Mean loss over the validation batches; nil when not finite (written as `null`) or missing.

@@ -10,7 +10,7 @@ public enum MetricsRecord: Equatable, Sendable {
   /// A line of another kind (or none), for other readers; only its step is known here.
   case other(kind: String?, step: Int)
 
-  /// The contract's order of a metrics line's keys (section 5): `kind` and `step` first.
+  /// The documented order of a metrics line's keys (docs/report.md): `kind` and `step` first.
   public static let keyOrder = [
     "kind", "step", "loss", "lr", "grad_norm", "tokens", "step_ms", "tokens_per_s", "mfu", "flops", "energy_kwh",
     "co2e_kg", "grid_intensity", "val_loss",

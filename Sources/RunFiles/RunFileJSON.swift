@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Keys are sorted: Foundation's JSONEncoder does not keep the order a type encodes its keys in
 /// (on Linux it changes from one call to the next), and sorted keys make every file
-/// reproducible. `metrics.jsonl` lines instead keep the order the contract shows (`kind` first),
+/// reproducible. `metrics.jsonl` lines instead keep the order docs/report.md shows (`kind` first),
 /// by `line(_:keyOrder:)`. Numbers are JSONEncoder's shortest round-trip text (`5`, `0.0006`, `1e-05`).
 public enum RunFileJSON {
   /// One record of a JSON Lines file (`metrics.jsonl`, `ledger.jsonl`): compact, ending in a
@@ -18,7 +18,7 @@ public enum RunFileJSON {
     return data
   }
 
-  /// One record of a JSON Lines file with its keys in `keyOrder` first (the order a contract
+  /// One record of a JSON Lines file with its keys in `keyOrder` first (the order the documentation
   /// shows them in), any others after them sorted. The values are JSONEncoder's text; only the
   /// order of the members is chosen here.
   public static func line<Record: Encodable>(_ record: Record, keyOrder: [String]) throws -> Data {

@@ -168,7 +168,7 @@ public final class Trainer {
     skippedSteps = Int(state.integers["skipped_steps"] ?? 0)
     try accounting.restore(
       ledger: try reader.accounting(), resumedStep: step,
-      metricsPath: grid.isCoordinator ? config.run.dir + "/" + MetricsRecord.fileName : nil)
+      metricsPath: grid.isCoordinator ? metricsPath : nil)
     resumedFrom = reader.path
     if grid.isCoordinator {
       progress.event(
@@ -176,6 +176,9 @@ public final class Trainer {
       )
     }
   }
+
+  /// `RUN_DIR/metrics.jsonl`: rank 0 appends to it and reads it back on a resume.
+  private var metricsPath: String { config.run.dir + "/" + MetricsRecord.fileName }
 
   /// Writes a checkpoint of the current step (collective) and prunes old ones.
   public func saveCheckpoint() throws {
@@ -239,7 +242,7 @@ public final class Trainer {
   public func run() throws {
     if grid.isCoordinator {
       try FileManager.default.createDirectory(atPath: config.run.dir, withIntermediateDirectories: true)
-      metrics = try MetricsLog(path: config.run.dir + "/" + MetricsRecord.fileName, resumeStep: step)
+      metrics = try MetricsLog(path: metricsPath, resumeStep: step)
       // A fresh start is a new job: the old job's launches leave with its metrics.
       if resumedFrom == nil {
         SegmentLedger.reset(runDirectory: config.run.dir)

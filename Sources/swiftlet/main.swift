@@ -24,7 +24,7 @@ do {
   exit(2)
 }
 
-// swift-argument-parser prints a multi-line `Error:` plus usage by default; the contract wants
+// swift-argument-parser prints a multi-line `Error:` plus usage by default; Swiftlet promises
 // exactly one `error: …` line and a non-zero exit for every user error.
 do {
   var command = try Swiftlet.parseAsRoot()
