@@ -12,14 +12,13 @@ import SwiftletCore
 public struct BatchSampler {
   public let stream: TokenStream
   public let seqLen: Int
-  public let shuffle: Bool
-  public let seed: UInt64
+  /// The key of the per-epoch shuffle; nil reads the windows in file order.
+  public let shuffleSeed: UInt64?
 
-  public init(stream: TokenStream, seqLen: Int, shuffle: Bool, seed: UInt64) {
+  public init(stream: TokenStream, seqLen: Int, shuffleSeed: UInt64? = nil) {
     self.stream = stream
     self.seqLen = seqLen
-    self.shuffle = shuffle
-    self.seed = seed
+    self.shuffleSeed = shuffleSeed
   }
 
   /// Non-overlapping windows of `T` tokens (each sequence reads one extra token for targets).
@@ -27,11 +26,11 @@ public struct BatchSampler {
 
   /// Token offset of global sequence `index`.
   public func offset(ofSequence index: Int) -> Int {
-    guard shuffle else { return index * seqLen }
+    guard let shuffleSeed else { return index * seqLen }
     let w = windowCount
     let epoch = index / w
     let position = index % w
-    return FeistelPermutation(size: w, key: CounterRNG(seed: seed, stream: UInt64(epoch)).key)
+    return FeistelPermutation(size: w, key: CounterRNG(seed: shuffleSeed, stream: UInt64(epoch)).key)
       .apply(position) * seqLen
   }
 

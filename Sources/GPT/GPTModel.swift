@@ -71,10 +71,8 @@ public final class GPTModel {
     projectIn = config.projectsEmbeddings && first ? names.projectIn.map { layout[$0 + ".weight"].offset } : nil
     projectOut = config.projectsEmbeddings && last ? names.projectOut.map { layout[$0 + ".weight"].offset } : nil
     headTensorsOffset = lnf?.weight ?? projectOut ?? layout.count
-    let shardRows = layout.paddedVocab / region.size
     crossEntropy = VocabParallelCrossEntropy(
-      region: region, firstColumn: region.rank * shardRows, columns: shardRows,
-      validColumns: wte?.validRows ?? 0)
+      region: region, vocab: config.vocabSize, paddedVocab: layout.paddedVocab)
   }
 
   /// Rows of the padded vocabulary this rank owns.

@@ -14,11 +14,13 @@ public struct VocabParallelCrossEntropy {
   /// Columns of this shard that are real vocabulary entries (the rest is padding).
   public let validColumns: Int
 
-  public init(region: TensorParallelRegion, firstColumn: Int, columns: Int, validColumns: Int) {
+  /// This rank's shard of a vocabulary of `vocab` entries padded to `paddedVocab` (a multiple of
+  /// the region's size): contiguous, equal-width, in rank order; the padding is in the last shards.
+  public init(region: TensorParallelRegion, vocab: Int, paddedVocab: Int) {
     self.region = region
-    self.firstColumn = firstColumn
-    self.columns = columns
-    self.validColumns = validColumns
+    columns = paddedVocab / region.size
+    firstColumn = region.rank * columns
+    validColumns = max(0, min(columns, vocab - firstColumn))
   }
 
   /// Per-row losses. `statistics` must hold `3·rows` floats and is kept for `backward`.

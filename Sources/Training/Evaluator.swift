@@ -9,8 +9,9 @@ public struct Evaluator {
   public let partition: BatchPartition
   public let batches: Int
 
-  public init(sampler: BatchSampler, partition: BatchPartition, batches: Int) {
-    self.sampler = sampler
+  /// Reads `stream` in file order, whatever the training data's order.
+  public init(stream: TokenStream, seqLen: Int, partition: BatchPartition, batches: Int) {
+    sampler = BatchSampler(stream: stream, seqLen: seqLen)
     self.partition = partition
     self.batches = batches
   }

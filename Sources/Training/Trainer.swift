@@ -97,15 +97,14 @@ public final class Trainer {
       globalBatch: config.train.batchSize, gradAccum: config.gradAccum, dpRank: grid.dpRank, dpSize: grid.dpSize)
     let trainStream = try TokenStream(pattern: config.data.train)
     sampler = BatchSampler(
-      stream: trainStream, seqLen: config.seqLen, shuffle: config.data.shuffle, seed: config.seed)
+      stream: trainStream, seqLen: config.seqLen, shuffleSeed: config.data.shuffle ? config.seed : nil)
     let valPattern = config.data.val
     if valPattern.isEmpty {
       evaluator = nil
     } else {
-      let valStream = try TokenStream(pattern: valPattern)
       evaluator = Evaluator(
-        sampler: BatchSampler(stream: valStream, seqLen: config.seqLen, shuffle: false, seed: config.seed),
-        partition: partition, batches: config.train.evalBatches)
+        stream: try TokenStream(pattern: valPattern), seqLen: config.seqLen, partition: partition,
+        batches: config.train.evalBatches)
     }
     schedule = LearningRateSchedule(
       peak: config.train.lr, minimum: config.train.minLR,

@@ -46,9 +46,8 @@ struct Eval: ParsableCommand {
     guard batchSize % grid.dpSize == 0 else {
       throw SwiftletError("--batch-size \(batchSize) must be divisible by the data-parallel size \(grid.dpSize)")
     }
-    let stream = try TokenStream(pattern: data)
     let evaluator = Evaluator(
-      sampler: BatchSampler(stream: stream, seqLen: t, shuffle: false, seed: 0),
+      stream: try TokenStream(pattern: data), seqLen: t,
       partition: BatchPartition(globalBatch: batchSize, gradAccum: 1, dpRank: grid.dpRank, dpSize: grid.dpSize),
       batches: batches)
     let loss = try evaluator.meanLoss(model: model, grid: grid)

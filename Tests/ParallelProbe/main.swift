@@ -63,14 +63,16 @@ do {
   var referenceLoss = [Float](repeating: 0, count: rows)
   var referenceStats = [Float](repeating: 0, count: 3 * rows)
   let whole = VocabParallelCrossEntropy(
-    region: TensorParallelRegion(group: single.tensorParallel), firstColumn: 0, columns: vocab, validColumns: vocab)
+    region: TensorParallelRegion(group: single.tensorParallel), vocab: vocab, paddedVocab: vocab)
   try whole.forward(
     losses: &referenceLoss, statistics: &referenceStats, logits: reference, targets: targets, rows: rows)
   whole.backward(logits: &reference, statistics: referenceStats, targets: targets, rows: rows, gradScale: 0.5)
 
   let split = VocabParallelCrossEntropy(
-    region: TensorParallelRegion(group: grid.tensorParallel), firstColumn: firstColumn, columns: width,
-    validColumns: valid)
+    region: TensorParallelRegion(group: grid.tensorParallel), vocab: vocab, paddedVocab: width * ranks)
+  check(
+    "vocabulary shard of rank \(grid.tpRank) (tp \(ranks))",
+    (split.firstColumn, split.columns, split.validColumns) == (firstColumn, width, valid))
   var losses = [Float](repeating: 0, count: rows)
   var stats = [Float](repeating: 0, count: 3 * rows)
   try split.forward(losses: &losses, statistics: &stats, logits: shard, targets: targets, rows: rows)
