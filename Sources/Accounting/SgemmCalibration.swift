@@ -24,14 +24,6 @@ public struct SgemmCalibration: Sendable {
     public var flopsPerSecond: Double
     /// ISO 8601 time of the measurement.
     public var measuredAt: String
-
-    enum CodingKeys: String, CodingKey {
-      case cpuModel = "cpu_model"
-      case blasCore = "blas_core"
-      case threads
-      case flopsPerSecond = "flops_per_second"
-      case measuredAt = "measured_at"
-    }
   }
 
   struct CacheFile: Codable {
@@ -123,9 +115,12 @@ public struct SgemmCalibration: Sendable {
     return best
   }
 
+  /// The cache's keys are the properties' names in snake_case (`cpu_model`, `flops_per_second`).
   func load() -> CacheFile {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
     guard let data = try? Data(contentsOf: cacheURL),
-      let file = try? JSONDecoder().decode(CacheFile.self, from: data), file.version == CacheFile().version
+      let file = try? decoder.decode(CacheFile.self, from: data), file.version == CacheFile().version
     else { return CacheFile() }
     return file
   }
@@ -140,6 +135,7 @@ public struct SgemmCalibration: Sendable {
     file.measurements.append(measurement)
     file.measurements.sort { ($0.cpuModel, $0.blasCore, $0.threads) < ($1.cpuModel, $1.blasCore, $1.threads) }
     let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     guard let data = try? encoder.encode(file) else { return }
     try? FileManager.default.createDirectory(

@@ -97,6 +97,11 @@ struct HardwareAndGridTests {
     #expect(first.blasCore == BLASKernelSelection.loadedCore)
     #expect(calibration.cached(threads: 1, cpuModel: "Test CPU") == first)
     #expect(calibration.peak(threads: 1, cpuModel: "Test CPU") == first)  // from the cache
+    // The file keeps the keys caches written by earlier versions have.
+    let file = try JSONSerialization.jsonObject(with: Data(contentsOf: calibration.cacheURL)) as! [String: Any]
+    let entry = (file["measurements"] as! [[String: Any]])[0]
+    #expect(Set(entry.keys) == ["blas_core", "cpu_model", "flops_per_second", "measured_at", "threads"])
+    #expect(file["version"] as? Int == 2)
     #expect(calibration.cached(threads: 2, cpuModel: "Test CPU") == nil)
     #expect(calibration.cached(threads: 1, cpuModel: "Other CPU") == nil)
     #expect(

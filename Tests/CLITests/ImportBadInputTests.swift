@@ -139,6 +139,11 @@ struct ImportBadInputTests {
     try expectRefused(
       try folder("vocab", config: Self.gpt2Config(vocab: 50304), model: big), mentioning: "50257",
       "vocabulary too large")
+    let mistyped = Self.gpt2Config().replacingOccurrences(
+      of: "\"layer_norm_epsilon\": 1e-05", with: "\"layer_norm_epsilon\": \"small\"")
+    try expectRefused(
+      try folder("mistyped", config: mistyped, model: model), mentioning: "layer_norm_epsilon is not of type",
+      "a config value of the wrong type, named as config.json spells it")
     let pickled = try folder("pickled", model: nil)
     try Data([0x50, 0x4B, 3, 4]).write(to: URL(fileURLWithPath: pickled + "/pytorch_model.bin"))
     try expectRefused(pickled, mentioning: "safe_serialization=True", "only pytorch_model.bin")

@@ -3,7 +3,8 @@ import GPT
 import SwiftletCore
 
 /// A Hugging Face `config.json` of a `GPT2LMHeadModel` or `OPTForCausalLM`, as the model shape
-/// Swiftlet computes with. Keys are the hub's names (mlx-swift-examples' Codable configs).
+/// Swiftlet computes with. The properties are the hub's snake_case keys in camelCase (`n_embd` is
+/// `nEmbd`), decoded with `convertFromSnakeCase`.
 ///
 /// Anything Swiftlet would compute differently is refused rather than silently approximated:
 /// another architecture, an activation other than tanh-GELU (GPT-2) or ReLU (OPT), a LayerNorm
@@ -37,32 +38,6 @@ struct HuggingFaceModelConfig: Decodable {
   var tieWordEmbeddings: Bool?
   var torchDtype: String?
 
-  enum CodingKeys: String, CodingKey {
-    case architectures
-    case modelType = "model_type"
-    case nLayer = "n_layer"
-    case nHead = "n_head"
-    case nEmbd = "n_embd"
-    case nPositions = "n_positions"
-    case nInner = "n_inner"
-    case layerNormEpsilon = "layer_norm_epsilon"
-    case scaleAttnByInverseLayerIdx = "scale_attn_by_inverse_layer_idx"
-    case scaleAttnWeights = "scale_attn_weights"
-    case numHiddenLayers = "num_hidden_layers"
-    case numAttentionHeads = "num_attention_heads"
-    case hiddenSize = "hidden_size"
-    case ffnDim = "ffn_dim"
-    case maxPositionEmbeddings = "max_position_embeddings"
-    case wordEmbedProjDim = "word_embed_proj_dim"
-    case doLayerNormBefore = "do_layer_norm_before"
-    case enableBias = "enable_bias"
-    case layerNormElementwiseAffine = "layer_norm_elementwise_affine"
-    case vocabSize = "vocab_size"
-    case activationFunction = "activation_function"
-    case tieWordEmbeddings = "tie_word_embeddings"
-    case torchDtype = "torch_dtype"
-  }
-
   /// The Hugging Face class the folder holds: the first of `architectures`, else from `model_type`.
   var architecture: String {
     if let first = architectures?.first { return first }
@@ -80,7 +55,14 @@ struct HuggingFaceModelConfig: Decodable {
       throw SwiftletError("\(folder) has no config.json: not a Hugging Face model folder")
     }
     do {
-      return try JSONDecoder().decode(HuggingFaceModelConfig.self, from: data)
+      let decoder = JSONDecoder()
+      decoder.keyDecodingStrategy = .convertFromSnakeCase
+      return try decoder.decode(HuggingFaceModelConfig.self, from: data)
+    } catch DecodingError.typeMismatch(let type, let context) {
+      // The key as config.json spells it: the decoder's path holds the property's name.
+      let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+        .replacingOccurrences(of: "([A-Z])", with: "_$1", options: .regularExpression).lowercased()
+      throw SwiftletError("\(path) is not a valid model config: \(key) is not of type \(type)")
     } catch {
       throw SwiftletError("\(path) is not a valid model config: \(String(describing: error).prefix(200))")
     }
