@@ -6,17 +6,13 @@
 static inline hid_t swiftlet_h5t_native_float(void) { return H5T_NATIVE_FLOAT; }
 static inline hid_t swiftlet_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
 static inline hid_t swiftlet_h5t_native_int64(void) { return H5T_NATIVE_INT64; }
-static inline hid_t swiftlet_h5t_native_uint32(void) { return H5T_NATIVE_UINT32; }
 static inline hid_t swiftlet_h5t_c_s1(void) { return H5T_C_S1; }
 static inline hid_t swiftlet_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t swiftlet_h5p_file_create(void) { return H5P_FILE_CREATE; }
 static inline hid_t swiftlet_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
-static inline hid_t swiftlet_h5p_dataset_xfer(void) { return H5P_DATASET_XFER; }
 static inline unsigned swiftlet_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
-static inline unsigned swiftlet_h5f_acc_excl(void) { return H5F_ACC_EXCL; }
 static inline unsigned swiftlet_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned swiftlet_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
-static inline hsize_t swiftlet_h5s_unlimited(void) { return H5S_UNLIMITED; }
 
 // More type ids, property-list classes and sizes used by HDF5Bindings.
 static inline hid_t swiftlet_h5t_native_uint8(void) { return H5T_NATIVE_UINT8; }
@@ -29,7 +25,6 @@ static inline hid_t swiftlet_h5t_std_u8le(void) { return H5T_STD_U8LE; }
 static inline hid_t swiftlet_h5p_link_create(void) { return H5P_LINK_CREATE; }
 static inline size_t swiftlet_h5t_variable(void) { return H5T_VARIABLE; }
 
-static inline unsigned swiftlet_h5f_obj_all(void) { return H5F_OBJ_ALL; }
 static inline H5F_libver_t swiftlet_h5f_libver_latest(void) { return H5F_LIBVER_LATEST; }
 
 // Thread-safe HDF5 builds (Debian's is one) keep the error stack, and with it the automatic

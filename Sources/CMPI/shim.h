@@ -4,7 +4,6 @@
 #include <mpi.h>
 
 static inline MPI_Comm swiftlet_mpi_comm_world(void) { return MPI_COMM_WORLD; }
-static inline MPI_Comm swiftlet_mpi_comm_null(void) { return MPI_COMM_NULL; }
 static inline MPI_Datatype swiftlet_mpi_float(void) { return MPI_FLOAT; }
 static inline MPI_Datatype swiftlet_mpi_double(void) { return MPI_DOUBLE; }
 static inline MPI_Datatype swiftlet_mpi_int64(void) { return MPI_INT64_T; }
@@ -17,5 +16,4 @@ static inline MPI_Request swiftlet_mpi_request_null(void) { return MPI_REQUEST_N
 static inline MPI_Status *swiftlet_mpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
 static inline MPI_Errhandler swiftlet_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline int swiftlet_mpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
-static inline int swiftlet_mpi_undefined(void) { return MPI_UNDEFINED; }
 static inline MPI_Info swiftlet_mpi_info_null(void) { return MPI_INFO_NULL; }
