@@ -58,36 +58,17 @@ struct PiecewiseChecksum {
   var byteCount: Int { shape.reduce(1, *) * elementSize }
 
   /// Records the box `offset ..< offset + count`, whose elements `bytes` holds in row-major
-  /// order of the box. The box must already have been checked to lie inside the tensor.
+  /// order of the box: the CRC of each run it covers, read straight from `bytes`. The box must
+  /// already have been checked to lie inside the tensor.
   mutating func add(_ bytes: UnsafeRawBufferPointer, offset: [Int], count: [Int]) {
-    record(runs(of: bytes, offset: offset, count: count))
-  }
-
-  /// Adds runs computed by `runs(of:offset:count:)` (possibly on another thread).
-  mutating func record(_ pieceRuns: [Run]) {
-    for run in pieceRuns {
-      // Pieces usually arrive as consecutive rows: merge them at once to keep the list short.
-      if let last = runs.last, last.start + last.length == run.start {
-        runs[runs.count - 1].crc = CRC32.combine(last.crc, run.crc, secondLength: run.length)
-        runs[runs.count - 1].length += run.length
-      } else {
-        runs.append(run)
-      }
-    }
-  }
-
-  /// The contiguous runs of the box and their CRCs; reads `bytes`, changes nothing.
-  func runs(of bytes: UnsafeRawBufferPointer, offset: [Int], count: [Int]) -> [Run] {
-    if count.contains(0) { return [] }
+    if count.contains(0) { return }
     let rank = shape.count
     if rank == 0 {
-      return [
+      return append(
         Run(
-          start: 0, length: elementSize,
-          crc: CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<elementSize])))
-      ]
+          start: 0, length: elementSize, crc: CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<elementSize])))
+      )
     }
-    var pieceRuns: [Run] = []
     // Element strides of the tensor.
     var strides = [Int](repeating: 1, count: rank)
     for axis in stride(from: rank - 2, through: 0, by: -1) {
@@ -103,12 +84,7 @@ struct PiecewiseChecksum {
       var start = offset[inner] * strides[inner]
       for axis in 0..<inner { start += (offset[axis] + index[axis]) * strides[axis] }
       let crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[source..<source + runBytes]))
-      if let last = pieceRuns.last, last.start + last.length == start * elementSize {
-        pieceRuns[pieceRuns.count - 1].crc = CRC32.combine(last.crc, crc, secondLength: runBytes)
-        pieceRuns[pieceRuns.count - 1].length += runBytes
-      } else {
-        pieceRuns.append(Run(start: start * elementSize, length: runBytes, crc: crc))
-      }
+      append(Run(start: start * elementSize, length: runBytes, crc: crc))
       source += runBytes
       // Advance the odometer; stop after the last combination.
       var axis = inner - 1
@@ -120,7 +96,17 @@ struct PiecewiseChecksum {
       }
       if axis < 0 { break }
     }
-    return pieceRuns
+  }
+
+  /// Adds `run`, merged into the last run when it continues it: pieces usually arrive as
+  /// consecutive rows, and merging at once keeps the list short.
+  private mutating func append(_ run: Run) {
+    if let last = runs.last, last.start + last.length == run.start {
+      runs[runs.count - 1].crc = CRC32.combine(last.crc, run.crc, secondLength: run.length)
+      runs[runs.count - 1].length += run.length
+    } else {
+      runs.append(run)
+    }
   }
 
   /// The CRC-32 of the whole tensor, or an error naming the first gap or overlap.

@@ -1,7 +1,6 @@
 import Foundation
 
-/// Names and constants of the checkpoint file format (docs/checkpoint-format.md,
-/// docs/checkpoint-format.md).
+/// Names and constants of the checkpoint file format (docs/checkpoint-format.md).
 public enum CheckpointLayout {
   /// Value of the root attribute `format`.
   public static let format = "swiftlet-checkpoint"

@@ -168,18 +168,14 @@ public final class CheckpointWriter {
       for (name, value) in state.integers { try group.setAttribute(name, value) }
       for (name, value) in state.doubles { try group.setAttribute(name, value) }
       for (name, value) in state.strings { try group.setAttribute(name, value) }
-      for (name, values) in state.integerArrays {
+      func writeArray<T: HDF5Element>(_ name: String, _ values: [T]) throws {
         let dataset = try group.writeDataset(name, values: values, shape: [values.count])
         let crc = values.withUnsafeBufferPointer { CRC32.checksum($0) }
         try dataset.setAttribute(CheckpointLayout.checksumAttribute, Int64(crc))
         try dataset.close()
       }
-      for (name, values) in state.byteArrays {
-        let dataset = try group.writeDataset(name, values: values, shape: [values.count])
-        let crc = values.withUnsafeBufferPointer { CRC32.checksum($0) }
-        try dataset.setAttribute(CheckpointLayout.checksumAttribute, Int64(crc))
-        try dataset.close()
-      }
+      for (name, values) in state.integerArrays { try writeArray(name, values) }
+      for (name, values) in state.byteArrays { try writeArray(name, values) }
     }
   }
 

@@ -232,8 +232,7 @@ public enum ShardedCheckpoint {
             ? "\(reader.path) is an imported model without optimizer state: start from it with model.init_from, not checkpoint.resume"
             : "\(reader.path) has no optimizer state \(path) (checkpoint of another optimizer?)")
       }
-      let (_, tensor) = try parameter(named: state.segmentName, in: model.layout)
-      let shard = stateShard(state.extent, of: tensor)
+      let shard = stateShard(state.extent, of: try parameter(named: state.segmentName, in: model.layout))
       let stored = try reader.shape(of: path)
       guard stored == shard.fullShape else {
         throw SwiftletError("\(reader.path): optimizer state \(path) is \(stored), this run needs \(shard.fullShape)")
@@ -244,11 +243,11 @@ public enum ShardedCheckpoint {
     optimizer.step = Int(state.integers["optimizer_step"] ?? Int64(reader.step))
   }
 
-  static func parameter(named name: String, in layout: ParameterLayout) throws -> (Int, ParameterTensor) {
-    guard let index = layout.tensors.firstIndex(where: { $0.name == name }) else {
+  static func parameter(named name: String, in layout: ParameterLayout) throws -> ParameterTensor {
+    guard let tensor = layout.tensors.first(where: { $0.name == name }) else {
       throw SwiftletError("optimizer state names unknown parameter \(name)")
     }
-    return (index, layout.tensors[index])
+    return tensor
   }
 
   /// Reads this rank's slices of the model tensors only (evaluation, sampling).

@@ -20,14 +20,9 @@ public final class HDF5Dataset: HDF5Object {
       _ = H5Dclose(id)
       throw HDF5Library.error("read the shape and type of", object: path, file: filePath)
     }
-    var shape: [Int] = []
-    let rank = H5Sget_simple_extent_ndims(space.id)
-    if rank > 0 {
-      var dims = [hsize_t](repeating: 0, count: Int(rank))
-      _ = H5Sget_simple_extent_dims(space.id, &dims, nil)
-      shape = dims.map { Int($0) }
-    }
-    self.shape = shape
+    var dims = [hsize_t](repeating: 0, count: Int(max(0, H5Sget_simple_extent_ndims(space.id))))
+    _ = H5Sget_simple_extent_dims(space.id, &dims, nil)
+    self.shape = dims.map { Int($0) }
     self.kind = HDF5ElementKind.of(type: type.id)
     super.init(id: id, filePath: filePath, path: path, close: H5Dclose)
   }
@@ -65,9 +60,7 @@ public final class HDF5Dataset: HDF5Object {
     throws
   {
     try requireKind(T.self, "write")
-    let boxElements = try validateBox(
-      offset: offset, count: count, bufferCount: values.count, "write")
-    if boxElements == 0 { return }
+    if try validateBox(offset: offset, count: count, bufferCount: values.count, "write") == 0 { return }
     if shape.isEmpty { return try write(values) }  // a scalar has no hyperslabs
     let (memorySpace, fileSpace) = try makeSelection(offset: offset, count: count)
     let status = H5Dwrite(
@@ -89,8 +82,7 @@ public final class HDF5Dataset: HDF5Object {
 
   /// Reads the whole dataset into a new array.
   public func read<T: HDF5Element>(as type: T.Type = T.self) throws -> [T] {
-    try requireKind(T.self, "read")
-    return try [T](unsafeUninitializedCapacity: elementCount) { buffer, initialized in
+    try [T](unsafeUninitializedCapacity: elementCount) { buffer, initialized in
       try read(into: buffer)
       initialized = elementCount
     }
@@ -101,9 +93,7 @@ public final class HDF5Dataset: HDF5Object {
     into buffer: UnsafeMutableBufferPointer<T>, offset: [Int], count: [Int]
   ) throws {
     try requireKind(T.self, "read")
-    let boxElements = try validateBox(
-      offset: offset, count: count, bufferCount: buffer.count, "read")
-    if boxElements == 0 { return }
+    if try validateBox(offset: offset, count: count, bufferCount: buffer.count, "read") == 0 { return }
     if shape.isEmpty { return try read(into: buffer) }  // a scalar has no hyperslabs
     let (memorySpace, fileSpace) = try makeSelection(offset: offset, count: count)
     let status = H5Dread(
@@ -167,13 +157,12 @@ public final class HDF5Dataset: HDF5Object {
     memory: ScopedID, file: ScopedID
   ) {
     let datasetID = try id()
-    let fileSpace = ScopedID(try checkID(H5Dget_space(datasetID), "select in"), close: H5Sclose)
+    let fileSpace = ScopedID(try check(H5Dget_space(datasetID), "select in"), close: H5Sclose)
     let start = offset.map { hsize_t($0) }
     let extent = count.map { hsize_t($0) }
     try check(
       H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, start, nil, extent, nil),
       "select a hyperslab of")
-    let memorySpace = try makeDataspace(count)
-    return (memorySpace, fileSpace)
+    return (try makeDataspace(count), fileSpace)
   }
 }

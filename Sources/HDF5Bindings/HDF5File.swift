@@ -30,7 +30,7 @@ public final class HDF5File: HDF5Group {
     defer { if userBlockBytes > 0 { _ = H5Pclose(creation) } }
     let fileID = H5Fcreate(path, swiftlet_h5f_acc_trunc(), creation, access.id)
     return HDF5File(
-      id: try HDF5Library.checkID(fileID, "create file", object: "/", file: path), path: path)
+      id: try HDF5Library.check(fileID, "create file", object: "/", file: path), path: path)
   }
 
   /// Opens the existing file at `path`.
@@ -68,7 +68,7 @@ public final class HDF5File: HDF5Group {
 
   /// File-access properties for files Swiftlet writes.
   private static func writableAccessProperties(path: String) throws -> ScopedID {
-    let id = try HDF5Library.checkID(
+    let id = try HDF5Library.check(
       H5Pcreate(swiftlet_h5p_file_access()), "create file-access properties for", object: "/",
       file: path)
     let properties = ScopedID(id, close: H5Pclose)

@@ -13,22 +13,21 @@ public enum HDF5MemberKind: Sendable {
 public class HDF5Group: HDF5Object {
   /// Creates group `name` below this one, with any missing intermediate groups.
   public func createGroup(_ name: String) throws -> HDF5Group {
-    let target = childPath(name)
-    let linkProperties = try makeIntermediateGroupLinkProperties(object: target)
-    let groupID = H5Gcreate2(
-      try id(), name, linkProperties.id, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
-    return HDF5Group(
-      id: try checkID(groupID, "create group", object: target), filePath: filePath, path: target,
-      close: H5Gclose)
+    let linkProperties = try makeIntermediateGroupLinkProperties(object: childPath(name))
+    return try childGroup(
+      name, H5Gcreate2(try id(), name, linkProperties.id, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "create group")
   }
 
   /// Opens the existing group `name`.
   public func openGroup(_ name: String) throws -> HDF5Group {
+    try childGroup(name, H5Gopen2(try id(), name, hid_t(H5P_DEFAULT)), "open group")
+  }
+
+  /// The group `name` whose identifier `operation` returned, or the error naming it if that failed.
+  private func childGroup(_ name: String, _ groupID: hid_t, _ operation: String) throws -> HDF5Group {
     let target = childPath(name)
-    let groupID = H5Gopen2(try id(), name, hid_t(H5P_DEFAULT))
     return HDF5Group(
-      id: try checkID(groupID, "open group", object: target), filePath: filePath, path: target,
-      close: H5Gclose)
+      id: try check(groupID, operation, object: target), filePath: filePath, path: target, close: H5Gclose)
   }
 
   /// Whether a member exists at the (possibly nested) path `name`.
@@ -54,15 +53,13 @@ public class HDF5Group: HDF5Object {
     var names: [String] = []
     names.reserveCapacity(Int(info.nlinks))
     for index in 0..<info.nlinks {
-      let length = H5Lget_name_by_idx(
-        groupID, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, hid_t(H5P_DEFAULT))
-      if length < 0 { throw HDF5Library.error("list the members of", object: path, file: filePath) }
+      let length = try check(
+        H5Lget_name_by_idx(groupID, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, hid_t(H5P_DEFAULT)),
+        "list the members of")
       var buffer = [CChar](repeating: 0, count: length + 1)
-      let written = H5Lget_name_by_idx(
-        groupID, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, hid_t(H5P_DEFAULT))
-      if written < 0 {
-        throw HDF5Library.error("list the members of", object: path, file: filePath)
-      }
+      let written = try check(
+        H5Lget_name_by_idx(groupID, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, hid_t(H5P_DEFAULT)),
+        "list the members of")
       names.append(
         String(decoding: buffer.prefix(written).map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
@@ -72,7 +69,7 @@ public class HDF5Group: HDF5Object {
   /// Whether member `name` is a group, a dataset or something else (a named datatype).
   public func memberKind(_ name: String) throws -> HDF5MemberKind {
     let target = childPath(name)
-    let objectID = try checkID(H5Oopen(try id(), name, hid_t(H5P_DEFAULT)), "open", object: target)
+    let objectID = try check(H5Oopen(try id(), name, hid_t(H5P_DEFAULT)), "open", object: target)
     defer { _ = H5Oclose(objectID) }
     switch H5Iget_type(objectID) {
     case H5I_GROUP: return .group
@@ -124,7 +121,7 @@ public class HDF5Group: HDF5Object {
     let datasetID = H5Dcreate2(
       try id(), name, kind.fileType, space.id, linkProperties.id, creation.id, hid_t(H5P_DEFAULT))
     return try HDF5Dataset(
-      id: checkID(datasetID, "create dataset", object: target), filePath: filePath, path: target)
+      id: check(datasetID, "create dataset", object: target), filePath: filePath, path: target)
   }
 
   /// Creates a dataset whose element type is `T`.
@@ -141,7 +138,7 @@ public class HDF5Group: HDF5Object {
     let target = childPath(name)
     let datasetID = H5Dopen2(try id(), name, hid_t(H5P_DEFAULT))
     return try HDF5Dataset(
-      id: checkID(datasetID, "open dataset", object: target), filePath: filePath, path: target)
+      id: check(datasetID, "open dataset", object: target), filePath: filePath, path: target)
   }
 
   /// Creates dataset `name` holding `values` with `shape` in one call.

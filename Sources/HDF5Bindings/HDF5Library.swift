@@ -56,29 +56,14 @@ enum HDF5Library {
     return SwiftletError(message)
   }
 
-  /// Throws unless `status` (an `herr_t`) is non-negative.
+  /// Throws unless `code` (an `herr_t` status, an identifier, an `htri_t` truth value or a
+  /// count) is non-negative, HDF5's sign of failure; returns it.
   @discardableResult
-  static func check(_ status: herr_t, _ operation: String, object: String, file: String) throws
-    -> herr_t
+  static func check<Code: BinaryInteger>(_ code: Code, _ operation: String, object: String, file: String) throws
+    -> Code
   {
-    if status < 0 { throw error(operation, object: object, file: file) }
-    return status
-  }
-
-  /// Throws unless `id` is a valid (non-negative) identifier; returns it.
-  static func checkID(_ id: hid_t, _ operation: String, object: String, file: String) throws
-    -> hid_t
-  {
-    if id < 0 { throw error(operation, object: object, file: file) }
-    return id
-  }
-
-  /// Throws unless `value` (an `htri_t`) is non-negative; returns whether it is positive.
-  static func checkBool(_ value: htri_t, _ operation: String, object: String, file: String) throws
-    -> Bool
-  {
-    if value < 0 { throw error(operation, object: object, file: file) }
-    return value > 0
+    if code < 0 { throw error(operation, object: object, file: file) }
+    return code
   }
 }
 

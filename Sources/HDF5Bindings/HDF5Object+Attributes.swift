@@ -25,14 +25,10 @@ extension HDF5Object {
     let space = try makeDataspace([], object: attributePath(name))
     let attribute = try createAttribute(name, type: type.id, space: space.id)
     try value.withCString { text in
-      if fixedLength {
-        try check(
-          H5Awrite(attribute.id, type.id, text), "write attribute", object: attributePath(name))
-      } else {
-        var pointer: UnsafePointer<CChar>? = text
-        try check(
-          H5Awrite(attribute.id, type.id, &pointer), "write attribute", object: attributePath(name))
-      }
+      // A fixed-length string is written from its bytes, a variable-length one from a pointer to them.
+      var pointer: UnsafePointer<CChar>? = text
+      let status = fixedLength ? H5Awrite(attribute.id, type.id, text) : H5Awrite(attribute.id, type.id, &pointer)
+      try check(status, "write attribute", object: attributePath(name))
     }
   }
 
@@ -138,22 +134,12 @@ extension HDF5Object {
 
   /// Reads a scalar integer attribute as `Int64`.
   public func int64Attribute(_ name: String) throws -> Int64 {
-    let values: [Int64] = try numericAttribute(name, allowing: [.int32, .int64, .uint8])
-    guard values.count == 1 else {
-      throw SwiftletError(
-        "attribute '\(name)' of \(description) holds \(values.count) numbers, expected one")
-    }
-    return values[0]
+    try scalarAttribute(name, allowing: [.int32, .int64, .uint8])
   }
 
   /// Reads a scalar numeric attribute (floating point or integer) as `Double`.
   public func doubleAttribute(_ name: String) throws -> Double {
-    let values: [Double] = try numericAttribute(name, allowing: HDF5ElementKind.allCases)
-    guard values.count == 1 else {
-      throw SwiftletError(
-        "attribute '\(name)' of \(description) holds \(values.count) numbers, expected one")
-    }
-    return values[0]
+    try scalarAttribute(name, allowing: HDF5ElementKind.allCases)
   }
 
   /// Reads a numeric attribute (scalar or 1-D) whose stored kind is exactly `T`'s.
@@ -162,6 +148,16 @@ extension HDF5Object {
   }
 
   // MARK: Helpers
+
+  /// Reads a numeric attribute that must hold exactly one number, stored as one of `kinds`.
+  private func scalarAttribute<T: HDF5Element>(_ name: String, allowing kinds: [HDF5ElementKind]) throws -> T {
+    let values: [T] = try numericAttribute(name, allowing: kinds)
+    guard values.count == 1 else {
+      throw SwiftletError(
+        "attribute '\(name)' of \(description) holds \(values.count) numbers, expected one")
+    }
+    return values[0]
+  }
 
   private func numericAttribute<T: HDF5Element>(_ name: String, allowing kinds: [HDF5ElementKind])
     throws -> [T]
@@ -192,7 +188,7 @@ extension HDF5Object {
     let attributeID = H5Acreate2(
       objectID, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
     return ScopedID(
-      try checkID(attributeID, "create attribute", object: attributePath(name)), close: H5Aclose)
+      try check(attributeID, "create attribute", object: attributePath(name)), close: H5Aclose)
   }
 
   private func openAttribute(_ name: String) throws -> ScopedID {
@@ -201,34 +197,30 @@ extension HDF5Object {
     }
     let attributeID = H5Aopen(try id(), name, hid_t(H5P_DEFAULT))
     return ScopedID(
-      try checkID(attributeID, "open attribute", object: attributePath(name)), close: H5Aclose)
+      try check(attributeID, "open attribute", object: attributePath(name)), close: H5Aclose)
   }
 
   private func attributeType(_ attribute: ScopedID, _ name: String) throws -> ScopedID {
     ScopedID(
-      try checkID(
+      try check(
         H5Aget_type(attribute.id), "read the type of attribute", object: attributePath(name)),
       close: H5Tclose)
   }
 
   private func attributeElementCount(_ attribute: ScopedID, _ name: String) throws -> Int {
     let space = ScopedID(
-      try checkID(
+      try check(
         H5Aget_space(attribute.id), "read the shape of attribute", object: attributePath(name)),
       close: H5Sclose)
-    let count = H5Sget_simple_extent_npoints(space.id)
-    if count < 0 {
-      throw HDF5Library.error(
-        "read the shape of attribute", object: attributePath(name), file: filePath)
-    }
-    return Int(count)
+    return Int(
+      try check(H5Sget_simple_extent_npoints(space.id), "read the shape of attribute", object: attributePath(name)))
   }
 
   /// A UTF-8 string type: variable length, or exactly `byteCount` bytes padded with NULs (so
   /// a string filling every byte keeps its last character).
   private func makeStringType(variable: Bool, byteCount: Int) throws -> ScopedID {
     let type = ScopedID(
-      try checkID(H5Tcopy(swiftlet_h5t_c_s1()), "create a string type for"), close: H5Tclose)
+      try check(H5Tcopy(swiftlet_h5t_c_s1()), "create a string type for"), close: H5Tclose)
     try check(
       H5Tset_size(type.id, variable ? swiftlet_h5t_variable() : byteCount),
       "create a string type for")

@@ -53,16 +53,12 @@ public class HDF5Object: CustomStringConvertible {
   // Error helpers naming this object and its file.
 
   @discardableResult
-  func check(_ status: herr_t, _ operation: String, object: String? = nil) throws -> herr_t {
-    try HDF5Library.check(status, operation, object: object ?? path, file: filePath)
-  }
-
-  func checkID(_ id: hid_t, _ operation: String, object: String? = nil) throws -> hid_t {
-    try HDF5Library.checkID(id, operation, object: object ?? path, file: filePath)
+  func check<Code: BinaryInteger>(_ code: Code, _ operation: String, object: String? = nil) throws -> Code {
+    try HDF5Library.check(code, operation, object: object ?? path, file: filePath)
   }
 
   func checkBool(_ value: htri_t, _ operation: String, object: String? = nil) throws -> Bool {
-    try HDF5Library.checkBool(value, operation, object: object ?? path, file: filePath)
+    try check(value, operation, object: object) > 0
   }
 }
 
@@ -92,26 +88,13 @@ extension HDF5Object {
       let dims = shape.map { hsize_t($0) }
       id = H5Screate_simple(Int32(dims.count), dims, nil)
     }
-    return ScopedID(try checkID(id, "create a dataspace for", object: object), close: H5Sclose)
+    return ScopedID(try check(id, "create a dataspace for", object: object), close: H5Sclose)
   }
 
   /// A new property list of `propertyClass` (e.g. `swiftlet_h5p_dataset_create()`).
   func makePropertyList(_ propertyClass: hid_t, object: String? = nil) throws -> ScopedID {
     ScopedID(
-      try checkID(H5Pcreate(propertyClass), "create a property list for", object: object),
+      try check(H5Pcreate(propertyClass), "create a property list for", object: object),
       close: H5Pclose)
-  }
-
-  /// The extent of a dataspace (empty for a scalar).
-  func extent(ofSpace space: hid_t, object: String? = nil) throws -> [Int] {
-    let rank = H5Sget_simple_extent_ndims(space)
-    if rank < 0 {
-      throw HDF5Library.error("read the shape of", object: object ?? path, file: filePath)
-    }
-    if rank == 0 { return [] }
-    var dims = [hsize_t](repeating: 0, count: Int(rank))
-    _ = try checkBool(
-      H5Sget_simple_extent_dims(space, &dims, nil), "read the shape of", object: object)
-    return dims.map { Int($0) }
   }
 }

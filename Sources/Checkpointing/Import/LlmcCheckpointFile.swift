@@ -2,10 +2,6 @@ import Foundation
 import GPT
 import SwiftletCore
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// An llm.c GPT-2 checkpoint (`gpt2_124M.bin`, written by llm.c's train_gpt2.py).
 ///
 /// Layout: a header of 256 little-endian int32 — `[0]` magic 20240326, `[1]` version (3 =
@@ -24,75 +20,60 @@ public final class LlmcCheckpointFile: ModelWeightSource {
   public let path: String
   public let config: GPTConfig
   public let origin: String
-  let paddedVocab: Int
   let dtype: SafetensorsDType
   /// Swiftlet name → (byte offset of the layer-0 block, llm.c shape of one layer's tensor, transposed?).
   private let table: [String: (offset: Int, rows: Int, columns: Int, transpose: Bool)]
-  private let descriptor: Int32
+  private let file: ReadOnlyFile
 
   public init(path: String) throws {
     self.path = path
-    let descriptor = open(path, O_RDONLY)
-    guard descriptor >= 0 else { throw SwiftletError("cannot open \(path): \(String(cString: strerror(errno)))") }
-    self.descriptor = descriptor
-    do {
-      let size = Int(lseek(descriptor, 0, SEEK_END))
-      guard size >= 1024 else {
-        throw SwiftletError("\(path) is truncated: \(size) bytes, shorter than llm.c's 1024-byte header")
-      }
-      let header = try SafetensorsFile.pread(descriptor, count: 1024, at: 0, path: path).withUnsafeBytes { raw in
-        (0..<8).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
-      }
-      guard header[1] == 3 || header[1] == 2 else {
-        throw SwiftletError(
-          "\(path): llm.c checkpoint version \(header[1]) is not supported (3 = float32, 2 = bfloat16)")
-      }
-      let dtype: SafetensorsDType = header[1] == 3 ? .f32 : .bf16
-      self.dtype = dtype
-      let (maxT, v, l, nh, c, vp) = (header[2], header[3], header[4], header[5], header[6], header[7])
-      guard [maxT, v, l, nh, c].allSatisfy({ $0 > 0 && $0 < 1 << 24 }), vp >= v, vp < 1 << 24 else {
-        throw SwiftletError(
-          "\(path): llm.c header is damaged (maxT \(maxT), V \(v), L \(l), NH \(nh), C \(c), Vp \(vp))")
-      }
-      paddedVocab = vp
-      let config = GPTConfig(family: .gpt2, nLayer: l, nHead: nh, dModel: c, nCtx: maxT, vocabSize: v)
-      self.config = config
-      do { try config.validate() } catch let error as SwiftletError { throw SwiftletError("\(path): \(error.message)") }
-      var offset = 1024
-      var table: [String: (offset: Int, rows: Int, columns: Int, transpose: Bool)] = [:]
-      func add(_ name: String, _ rows: Int, _ columns: Int, transpose: Bool = false, layers: Int = 1) {
-        table[name] = (offset, rows, columns, transpose)
-        offset += layers * rows * columns * dtype.size
-      }
-      add("transformer.wte.weight", vp, c)
-      add("transformer.wpe.weight", maxT, c)
-      for (name, rows, columns, transpose) in [
-        ("ln_1.weight", 1, c, false), ("ln_1.bias", 1, c, false),
-        ("attn.c_attn.weight", 3 * c, c, true), ("attn.c_attn.bias", 1, 3 * c, false),
-        ("attn.c_proj.weight", c, c, true), ("attn.c_proj.bias", 1, c, false),
-        ("ln_2.weight", 1, c, false), ("ln_2.bias", 1, c, false),
-        ("mlp.c_fc.weight", 4 * c, c, true), ("mlp.c_fc.bias", 1, 4 * c, false),
-        ("mlp.c_proj.weight", c, 4 * c, true), ("mlp.c_proj.bias", 1, c, false),
-      ] {
-        add("h." + name, rows, columns, transpose: transpose, layers: l)
-      }
-      add("transformer.ln_f.weight", 1, c)
-      add("transformer.ln_f.bias", 1, c)
-      self.table = table
-      guard size == offset else {
-        throw SwiftletError(
-          "\(path) is \(size < offset ? "truncated" : "longer than its header says"): \(size) bytes, the header implies \(offset)"
-        )
-      }
-      origin =
-        "llm.c checkpoint \(URL(fileURLWithPath: path).standardizedFileURL.path) (version \(header[1]), \(dtype == .f32 ? "float32" : "bfloat16"), Vp \(vp))"
-    } catch {
-      close(descriptor)
-      throw error
+    file = try ReadOnlyFile(path: path, minimumSize: 1024, header: "llm.c's 1024-byte header")
+    let header = try file.read(count: 1024, at: 0).withUnsafeBytes { raw in
+      (0..<8).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
     }
+    guard header[1] == 3 || header[1] == 2 else {
+      throw SwiftletError(
+        "\(path): llm.c checkpoint version \(header[1]) is not supported (3 = float32, 2 = bfloat16)")
+    }
+    let dtype: SafetensorsDType = header[1] == 3 ? .f32 : .bf16
+    self.dtype = dtype
+    let (maxT, v, l, nh, c, vp) = (header[2], header[3], header[4], header[5], header[6], header[7])
+    guard [maxT, v, l, nh, c].allSatisfy({ $0 > 0 && $0 < 1 << 24 }), vp >= v, vp < 1 << 24 else {
+      throw SwiftletError(
+        "\(path): llm.c header is damaged (maxT \(maxT), V \(v), L \(l), NH \(nh), C \(c), Vp \(vp))")
+    }
+    let config = GPTConfig(family: .gpt2, nLayer: l, nHead: nh, dModel: c, nCtx: maxT, vocabSize: v)
+    self.config = config
+    do { try config.validate() } catch let error as SwiftletError { throw SwiftletError("\(path): \(error.message)") }
+    var offset = 1024
+    var table: [String: (offset: Int, rows: Int, columns: Int, transpose: Bool)] = [:]
+    func add(_ name: String, _ rows: Int, _ columns: Int, transpose: Bool = false, layers: Int = 1) {
+      table[name] = (offset, rows, columns, transpose)
+      offset += layers * rows * columns * dtype.size
+    }
+    add("transformer.wte.weight", vp, c)
+    add("transformer.wpe.weight", maxT, c)
+    for (name, rows, columns, transpose) in [
+      ("ln_1.weight", 1, c, false), ("ln_1.bias", 1, c, false),
+      ("attn.c_attn.weight", 3 * c, c, true), ("attn.c_attn.bias", 1, 3 * c, false),
+      ("attn.c_proj.weight", c, c, true), ("attn.c_proj.bias", 1, c, false),
+      ("ln_2.weight", 1, c, false), ("ln_2.bias", 1, c, false),
+      ("mlp.c_fc.weight", 4 * c, c, true), ("mlp.c_fc.bias", 1, 4 * c, false),
+      ("mlp.c_proj.weight", c, 4 * c, true), ("mlp.c_proj.bias", 1, c, false),
+    ] {
+      add("h." + name, rows, columns, transpose: transpose, layers: l)
+    }
+    add("transformer.ln_f.weight", 1, c)
+    add("transformer.ln_f.bias", 1, c)
+    self.table = table
+    guard file.size == offset else {
+      throw SwiftletError(
+        "\(path) is \(file.size < offset ? "truncated" : "longer than its header says"): \(file.size) bytes, the header implies \(offset)"
+      )
+    }
+    origin =
+      "llm.c checkpoint \(URL(fileURLWithPath: path).standardizedFileURL.path) (version \(header[1]), \(dtype == .f32 ? "float32" : "bfloat16"), Vp \(vp))"
   }
-
-  deinit { close(descriptor) }
 
   public func check(_ name: String, shape: [Int]) throws {
     _ = try locate(name, shape: shape)
@@ -104,17 +85,11 @@ public final class LlmcCheckpointFile: ModelWeightSource {
     guard buffer.count == count else {
       throw SwiftletError("\(path): tensor '\(name)' has \(count) elements, the buffer \(buffer.count)")
     }
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count * dtype.size), alignment: 8)
-    defer { raw.deallocate() }
-    try SafetensorsFile.pread(descriptor, into: raw, count: count * dtype.size, at: start, path: path)
-    guard transpose else {
-      dtype.widen(UnsafeRawPointer(raw), count: count, into: buffer.baseAddress!)
-      return
-    }
+    guard transpose else { return try file.read(dtype, count: count, at: start, into: buffer.baseAddress!) }
     // [out = rows, in = columns] → [in, out].
     let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
     defer { scratch.deallocate() }
-    dtype.widen(UnsafeRawPointer(raw), count: count, into: scratch.baseAddress!)
+    try file.read(dtype, count: count, at: start, into: scratch.baseAddress!)
     for out in 0..<rows {
       for input in 0..<columns {
         buffer[input * rows + out] = scratch[out * columns + input]

@@ -1,10 +1,6 @@
 import Foundation
 import SwiftletCore
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// A read-only safetensors file, read tensor by tensor (never copied whole).
 ///
 /// Format (huggingface/safetensors): an 8-byte little-endian header length N, N bytes of UTF-8
@@ -36,43 +32,29 @@ public final class SafetensorsFile {
   public let entries: [String: Entry]
   /// The optional `__metadata__` strings.
   public let metadata: [String: String]
-  private let descriptor: Int32
+  private let file: ReadOnlyFile
 
   /// Opens `path` and validates its header.
   public init(path: String) throws {
     self.path = path
-    let descriptor = open(path, O_RDONLY)
-    guard descriptor >= 0 else {
-      throw SwiftletError("cannot open \(path): \(String(cString: strerror(errno)))")
+    file = try ReadOnlyFile(path: path, minimumSize: 8, header: "the 8-byte safetensors header length")
+    let size = file.size
+    let lengthBytes = try file.read(count: 8, at: 0)
+    let length = lengthBytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+    guard length <= UInt64(SafetensorsFile.maximumHeaderBytes) else {
+      throw SwiftletError(
+        "\(path) is not a valid safetensors file: header length \(length) bytes is absurdly large (limit \(SafetensorsFile.maximumHeaderBytes))"
+      )
     }
-    self.descriptor = descriptor
-    do {
-      let size = Int(lseek(descriptor, 0, SEEK_END))
-      guard size >= 8 else {
-        throw SwiftletError("\(path) is truncated: \(size) bytes, shorter than the 8-byte safetensors header length")
-      }
-      let lengthBytes = try SafetensorsFile.pread(descriptor, count: 8, at: 0, path: path)
-      let length = lengthBytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-      guard length <= UInt64(SafetensorsFile.maximumHeaderBytes) else {
-        throw SwiftletError(
-          "\(path) is not a valid safetensors file: header length \(length) bytes is absurdly large (limit \(SafetensorsFile.maximumHeaderBytes))"
-        )
-      }
-      guard Int(length) <= size - 8 else {
-        throw SwiftletError(
-          "\(path) is truncated or not safetensors: header length \(length) runs past the end of the \(size)-byte file")
-      }
-      let header = try SafetensorsFile.pread(descriptor, count: Int(length), at: 8, path: path)
-      let parsed = try SafetensorsHeader.parse(header, dataStart: 8 + Int(length), fileSize: size, path: path)
-      entries = parsed.entries
-      metadata = parsed.metadata
-    } catch {
-      close(descriptor)
-      throw error
+    guard Int(length) <= size - 8 else {
+      throw SwiftletError(
+        "\(path) is truncated or not safetensors: header length \(length) runs past the end of the \(size)-byte file")
     }
+    let header = try file.read(count: Int(length), at: 8)
+    let parsed = try SafetensorsHeader.parse(header, dataStart: 8 + Int(length), fileSize: size, path: path)
+    entries = parsed.entries
+    metadata = parsed.metadata
   }
-
-  deinit { close(descriptor) }
 
   /// Reads tensor `name` into `buffer` (exactly its element count), converting to float32.
   public func read(_ name: String, into buffer: UnsafeMutableBufferPointer<Float>) throws {
@@ -82,41 +64,13 @@ public final class SafetensorsFile {
     }
     if entry.dtype == .f32 {
       // Read straight into the destination; little-endian hosts need no conversion.
-      try SafetensorsFile.pread(
-        descriptor, into: UnsafeMutableRawPointer(buffer.baseAddress!), count: entry.bytes.count,
-        at: entry.bytes.lowerBound, path: path)
+      try file.read(
+        into: UnsafeMutableRawPointer(buffer.baseAddress!), count: entry.bytes.count, at: entry.bytes.lowerBound)
       #if _endian(big)
         for i in 0..<buffer.count { buffer[i] = Float(bitPattern: UInt32(littleEndian: buffer[i].bitPattern)) }
       #endif
       return
     }
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, entry.bytes.count), alignment: 8)
-    defer { raw.deallocate() }
-    try SafetensorsFile.pread(descriptor, into: raw, count: entry.bytes.count, at: entry.bytes.lowerBound, path: path)
-    entry.dtype.widen(UnsafeRawPointer(raw), count: entry.elementCount, into: buffer.baseAddress!)
-  }
-
-  static func pread(_ descriptor: Int32, count: Int, at offset: Int, path: String) throws -> [UInt8] {
-    var bytes = [UInt8](repeating: 0, count: count)
-    try bytes.withUnsafeMutableBytes {
-      try pread(descriptor, into: $0.baseAddress!, count: count, at: offset, path: path)
-    }
-    return bytes
-  }
-
-  static func pread(
-    _ descriptor: Int32, into destination: UnsafeMutableRawPointer, count: Int, at offset: Int, path: String
-  ) throws {
-    var done = 0
-    while done < count {
-      let got = Glibc.pread(descriptor, destination + done, count - done, off_t(offset + done))
-      if got < 0 && errno == EINTR { continue }
-      guard got > 0 else {
-        throw SwiftletError(
-          "cannot read \(path) at byte \(offset + done): \(got == 0 ? "unexpected end of file" : String(cString: strerror(errno)))"
-        )
-      }
-      done += got
-    }
+    try file.read(entry.dtype, count: entry.elementCount, at: entry.bytes.lowerBound, into: buffer.baseAddress!)
   }
 }
