@@ -39,17 +39,17 @@ public enum Format {
   }
 
   /// kWh with a unit that keeps the number readable: "12.3 Wh", "85.7 kWh", "1,287 MWh".
-  public static func energy(kWh: Double) -> String {
-    if kWh >= 1000 { return number(kWh / 1000) + " MWh" }
-    if kWh >= 1 || kWh == 0 { return number(kWh) + " kWh" }
-    return number(kWh * 1000) + " Wh"
-  }
+  public static func energy(kWh: Double) -> String { metric(kWh, "kWh", thousandth: "Wh", thousandfold: "MWh") }
 
   /// kg with a unit: "12 g", "46.7 kg", "552 t".
-  public static func mass(kg: Double) -> String {
-    if kg >= 1000 { return number(kg / 1000) + " t" }
-    if kg >= 1 || kg == 0 { return number(kg) + " kg" }
-    return number(kg * 1000) + " g"
+  public static func mass(kg: Double) -> String { metric(kg, "kg", thousandth: "g", thousandfold: "t") }
+
+  /// `x` in `unit`, or in the unit a thousand times smaller or larger when that keeps the number
+  /// readable (0 stays in `unit`).
+  private static func metric(_ x: Double, _ unit: String, thousandth: String, thousandfold: String) -> String {
+    if x >= 1000 { return number(x / 1000) + " " + thousandfold }
+    if x >= 1 || x == 0 { return number(x) + " " + unit }
+    return number(x * 1000) + " " + thousandth
   }
 
   /// "45 s", "3.2 min", "5.1 h", "14.8 days".

@@ -4,11 +4,7 @@ import CBLAS
 /// GEMMs a run actually executes.
 public struct GemmShape: Codable, Equatable, Sendable {
   public var m: Int, n: Int, k: Int
-  public var transposeA: Bool, transposeB: Bool
-
-  public init(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false) {
-    (self.m, self.n, self.k, self.transposeA, self.transposeB) = (m, n, k, transposeA, transposeB)
-  }
+  public var transposeA = false, transposeB = false
 
   public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 

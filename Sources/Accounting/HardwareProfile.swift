@@ -26,21 +26,6 @@ public struct HardwareProfile: Equatable, Codable, Sendable {
   public var memoryBytes: Double
   /// Short citation of each figure.
   public var sources: [String]
-
-  public init(
-    name: String, kind: Kind, description: String, peakFlops: Double, precision: String,
-    averagePowerWatts: Double, tdpWatts: Double?, memoryBytes: Double, sources: [String]
-  ) {
-    self.name = name
-    self.kind = kind
-    self.description = description
-    self.peakFlops = peakFlops
-    self.precision = precision
-    self.averagePowerWatts = averagePowerWatts
-    self.tdpWatts = tdpWatts
-    self.memoryBytes = memoryBytes
-    self.sources = sources
-  }
 }
 
 extension HardwareProfile {

@@ -34,8 +34,8 @@ public final class RAPLReader {
     // Top-level zones are `intel-rapl:N`; their subzones `intel-rapl:N:M` are nested in them
     // and also linked at the top level. Walk both, de-duplicated by zone name.
     var zones = Set<String>()
-    for entry in entries where entry.hasPrefix("intel-rapl:") { zones.insert(entry) }
     for entry in entries where entry.hasPrefix("intel-rapl:") {
+      zones.insert(entry)
       if let subs = try? fm.contentsOfDirectory(atPath: root + "/" + entry) {
         for sub in subs where sub.hasPrefix("intel-rapl:") { zones.insert(entry + "/" + sub) }
       }

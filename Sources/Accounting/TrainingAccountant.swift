@@ -30,8 +30,6 @@ public final class TrainingAccountant {
   public struct Live: Sendable {
     /// MFU of this step: model FLOPs / (seconds × devices × peak).
     public var mfu: Double
-    /// MFU over everything recorded so far (ledger flops / rank-seconds / peak).
-    public var averageMFU: Double
     public var tokensPerSecond: Double
     public var ledger: ComputeLedger
   }
@@ -71,7 +69,6 @@ public final class TrainingAccountant {
     return Live(
       mfu: MFU.utilisation(
         modelFlops: modelFlopsPerStep, seconds: stepSeconds, devices: run.devices, peakPerDevice: peak),
-      averageMFU: ledger.rankSeconds > 0 && peak > 0 ? ledger.flops / (ledger.rankSeconds * peak) : 0,
       tokensPerSecond: stepSeconds > 0 ? Double(run.tokensPerStep) / stepSeconds : 0, ledger: ledger)
   }
 

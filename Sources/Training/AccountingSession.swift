@@ -10,14 +10,6 @@ import SwiftletCore
 /// Energy is measured per rank (CPU time × watts per core) or per node (RAPL, on the node
 /// leader only) and summed over the world every step, so every rank holds the same ledger.
 final class AccountingSession {
-  struct StepEntry {
-    var mfu: Double
-    var cumulativeFlops: Double
-    var cumulativeEnergyKWh: Double
-    var cumulativeCO2eKg: Double
-    var smoothedStepSeconds: Double
-  }
-
   let grid: ProcessGrid
   let accountant: TrainingAccountant
   let meter: EnergyMeter
@@ -106,19 +98,15 @@ final class AccountingSession {
     let path = config.accounting.intensitySeries
     guard !path.isEmpty else { return nil }
     var schedule: CarbonSchedule?
-    var message = ""
-    if grid.isCoordinator {
-      do {
-        let pause = config.accounting.pauseAbove
-        schedule = try CarbonSchedule(
-          series: try IntensitySeries.load(path: path), pauseAbove: pause > 0 ? pause : nil,
-          clockStart: config.carbonClockStart)
-      } catch {
-        message = "\(error)"
-      }
+    _ = try Coordinator.answer(
+      isCoordinator: grid.isCoordinator, broadcast: grid.coordinatorText, raisedByAllRanks: true
+    ) {
+      let pause = config.accounting.pauseAbove
+      schedule = try CarbonSchedule(
+        series: try IntensitySeries.load(path: path), pauseAbove: pause > 0 ? pause : nil,
+        clockStart: config.carbonClockStart)
+      return ""
     }
-    message = try grid.coordinatorText(message)
-    if !message.isEmpty { throw SwiftletError(message, raisedByAllRanks: true) }
     return schedule
   }
 
@@ -138,8 +126,11 @@ final class AccountingSession {
     return decision
   }
 
-  /// Books one step on every rank (the energy allreduce is a collective).
-  func recordStep(seconds: Double, gramsPerKWh: Double? = nil) throws -> StepEntry {
+  /// Books one step on every rank (the energy allreduce is a collective): the step as recorded,
+  /// and the smoothed step time.
+  func recordStep(
+    seconds: Double, gramsPerKWh: Double? = nil
+  ) throws -> (live: TrainingAccountant.Live, smoothedStepSeconds: Double) {
     let energy = try grid.sumOverWorld(meter.takeDelta().kWh)
     let live = accountant.record(stepSeconds: seconds, energyKWh: energy, gramsPerKWh: gramsPerKWh)
     stepsSeen += 1
@@ -147,9 +138,7 @@ final class AccountingSession {
     if stepsSeen > 1 {
       smoothed = smoothed == 0 ? seconds : 0.9 * smoothed + 0.1 * seconds
     }
-    return StepEntry(
-      mfu: live.mfu, cumulativeFlops: live.ledger.flops, cumulativeEnergyKWh: live.ledger.energyKWh,
-      cumulativeCO2eKg: live.ledger.co2eKg, smoothedStepSeconds: smoothed == 0 ? seconds : smoothed)
+    return (live, smoothed == 0 ? seconds : smoothed)
   }
 
   /// The end-of-run report: `report.json` content and the human summary.

@@ -4,31 +4,36 @@ import Parallel
 import SwiftletCore
 
 /// Rank 0 reads and validates the configuration and broadcasts it; every rank then builds the
-/// same `RunConfig` from the same text (rank 0 is the coordinator).
+/// same `RunConfig` from the same text (rank 0 is the coordinator). `answer` does the same for
+/// the other decisions rank 0 makes alone (the checkpoint to resume, a weight import, the series).
 public enum Coordinator {
   /// Loads the config on rank 0 and shares it. A user error on rank 0 is sent to every rank so
   /// that all of them stop with the same message (printed once, by rank 0).
   public static func distributeConfig(
     world: World, load: () throws -> RunConfig
   ) throws -> RunConfig {
-    var message: String
-    if world.rank == 0 {
+    try RunConfig.fromJSON(
+      try answer(isCoordinator: world.rank == 0, broadcast: world.coordinatorText) { try load().json })
+  }
+
+  /// Runs `work` on rank 0 only and hands its text to every rank through `broadcast` (rank 0's
+  /// text on every rank, collective): all ranks return the same text, or throw the same one-line
+  /// error.
+  static func answer(
+    isCoordinator: Bool, broadcast: (String) throws -> String, raisedByAllRanks: Bool = false,
+    _ work: () throws -> String
+  ) throws -> String {
+    var message = ""
+    if isCoordinator {
       do {
-        message = "ok\n" + (try load()).json
-      } catch let error as SwiftletError {
-        message = "error\n" + error.message
+        message = "ok\n" + (try work())
       } catch {
-        message = "error\n\(error)"
+        message = "error\n" + ((error as? SwiftletError)?.message ?? "\(error)")
       }
-    } else {
-      message = ""
     }
-    message = try world.coordinatorText(message)
-    let parts = message.split(separator: "\n", maxSplits: 1).map(String.init)
-    if parts.first == "error" {
-      throw SwiftletError(parts.count > 1 ? parts[1] : "configuration error on rank 0")
-    }
-    return try RunConfig.fromJSON(parts.count > 1 ? parts[1] : "{}")
+    let parts = try broadcast(message).split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+    if parts[0] == "error" { throw SwiftletError(String(parts[1]), raisedByAllRanks: raisedByAllRanks) }
+    return String(parts[1])
   }
 
   /// OpenBLAS threads for this rank: the configured number, or the node's cores shared evenly

@@ -12,28 +12,22 @@ struct ImportedCheckpoint {
 
   /// Collective over the world; every rank gets the same outcome (or the same error).
   static func materialize(_ source: String, grid: ProcessGrid, scratchDirectory: String) throws -> ImportedCheckpoint {
-    var message = ""
-    if grid.isCoordinator {
-      do {
-        if try ModelSourceKind.detect(source) == .swiftletCheckpoint {
-          // Every rank opens it with its whole-file checksum checked, as before imports existed.
-          message = "keep\n\(source)\nSwiftlet checkpoint \(source)"
-        } else {
-          let weights = try ModelSourceKind.open(source)
-          try FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: true)
-          let path = URL(fileURLWithPath: scratchDirectory)
-            .appendingPathComponent("imported-\(getpid())-\(UUID().uuidString.prefix(8)).h5").path
-          let config = try RunConfig.imported(model: weights.config, source: source)
-          try ModelImport.write(weights, to: path, configJSON: config.json)
-          message = "temporary\n\(path)\n\(weights.origin)"
-        }
-      } catch {
-        message = "error\n" + ((error as? SwiftletError)?.message ?? "\(error)")
+    // "keep" or "temporary", the checkpoint's path and where its weights come from, a line each.
+    let answer = try Coordinator.answer(isCoordinator: grid.isCoordinator, broadcast: grid.coordinatorText) {
+      if try ModelSourceKind.detect(source) == .swiftletCheckpoint {
+        // Every rank opens it with its whole-file checksum checked, as before imports existed.
+        return "keep\n\(source)\nSwiftlet checkpoint \(source)"
       }
+      let weights = try ModelSourceKind.open(source)
+      try FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: true)
+      let path = URL(fileURLWithPath: scratchDirectory)
+        .appendingPathComponent("imported-\(getpid())-\(UUID().uuidString.prefix(8)).h5").path
+      let config = try RunConfig.imported(model: weights.config, source: source)
+      try ModelImport.write(weights, to: path, configJSON: config.json)
+      return "temporary\n\(path)\n\(weights.origin)"
     }
-    message = try grid.coordinatorText(message)
-    let parts = message.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-    guard parts.count == 3 else { throw SwiftletError(parts.count > 1 ? parts[1] : "cannot read \(source)") }
+    let parts = answer.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+    guard parts.count == 3 else { throw SwiftletError("cannot read \(source)") }
     return ImportedCheckpoint(path: parts[1], isTemporary: parts[0] == "temporary", origin: parts[2])
   }
 

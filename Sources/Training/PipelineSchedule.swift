@@ -16,20 +16,14 @@ struct PipelineSchedule {
   let microbatches: Int
   let batch: Int
   let seqLen: Int
+  /// The model's width, C.
+  let channels: Int
 
   /// Activation slots stage `link.stage` needs.
   var slotCount: Int { max(1, min(link.stages - link.stage, microbatches)) }
 
   /// Floats of one micro-batch's activations at a stage boundary: `B · T · C`.
-  private let activationCount: Int
-
-  init(link: PipelineLink, microbatches: Int, batch: Int, seqLen: Int, channels: Int) {
-    self.link = link
-    self.microbatches = microbatches
-    self.batch = batch
-    self.seqLen = seqLen
-    activationCount = batch * seqLen * channels
-  }
+  private var activationCount: Int { batch * seqLen * channels }
 
   /// Runs the forward and backward passes of all micro-batches, accumulating gradients into the
   /// model (`buckets` start with the last micro-batch's backward). `sample(j)` gives micro-batch

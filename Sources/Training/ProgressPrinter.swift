@@ -43,10 +43,7 @@ public final class ProgressPrinter {
 
   /// Prints a line that stays (evaluation, checkpoint, summary) without breaking the live line.
   public func event(_ line: String) {
-    if live {
-      print("\r\u{1B}[2K", terminator: "")
-      live = false
-    }
+    endLiveLine()
     print(line)
     fflush(stdout)
   }
@@ -54,12 +51,16 @@ public final class ProgressPrinter {
   /// Prints a warning on stderr (warnings and errors go to stderr), without breaking
   /// the live line.
   public func warning(_ line: String) {
-    if live {
-      print("\r\u{1B}[2K", terminator: "")
-      fflush(stdout)
-      live = false
-    }
+    endLiveLine()
     FileHandle.standardError.write(Data((line.hasPrefix("warning: ") ? line : "warning: " + line).utf8 + [10]))
+  }
+
+  /// Erases the live line, so that a line that stays takes its place.
+  private func endLiveLine() {
+    guard live else { return }
+    print("\r\u{1B}[2K", terminator: "")
+    fflush(stdout)
+    live = false
   }
 
   /// Ends the live line.

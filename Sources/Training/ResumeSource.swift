@@ -13,41 +13,30 @@ import SwiftletCore
 enum ResumeSource {
   static func resolve(config: RunConfig, grid: ProcessGrid, warn: (String) -> Void) throws -> CheckpointReader? {
     let setting = config.checkpoint.resume
-    var message = ""
-    if grid.isCoordinator {
-      do {
-        switch setting {
-        case "never":
-          message = "none\n"
-        case "auto":
-          let directory = CheckpointDirectory(runDirectory: config.run.dir)
-          _ = try? directory.removeStaleTemporaryFiles()
-          let search = try directory.newestValid()
-          for skipped in search.skipped {
-            warn("warning: skipping checkpoint \(skipped.entry.path): \(skipped.reason)")
-          }
-          message = search.reader.map { "path\n" + $0.path } ?? "none\n"
-        default:
-          guard FileManager.default.fileExists(atPath: setting) else {
-            throw SwiftletError("checkpoint.resume: no such checkpoint file \(setting)")
-          }
-          let reader = try CheckpointReader(path: setting)
-          try reader.verify()
-          message = "path\n" + setting
+    // The verified checkpoint's path, or "" to start fresh.
+    let path = try Coordinator.answer(isCoordinator: grid.isCoordinator, broadcast: grid.coordinatorText) {
+      switch setting {
+      case "never":
+        return ""
+      case "auto":
+        let directory = CheckpointDirectory(runDirectory: config.run.dir)
+        _ = try? directory.removeStaleTemporaryFiles()
+        let search = try directory.newestValid()
+        for skipped in search.skipped {
+          warn("warning: skipping checkpoint \(skipped.entry.path): \(skipped.reason)")
         }
-      } catch {
-        message = "error\n" + ((error as? SwiftletError)?.message ?? "\(error)")
+        return search.reader?.path ?? ""
+      default:
+        guard FileManager.default.fileExists(atPath: setting) else {
+          throw SwiftletError("checkpoint.resume: no such checkpoint file \(setting)")
+        }
+        try CheckpointReader(path: setting).verify()
+        return setting
       }
     }
-    message = try grid.coordinatorText(message)
-    let parts = message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-    switch parts[0] {
-    case "error": throw SwiftletError(parts[1])
-    case "path":
-      // Rank 0 has just verified the file (whole-file and per-tensor checksums) in both
-      // branches above; reading it again on any rank would only repeat that work.
-      return try CheckpointReader(path: parts[1], verifyFileChecksum: false)
-    default: return nil
-    }
+    guard !path.isEmpty else { return nil }
+    // Rank 0 has just verified the file (whole-file and per-tensor checksums) in both
+    // branches above; reading it again on any rank would only repeat that work.
+    return try CheckpointReader(path: path, verifyFileChecksum: false)
   }
 }

@@ -146,11 +146,9 @@ public final class Trainer {
   }
 
   private func resumeIfRequested() throws {
-    let progress = self.progress
-    let isCoordinator = grid.isCoordinator
     guard
       let reader = try ResumeSource.resolve(
-        config: config, grid: grid, warn: { if isCoordinator { progress.warning($0) } })
+        config: config, grid: grid, warn: { if grid.isCoordinator { progress.warning($0) } })
     else { return }
     let stored = try RunConfig.fromJSON(reader.config)
     guard stored.model == config.model else {
@@ -420,7 +418,6 @@ public final class Trainer {
     let globalTokens = config.tokensPerStep
     var inputs: [Int32] = []
     var targets: [Int32] = []
-    var lossSum: Double = 0
     PhaseProfile.mark()
     if releasesUnownedGradients {
       // Pages nobody wrote since their release are still free: releasing keeps them so.
@@ -441,7 +438,7 @@ public final class Trainer {
       channels: config.model.dModel)
     let firstOfStep = step * config.train.batchSize
     let (partition, sampler) = (self.partition, self.sampler)
-    lossSum = try passes.train(
+    let lossSum = try passes.train(
       model: model, lossScale: 1 / Float(globalTokens), buckets: buckets,
       sample: { micro in
         let first = firstOfStep + partition.firstSequence(micro: micro)
@@ -490,7 +487,7 @@ public final class Trainer {
   /// Records a step in the ledger, `metrics.jsonl` and the progress display; `gramsPerKWh` is
   /// the intensity series' value when the step started (nil: the fixed grid intensity).
   private func report(_ stats: StepStats, gramsPerKWh: Double? = nil) throws {
-    let entry = try accounting.recordStep(seconds: stats.seconds, gramsPerKWh: gramsPerKWh)
+    let (live, smoothedStepSeconds) = try accounting.recordStep(seconds: stats.seconds, gramsPerKWh: gramsPerKWh)
     guard grid.isCoordinator else { return }
     let tokensPerSecond = Double(stats.tokens) / stats.seconds
     var line = TrainMetrics(step: step)
@@ -500,13 +497,13 @@ public final class Trainer {
     line.tokens = tokensSeen
     line.stepMilliseconds = stats.seconds * 1000
     line.tokensPerSecond = tokensPerSecond
-    line.mfu = entry.mfu
-    line.flops = entry.cumulativeFlops
-    line.energyKWh = entry.cumulativeEnergyKWh
-    line.co2eKg = entry.cumulativeCO2eKg
+    line.mfu = live.mfu
+    line.flops = live.ledger.flops
+    line.energyKWh = live.ledger.energyKWh
+    line.co2eKg = live.ledger.co2eKg
     line.gridIntensity = gramsPerKWh
     try metrics?.append(.train(line))
-    let remaining = Double(config.train.maxSteps - step) * entry.smoothedStepSeconds
+    let remaining = Double(config.train.maxSteps - step) * smoothedStepSeconds
     progress.step(
       step, of: config.train.maxSteps,
       line: String(
@@ -514,7 +511,7 @@ public final class Trainer {
           "step %d/%d | loss %.4f | lr %.2e | norm %.3f | %.0f tok/s | %.0f ms | mfu %.1f%% | %.3g kWh | %.3g kgCO2e | eta %@",
         step, config.train.maxSteps, stats.loss, stats.learningRate, stats.gradNorm, tokensPerSecond,
         stats.seconds * 1000,
-        entry.mfu * 100, entry.cumulativeEnergyKWh, entry.cumulativeCO2eKg, formatDuration(remaining)))
+        live.mfu * 100, live.ledger.energyKWh, live.ledger.co2eKg, formatDuration(remaining)))
   }
 
   /// Test hook (`debug.inject_nan_step`, `debug.inject_nan_rank`): puts a NaN into this rank's

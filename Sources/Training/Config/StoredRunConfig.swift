@@ -5,16 +5,13 @@ import Foundation
 /// rank 0 broadcasts. One object per section holding every schema key; the `model` object also
 /// carries the resolved shape (`StoredModelConfig`), so a checkpoint's shape can be read
 /// without the schema (`CheckpointModelConfig`) and without the `model.init_from` source.
-struct StoredRunConfig: Codable {
+struct StoredRunConfig {
   var settings: ConfigDocument
   /// The resolved shape; nil when read from a config that has none.
   var model: StoredModelConfig?
+}
 
-  init(settings: ConfigDocument, model: StoredModelConfig?) {
-    self.settings = settings
-    self.model = model
-  }
-
+extension StoredRunConfig: Codable {
   init(from decoder: Decoder) throws {
     settings = try ConfigDocument(from: decoder)
     model = try decoder.container(keyedBy: ConfigKey.self).decodeIfPresent(
