@@ -61,15 +61,7 @@ enum NumberFormatting {
   /// too large to print exactly.
   static func grouped(_ value: Double) -> String? {
     guard value.isFinite, value == value.rounded(), abs(value) < 1e15 else { return nil }
-    let digits = String(Int64(abs(value)))
-    var groups: [Substring] = []
-    var end = digits.endIndex
-    while end > digits.startIndex {
-      let start = digits.index(end, offsetBy: -3, limitedBy: digits.startIndex) ?? digits.startIndex
-      groups.insert(digits[start..<end], at: 0)
-      end = start
-    }
-    return (value < 0 ? "-" : "") + groups.joined(separator: ",")
+    return Int64(value).formatted(.number.locale(Locale(identifier: "en_US")))
   }
 
   /// A duration in hours as `2 h 05 min`, `3 min 20 s` or `12.3 s`.

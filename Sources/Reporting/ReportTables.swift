@@ -7,14 +7,11 @@ enum ReportTables {
     guard let members = json.members else {
       return table(caption: "report.json", members: [ReportMember(key: "value", value: json)])
     }
-    var ordered: [ReportMember] = []
-    for key in ReportFields.preferredOrder {
-      if let member = members.last(where: { $0.key == key }) { ordered.append(member) }
-    }
-    ordered += members.filter { !ReportFields.preferredOrder.contains($0.key) }
-    var out = [table(caption: "Run ledger (report.json)", members: ordered)]
-    out += nested(ordered, path: [])
-    return out.joined(separator: "\n")
+    let ordered =
+      ReportFields.preferredOrder.compactMap { key in members.last { $0.key == key } }
+      + members.filter { !ReportFields.preferredOrder.contains($0.key) }
+    return ([table(caption: "Run ledger (report.json)", members: ordered)] + nested(ordered, path: []))
+      .joined(separator: "\n")
   }
 
   /// Sub-tables for the objects (and arrays holding objects) among `members`, depth first.

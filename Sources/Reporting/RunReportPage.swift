@@ -64,8 +64,7 @@ public enum RunReportPage {
     let e = HTMLEscaping.escape
     let summary = RunSummary(log)
     let runName = (runDirectory as NSString).standardizingPath
-    var model = ""
-    if let name = report?.report?.model { model = " · \(name)" }
+    let model = (report?.report?.model).map { " · \($0)" } ?? ""
     var body: [String] = []
     body.append("<h1>Swiftlet run report\(e(model))</h1>")
     let steps = "\(summary.trainLines) train steps (\(summary.firstStep)–\(summary.lastStep))"
@@ -86,23 +85,20 @@ public enum RunReportPage {
     }
     for warning in warnings { body.append("<p class=\"warning\">\(e(warning))</p>") }
 
-    body.append("<h2>Loss</h2>")
     body.append(
-      figure(
-        charts.lossFigure(),
+      section(
+        "Loss", charts.lossFigure(),
         caption:
           "Train loss of every logged step (thinned to at most "
           + "\(Downsampling.defaultMaximum) points per line, keeping each stretch's lowest and "
           + "highest) and validation loss at each evaluation, placed at the tokens seen by that "
           + "step."
       ))
-    body.append("<h2>Throughput and MFU</h2>")
     body.append(
-      figure(
-        charts.throughputFigure(),
+      section(
+        "Throughput and MFU", charts.throughputFigure(),
         caption: "Tokens per second and model FLOPs utilisation per step; dashed: the median over "
           + "the steps after the first."))
-    body.append("<h2>Energy and carbon ledger</h2>")
     let projectionNote: String
     if charts.drawsProjection {
       projectionNote = "Dashed: the projection of the full run from report.json."
@@ -114,15 +110,14 @@ public enum RunReportPage {
       projectionNote = "No projection in report.json."
     }
     body.append(
-      figure(
-        charts.ledgerFigure(),
+      section(
+        "Energy and carbon ledger", charts.ledgerFigure(),
         caption:
           "Cumulative energy (kWh) and CO2e (kg) of the whole job over tokens. \(projectionNote)"))
     if charts.hasIntensity {
-      body.append("<h2>Carbon over time</h2>")
       body.append(
-        figure(
-          charts.intensityFigure(),
+        section(
+          "Carbon over time", charts.intensityFigure(),
           caption:
             "Grid intensity of the series at the start of each step (the rate it was charged at) and "
             + "the CO2e of each step. CO2e per launch of the job: the segments tables below (ledger.jsonl)."))
@@ -158,8 +153,9 @@ public enum RunReportPage {
       """
   }
 
-  private static func figure(_ figure: SVGFigure, caption: String) -> String {
+  /// A titled section of the page: its `<h2>` heading, then the figure with its caption.
+  private static func section(_ heading: String, _ figure: SVGFigure, caption: String) -> String {
     let caption = "<figcaption>\(HTMLEscaping.escape(caption))</figcaption>"
-    return "<figure>\n\(figure.render())\n\(caption)\n</figure>"
+    return "<h2>\(heading)</h2>\n<figure>\n\(figure.render())\n\(caption)\n</figure>"
   }
 }

@@ -32,16 +32,12 @@ enum SummaryTable {
       summary.medianTokensPerSecond.map { NumberFormatting.si($0) + " tokens/s" } ?? "–",
       steady)
     add("MFU", summary.medianMFU.map { NumberFormatting.si($0 * 100) + " %" } ?? "–", steady)
-    add("Tokens", summary.tokens.map { NumberFormatting.si($0) } ?? "–", "cumulative, last step")
-    add(
-      "Model FLOPs", summary.flops.map { NumberFormatting.si($0) + " FLOP" } ?? "–",
-      "cumulative, last step")
-    add(
-      "Energy", summary.energyKWh.map { NumberFormatting.si($0) + " kWh" } ?? "–",
-      "cumulative, last step")
-    add(
-      "CO2e", summary.co2eKg.map { NumberFormatting.si($0) + " kg" } ?? "–", "cumulative, last step"
-    )
+    for (name, value, unit) in [
+      ("Tokens", summary.tokens, ""), ("Model FLOPs", summary.flops, " FLOP"),
+      ("Energy", summary.energyKWh, " kWh"), ("CO2e", summary.co2eKg, " kg"),
+    ] {
+      add(name, value.map { NumberFormatting.si($0) + unit } ?? "–", "cumulative, last step")
+    }
     add(
       "Time in logged steps", summary.stepHours.map { NumberFormatting.duration(hours: $0) } ?? "–",
       "sum of step_ms")

@@ -29,19 +29,19 @@ struct Doctor: ParsableCommand {
   func run() throws {
     let cpu = CPUFeatures.current
     let version = BLASKernelSelection.version
+    let distinctKernels = BLASKernelChoice.distinctRunnable(cpu: cpu, version: version)
     if listKernels {
-      for kernel in BLASKernelChoice.distinctRunnable(cpu: cpu, version: version) { print(kernel) }
+      for kernel in distinctKernels { print(kernel) }
       return
     }
     let info = CPUInfo.current
     let status = BLASKernelSelection.report
-    let verification = BLASKernelSelection.verification
     let gflops = SgemmCalibration.measure(threads: 1, shapes: Doctor.shapes, trials: trials) / 1e9
-    let probes = kernels ? try probeKernels(cpu: cpu, version: version) : []
+    let probes = kernels ? try probeKernels(distinctKernels) : []
 
     var blas = status.jsonObject
     blas["sgemm_gflops_1thread"] = gflops
-    blas["verification_worst_ratio"] = verification.worstRatio
+    blas["verification_worst_ratio"] = BLASKernelSelection.verification.worstRatio
     blas["best_for_cpu"] = BLASKernelChoice.best(cpu: cpu, version: version) ?? NSNull()
     blas["runnable"] = BLASKernelChoice.runnable(cpu: cpu, version: version)
     if kernels { blas["kernels"] = probes }
@@ -64,20 +64,15 @@ struct Doctor: ParsableCommand {
     print("blas    \(status.summary)")
     print(
       "        sgemm \(String(format: "%.1f", gflops)) GFLOP/s on 1 thread (GPT-2 shapes, best of \(trials) trials)")
-    print(
-      "        runs: \(BLASKernelChoice.distinctRunnable(cpu: cpu, version: version).joined(separator: ", ")) (and older variants)"
-    )
+    print("        runs: \(distinctKernels.joined(separator: ", ")) (and older variants)")
     if let rejected = status.rejected { print("        rejected: \(rejected)") }
     for probe in probes {
-      let name = probe["requested"] as? String ?? "?"
-      if let rate = probe["sgemm_gflops_1thread"] as? Double {
-        print(
-          "        \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%6.1f", rate)) GFLOP/s, \((probe["verified"] as? Bool) == true ? "verified" : "FAILED verification")"
-        )
-      } else {
-        print(
-          "        \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(probe["error"] as? String ?? "failed")")
-      }
+      let name = (probe["requested"] as? String ?? "?").padding(toLength: 12, withPad: " ", startingAt: 0)
+      let verdict = (probe["verified"] as? Bool) == true ? "verified" : "FAILED verification"
+      let outcome =
+        (probe["sgemm_gflops_1thread"] as? Double).map { String(format: "%6.1f GFLOP/s, ", $0) + verdict }
+        ?? probe["error"] as? String ?? "failed"
+      print("        \(name) \(outcome)")
     }
     print("mpi     \(ParallelRuntime.libraryVersion) (MPI \(ParallelRuntime.standardVersion))")
     print("hdf5    \(hdf5LibraryVersion)")
@@ -86,11 +81,10 @@ struct Doctor: ParsableCommand {
   /// GPT-2 small's GEMMs at B = 4, T = 64: the shapes of the README's benchmark.
   static let shapes = GemmShape.model(dModel: 768, vocabSize: 50257, rows: 256)
 
-  /// Runs `swiftlet doctor --json` once per distinct runnable kernel with `OPENBLAS_CORETYPE` set.
-  func probeKernels(cpu: CPUFeatures, version: OpenBLASVersion) throws -> [[String: Any]] {
-    try BLASKernelChoice.distinctRunnable(cpu: cpu, version: version).map { kernel in
-      var environment = ProcessInfo.processInfo.environment
-      environment = environment.filter {
+  /// Runs `swiftlet doctor --json` once per kernel of `distinctKernels` with `OPENBLAS_CORETYPE` set.
+  func probeKernels(_ distinctKernels: [String]) throws -> [[String: Any]] {
+    try distinctKernels.map { kernel in
+      var environment = ProcessInfo.processInfo.environment.filter {
         !$0.key.hasPrefix("SWIFTLET_BLAS_") && !$0.key.hasPrefix("SWIFTLET_TEST_BLAS")
       }
       environment["OPENBLAS_CORETYPE"] = kernel

@@ -18,9 +18,8 @@ struct Eval: ParsableCommand {
   @Option(help: "Checkpoint file (RUN_DIR/checkpoints/step_XXXXXXXX.h5), Hugging Face model folder or llm.c file.")
   var checkpoint: String
   @Option(help: "Token shards: a path or glob (several separated by commas).") var data: String
-  @Option(name: .customLong("batch-size"), help: "Sequences per batch.") var batchSize = 8
-  @Option(name: .customLong("seq-len"), help: "Tokens per sequence (default: the checkpoint's train.seq_len).")
-  var seqLen: Int?
+  @Option(help: "Sequences per batch.") var batchSize = 8
+  @Option(help: "Tokens per sequence (default: the checkpoint's train.seq_len).") var seqLen: Int?
   @Option(help: "Number of batches.") var batches = 10
   @Option(help: "Tensor-parallel size.") var tp = 1
   @Flag(help: "Print {\"val_loss\":…,\"perplexity\":…}.") var json = false

@@ -21,8 +21,7 @@ struct Inspect: ParsableCommand {
   @Flag(help: "Re-read every tensor and check its checksum.")
   var verify = false
 
-  @Flag(
-    name: .customLong("all-tensors"), help: "List optimizer tensors one by one too (text output).")
+  @Flag(help: "List optimizer tensors one by one too (text output).")
   var allTensors = false
 
   func run() throws {

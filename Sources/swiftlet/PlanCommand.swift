@@ -172,10 +172,9 @@ struct Plan: ParsableCommand {
     }
 
     // Layout.
-    let tpValue = try tp.map { try Count.whole($0, flag: "--tp") } ?? runConfig?.parallel.tp
+    let tensorParallel = try tp.map { try Count.whole($0, flag: "--tp") } ?? runConfig?.parallel.tp ?? 1
     let dpValue = try dp.map { try Count.whole($0, flag: "--dp") }
     let devicesValue = try devices.map { try Count.whole($0, flag: "--devices") }
-    let tensorParallel = tpValue ?? 1
     let pipeline = try pp.map { try Count.whole($0, flag: "--pp") } ?? 1
     let microbatchCount = try microbatches.map { try Count.whole($0, flag: "--microbatches") } ?? pipeline
     let modelParallel = tensorParallel * pipeline
@@ -216,15 +215,13 @@ struct Plan: ParsableCommand {
     } else {
       microBatch = 1
     }
-    let optimizerKind: MemoryEstimate.Optimizer
-    if let optimizer {
-      guard let named = MemoryEstimate.Optimizer(rawValue: optimizer.lowercased()) else {
-        throw SwiftletError("unknown optimizer '\(optimizer)'; use adamw or adafactor")
-      }
-      optimizerKind = named
-    } else {
-      optimizerKind = runConfig?.train.optimizer ?? .adamw
-    }
+    let optimizerKind =
+      try optimizer.map { name in
+        guard let named = MemoryEstimate.Optimizer(rawValue: name.lowercased()) else {
+          throw SwiftletError("unknown optimizer '\(name)'; use adamw or adafactor")
+        }
+        return named
+      } ?? runConfig?.train.optimizer ?? .adamw
 
     // Hardware, power and carbon.
     let hardwareName = hardware ?? runConfig?.accounting.hardware ?? "auto"

@@ -7,7 +7,7 @@ import SwiftletCore
   import Glibc
 #endif
 
-/// `swiftlet prepare`: text files → GPT-2 token shards (docs/data.md; docs/data.md).
+/// `swiftlet prepare`: text files → GPT-2 token shards (docs/data.md).
 struct Prepare: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "prepare",
@@ -55,9 +55,9 @@ struct Prepare: ParsableCommand {
     options.prependingEndOfText = prependEndoftext
     try DatasetPreparer.validate(options)  // bad inputs fail before the tokenizer loads
 
-    let loadStart = ContinuousClock.now
+    let loadStart = MonotonicClock.now()
     let gpt2 = try GPT2Tokenizer(directory: try GPT2Tokenizer.locate(explicit: tokenizer))
-    let loadSeconds = Prepare.seconds(since: loadStart)
+    let loadSeconds = MonotonicClock.now() - loadStart
     let display = ProgressDisplay()
     defer { display.finish() }  // end the progress line before the summary or an error line
     let summary = try DatasetPreparer.run(options, tokenizer: gpt2, progress: display.update)
@@ -66,8 +66,9 @@ struct Prepare: ParsableCommand {
     let shards = { (count: Int, paths: [String]) in
       "\(Prepare.grouped(count)) tokens in \(paths.count) shard\(paths.count == 1 ? "" : "s")"
     }
+    let megabytes = String(format: "%.2f MB", Double(summary.bytes) / 1e6)
     var line =
-      "prepared \(summary.files) file\(summary.files == 1 ? "" : "s") (\(Prepare.megabytes(summary.bytes))): "
+      "prepared \(summary.files) file\(summary.files == 1 ? "" : "s") (\(megabytes)): "
       + "\(Prepare.grouped(summary.tokens)) tokens, train \(shards(summary.trainTokens, summary.trainShards)), "
       + "val \(shards(summary.validationTokens, summary.validationShards)) in \(output); "
       + String(
@@ -89,24 +90,9 @@ struct Prepare: ParsableCommand {
     throw SwiftletError("\(option) must be a positive whole number (e.g. 100000000 or 1e8), got '\(text)'")
   }
 
-  static func seconds(since start: ContinuousClock.Instant) -> Double {
-    let duration = ContinuousClock.now - start
-    return Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-  }
-
   /// 338025 → "338,025".
   static func grouped(_ value: Int) -> String {
-    let digits = Array(String(value))
-    var out = ""
-    for (index, digit) in digits.enumerated() {
-      if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
-      out.append(digit)
-    }
-    return out
-  }
-
-  static func megabytes(_ bytes: Int) -> String {
-    String(format: "%.2f MB", Double(bytes) / 1e6)
+    value.formatted(.number.locale(Locale(identifier: "en_US")))
   }
 }
 

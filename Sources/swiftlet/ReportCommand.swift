@@ -17,9 +17,7 @@ struct Report: ParsableCommand {
   @Argument(help: "The run directory (holds metrics.jsonl).")
   var runDirectory: String
 
-  @Option(
-    name: .customLong("loss-scale"),
-    help: "Y axis of the loss chart: auto (log if the loss spans over 3×), linear or log.")
+  @Option(help: "Y axis of the loss chart: auto (log if the loss spans over 3×), linear or log.")
   var lossScale: String = RunReportPage.LossScale.automatic.rawValue
 
   func validate() throws {

@@ -19,9 +19,9 @@ struct Sample: ParsableCommand {
   @Option(help: "Checkpoint file (RUN_DIR/checkpoints/step_XXXXXXXX.h5), Hugging Face model folder or llm.c file.")
   var checkpoint: String
   @Option(help: "Text to continue.") var prompt: String = "\n"
-  @Option(name: .customLong("max-tokens"), help: "Tokens to generate.") var maxTokens = 200
+  @Option(help: "Tokens to generate.") var maxTokens = 200
   @Option(help: "Softmax temperature (0 = greedy).") var temperature = 0.8
-  @Option(name: .customLong("top-k"), help: "Sample among the k most likely tokens (0 = all).") var topK = 40
+  @Option(help: "Sample among the k most likely tokens (0 = all).") var topK = 40
   @Option(help: "Random seed.") var seed: UInt64 = 1337
   @Option(
     help: "Tokenizer folder with encoder.json and vocab.bpe (default: $SWIFTLET_TOKENIZER or the set-up location).")

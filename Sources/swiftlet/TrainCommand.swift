@@ -50,16 +50,14 @@ struct Train: ParsableCommand {
     if let tp { overrides.append("parallel.tp=\(tp)") }
     if let pp { overrides.append("parallel.pp=\(pp)") }
     if let microbatches { overrides.append("parallel.microbatches=\(microbatches)") }
-    let configPath = self.config
-    let runDir = self.runDir
     let config: RunConfig
     let grid: ProcessGrid
     do {
       config = try Coordinator.distributeConfig(world: world) {
-        if configPath == nil && overrides.isEmpty {
+        if self.config == nil && overrides.isEmpty {
           throw SwiftletError("no configuration: pass --config FILE (and/or --set section.key=value)")
         }
-        let config = try RunConfig.load(path: configPath, overrides: overrides, runDirectory: runDir)
+        let config = try RunConfig.load(path: self.config, overrides: overrides, runDirectory: runDir)
         // The layout is checked here, once, so that an impossible one is one error before any work.
         try ProcessGrid.validate(
           worldSize: world.size, tensorParallelSize: config.parallel.tp, pipelineStages: config.parallel.pp)
@@ -70,7 +68,7 @@ struct Train: ParsableCommand {
         world: world, tensorParallelSize: config.parallel.tp, pipelineStages: config.parallel.pp)
     } catch {
       // The same error on every rank: print it once.
-      throw RankError(error, printed: world.rank == 0)
+      throw RankError(underlying: error, printed: world.rank == 0)
     }
     ParallelRuntime.startWatchdog(timeoutSeconds: config.parallel.collectiveTimeout, rank: world.rank)
     _ = Coordinator.configureThreads(requested: config.train.threads, ranksOnNode: grid.ranksOnNode)
@@ -84,7 +82,7 @@ struct Train: ParsableCommand {
         Glibc.exit(Trainer.pauseExitCode)
       }
     } catch let error as SwiftletError where error.raisedByAllRanks {
-      throw RankError(error, printed: world.rank == 0)  // an orderly stop, one message
+      throw RankError(underlying: error, printed: world.rank == 0)  // an orderly stop, one message
     } catch {
       if world.size > 1 {
         // Only this rank may have failed: take the whole job down instead of leaving the others
@@ -100,9 +98,5 @@ struct Train: ParsableCommand {
 struct RankError: Error, CustomStringConvertible {
   let underlying: Error
   let printed: Bool
-  init(_ underlying: Error, printed: Bool) {
-    self.underlying = underlying
-    self.printed = printed
-  }
   var description: String { "\(underlying)" }
 }
