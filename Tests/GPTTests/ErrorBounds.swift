@@ -35,17 +35,6 @@ enum ErrorBounds {
     /// OPT's word_embed_proj_dim when it differs from d_model (project_in / project_out).
     var embedProj: Int?
 
-    init(layers: Int, dModel: Int, heads: Int, ffn: Int?, seqLen: Int, vocab: Int, rows: Int, embedProj: Int? = nil) {
-      self.layers = layers
-      self.dModel = dModel
-      self.ffn = ffn ?? 4 * dModel
-      self.headDim = dModel / heads
-      self.seqLen = seqLen
-      self.vocab = vocab
-      self.rows = rows
-      self.embedProj = embedProj
-    }
-
     /// Roundings per stage of one forward pass (one entry per stage, in order).
     var forwardStages: [Int] {
       let (c, t, d) = (dModel, seqLen, headDim)

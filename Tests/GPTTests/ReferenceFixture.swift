@@ -85,9 +85,9 @@ extension ReferenceFixture {
     let dModel = c["d_model"] as! Int
     let embed = c["word_embed_proj_dim"] as? Int
     return ErrorBounds.Shape(
-      layers: c["n_layer"] as! Int, dModel: dModel, heads: c["n_head"] as! Int, ffn: c["ffn_dim"] as? Int,
-      seqLen: batch.t, vocab: c["vocab_size"] as! Int, rows: batch.b * batch.t,
-      embedProj: embed == dModel ? nil : embed)
+      layers: c["n_layer"] as! Int, dModel: dModel, ffn: c["ffn_dim"] as? Int ?? 4 * dModel,
+      headDim: dModel / (c["n_head"] as! Int), seqLen: batch.t, vocab: c["vocab_size"] as! Int,
+      rows: batch.b * batch.t, embedProj: embed == dModel ? nil : embed)
   }
 
   /// The scale a gradient's rounding error is measured against: the tensor's largest |g|, and
