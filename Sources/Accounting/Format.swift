@@ -1,4 +1,5 @@
 import Foundation
+import SwiftletCore
 
 /// Human-readable numbers for summaries and tables (never for JSON, which keeps full precision).
 public enum Format {
@@ -9,15 +10,7 @@ public enum Format {
     let magnitude = abs(x)
     if magnitude == 0 { return "0" }
     if magnitude >= 1e6 || magnitude < 1e-3 { return scientific(x) }
-    if magnitude >= 1000 {
-      let formatter = NumberFormatter()
-      formatter.numberStyle = .decimal
-      formatter.maximumFractionDigits = 0
-      formatter.locale = Locale(identifier: "en_US_POSIX")
-      formatter.groupingSeparator = ","
-      formatter.usesGroupingSeparator = true
-      return formatter.string(from: NSNumber(value: x.rounded())) ?? String(format: "%.0f", x)
-    }
+    if magnitude >= 1000 { return groupedDigits(Int64(x.rounded())) }
     return String(format: "%.3g", x)
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SwiftletCore
 
 /// Short number text for axes and tables: SI suffixes for large values (`1.2k`, `3.4M`),
 /// scientific notation for small ones (`1.1e-3`), plain decimals in between.
@@ -61,7 +62,7 @@ enum NumberFormatting {
   /// too large to print exactly.
   static func grouped(_ value: Double) -> String? {
     guard value.isFinite, value == value.rounded(), abs(value) < 1e15 else { return nil }
-    return Int64(value).formatted(.number.locale(Locale(identifier: "en_US")))
+    return groupedDigits(Int64(value))
   }
 
   /// A duration in hours as `2 h 05 min`, `3 min 20 s` or `12.3 s`.

@@ -64,12 +64,12 @@ struct Prepare: ParsableCommand {
     display.finish()
 
     let shards = { (count: Int, paths: [String]) in
-      "\(Prepare.grouped(count)) tokens in \(paths.count) shard\(paths.count == 1 ? "" : "s")"
+      "\(groupedDigits(Int64(count))) tokens in \(paths.count) shard\(paths.count == 1 ? "" : "s")"
     }
     let megabytes = String(format: "%.2f MB", Double(summary.bytes) / 1e6)
     var line =
       "prepared \(summary.files) file\(summary.files == 1 ? "" : "s") (\(megabytes)): "
-      + "\(Prepare.grouped(summary.tokens)) tokens, train \(shards(summary.trainTokens, summary.trainShards)), "
+      + "\(groupedDigits(Int64(summary.tokens))) tokens, train \(shards(summary.trainTokens, summary.trainShards)), "
       + "val \(shards(summary.validationTokens, summary.validationShards)) in \(output); "
       + String(
         format: "%.2f s, %.2f MB/s (encoding alone %.2f MB/s; tokenizer loaded in %.2f s)", summary.seconds,
@@ -88,11 +88,6 @@ struct Prepare: ParsableCommand {
       return Int(value)
     }
     throw SwiftletError("\(option) must be a positive whole number (e.g. 100000000 or 1e8), got '\(text)'")
-  }
-
-  /// 338025 → "338,025".
-  static func grouped(_ value: Int) -> String {
-    value.formatted(.number.locale(Locale(identifier: "en_US")))
   }
 }
 
