@@ -23,8 +23,7 @@ final class ShardSeriesWriter {
 
   /// The file name of shard `index` (docs/data.md: `train_000000.bin`, …).
   static func fileName(prefix: String, index: Int) -> String {
-    let digits = String(index)
-    return "\(prefix)_\(String(repeating: "0", count: max(0, 6 - digits.count)))\(digits).bin"
+    "\(prefix)_\(String(format: "%06d", index)).bin"
   }
 
   func append(_ tokens: UnsafeBufferPointer<UInt16>) throws {
@@ -35,13 +34,8 @@ final class ShardSeriesWriter {
       try writer.append(UnsafeBufferPointer(rebasing: tokens[offset..<offset + take]))
       offset += take
       count += take
-      if writer.count == shardTokens { try closeCurrent() }
+      if writer.count == shardTokens { try finish() }
     }
-  }
-
-  /// Completes the open shard, if any.
-  func finish() throws {
-    try closeCurrent()
   }
 
   /// Removes the open shard's temporary file after an error.
@@ -58,15 +52,11 @@ final class ShardSeriesWriter {
     return writer
   }
 
-  private func closeCurrent() throws {
+  /// Completes the open shard, if any (a shard that fails to complete removes its temporary file).
+  func finish() throws {
     guard let writer = current else { return }
     current = nil
-    do {
-      try writer.finish()
-    } catch {
-      writer.abandon()
-      throw error
-    }
+    try writer.finish()
     completed.append(writer.path)
   }
 }
