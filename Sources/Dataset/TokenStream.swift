@@ -66,19 +66,7 @@ public final class TokenStream: @unchecked Sendable {
     var position = ((offset % count) + count) % count
     var written = 0
     while written < out.count {
-      // Find the shard holding `position` (binary search over the shards' first offsets).
-      var shard = 0
-      var lo = 0
-      var hi = starts.count - 1
-      while lo <= hi {
-        let mid = (lo + hi) / 2
-        if starts[mid] <= position {
-          shard = mid
-          lo = mid + 1
-        } else {
-          hi = mid - 1
-        }
-      }
+      let shard = starts.lastIndex { $0 <= position }!  // the shard holding `position`
       let shardCount = (shard + 1 < starts.count ? starts[shard + 1] : count) - starts[shard]
       let local = position - starts[shard]
       let take = min(shardCount - local, out.count - written)
