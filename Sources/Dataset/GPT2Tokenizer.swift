@@ -30,7 +30,8 @@ public final class GPT2Tokenizer: @unchecked Sendable {
   /// Vocabulary entry bytes → id, for the 50,256 ordinary entries.
   private let vocabulary: ByteStringTable
   private let byteTokens: [Int32]
-  private let merger: BytePairMerger
+  /// Internal (not private) so that tests can compare its two algorithms.
+  let merger: BytePairMerger
   /// Decoding table: entry `id`'s bytes are `entryBytes[entryStarts[id]..<entryStarts[id + 1]]`.
   private let entryBytes: [UInt8]
   private let entryStarts: [Int]
@@ -114,10 +115,7 @@ public final class GPT2Tokenizer: @unchecked Sendable {
   /// The ids of `text`. With `allowingEndOfText`, each literal `<|endoftext|>` becomes id 50256
   /// and the text between them is encoded separately (as tiktoken's `allowed_special` does).
   public func encode(_ text: String, allowingEndOfText: Bool = false) -> [Int] {
-    var copy = text
-    var out: [Int32] = []
-    copy.withUTF8 { appendEncoding(of: $0, allowingEndOfText: allowingEndOfText, to: &out) }
-    return out.map(Int.init)
+    encode(bytes: text.utf8, allowingEndOfText: allowingEndOfText)
   }
 
   /// The ids of arbitrary bytes (see the type's notes for invalid UTF-8).
@@ -195,9 +193,6 @@ public final class GPT2Tokenizer: @unchecked Sendable {
     cache.insert(piece, length, value: UInt64(start) << 8 | UInt64(out.count - before))
   }
 
-  /// The merger, for tests that compare its two algorithms.
-  var mergerForTesting: BytePairMerger { merger }
-
   // MARK: Decoding
 
   /// The bytes of `ids` concatenated. An id outside `0..<vocabularySize` (e.g. from a model whose
@@ -205,13 +200,7 @@ public final class GPT2Tokenizer: @unchecked Sendable {
   public func decodeBytes(_ ids: [Int]) -> [UInt8] {
     var out: [UInt8] = []
     out.reserveCapacity(4 * ids.count)
-    for id in ids {
-      if id >= 0 && id < GPT2Tokenizer.vocabularySize {
-        out.append(contentsOf: entryBytes[entryStarts[id]..<entryStarts[id + 1]])
-      } else {
-        out.append(contentsOf: [0xEF, 0xBF, 0xBD])
-      }
-    }
+    for id in ids { out.append(contentsOf: bytes(of: id) ?? [0xEF, 0xBF, 0xBD]) }
     return out
   }
 

@@ -7,7 +7,7 @@ import Testing
 @Suite struct BytePairMergerTests {
   @Test func heapMergeEqualsScanMergeOnLongPieces() {
     guard let tokenizer = TestData.tokenizer else { return TestData.skip() }
-    let merger = tokenizer.mergerForTesting
+    let merger = tokenizer.merger
     var generator = SeededRandom(seed: 11)
     for trial in 0..<60 {
       // Concatenated vocabulary entries make many competing merges; some trials repeat one entry.
