@@ -52,29 +52,18 @@ final class ByteStringTable {
   /// The value stored for the `length` bytes at `key`, or nil.
   @inline(__always)
   func value(_ key: UnsafePointer<UInt8>, _ length: Int) -> UInt64? {
-    let hash = ByteStringTable.hash(key, length)
-    var slot = Int(truncatingIfNeeded: hash) & mask
-    while true {
-      let stored = hashes[slot]
-      if stored == 0 { return nil }
-      if stored == hash, Int(keyLengths[slot]) == length, memcmp(arena + keyOffsets[slot], key, length) == 0 {
-        return values[slot]
-      }
-      slot = (slot + 1) & mask
-    }
+    let slot = probe(key, length, hash: ByteStringTable.hash(key, length))
+    return hashes[slot] == 0 ? nil : values[slot]
   }
 
   /// Stores `value` for the key (replacing any earlier value).
   func insert(_ key: UnsafePointer<UInt8>, _ length: Int, value: UInt64) {
     if 2 * (count + 1) > capacity { grow() }
     let hash = ByteStringTable.hash(key, length)
-    var slot = Int(truncatingIfNeeded: hash) & mask
-    while hashes[slot] != 0 {
-      if hashes[slot] == hash, Int(keyLengths[slot]) == length, memcmp(arena + keyOffsets[slot], key, length) == 0 {
-        values[slot] = value
-        return
-      }
-      slot = (slot + 1) & mask
+    let slot = probe(key, length, hash: hash)
+    if hashes[slot] != 0 {
+      values[slot] = value
+      return
     }
     if arenaCount + length > arenaCapacity {
       var newCapacity = 2 * arenaCapacity
@@ -102,6 +91,19 @@ final class ByteStringTable {
   /// Convenience lookup from an array.
   func value(_ key: [UInt8]) -> UInt64? {
     key.withUnsafeBufferPointer { value($0.baseAddress ?? UnsafePointer(arena), $0.count) }
+  }
+
+  /// The slot holding the key, else the empty slot where linear probing from its hash stops.
+  @inline(__always)
+  private func probe(_ key: UnsafePointer<UInt8>, _ length: Int, hash: UInt64) -> Int {
+    var slot = Int(truncatingIfNeeded: hash) & mask
+    while hashes[slot] != 0 {
+      if hashes[slot] == hash, Int(keyLengths[slot]) == length, memcmp(arena + keyOffsets[slot], key, length) == 0 {
+        return slot
+      }
+      slot = (slot + 1) & mask
+    }
+    return slot
   }
 
   /// `size` empty slots: hashes zeroed (empty), the other columns uninitialised.
