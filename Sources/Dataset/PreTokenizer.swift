@@ -121,15 +121,15 @@ struct PreTokenizer {
   private func classify(at i: Int) -> (UInt8, Int) {
     let lead = base[i]
     if lead < 0x80 { return (classes[Int(lead)], 1) }
-    guard let (value, length) = PreTokenizer.decodeMultibyte(base, i, end) else { return (PreTokenizer.invalid, 1) }
+    guard let (value, length) = PreTokenizer.decodeScalar(base, i, end) else { return (PreTokenizer.invalid, 1) }
     if value < 0x10000 { return (classes[Int(value)], length) }
     return (ScalarClass.classify(Unicode.Scalar(value)!).rawValue, length)
   }
 
-  /// Decodes the well-formed multi-byte UTF-8 sequence starting at `i` (Unicode Table 3-7), or
-  /// returns nil when the bytes there are not one.
+  /// Decodes the well-formed UTF-8 sequence starting at `i` (Unicode Table 3-7), or returns nil
+  /// when the bytes there are not one.
   @inline(__always)
-  static func decodeMultibyte(_ base: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> (UInt32, Int)? {
+  static func decodeScalar(_ base: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> (UInt32, Int)? {
     let lead = base[i]
     @inline(__always) func continuation(_ k: Int, _ low: UInt8 = 0x80, _ high: UInt8 = 0xBF) -> UInt32? {
       guard i + k < end else { return nil }
@@ -137,6 +137,8 @@ struct PreTokenizer {
       return byte >= low && byte <= high ? UInt32(byte & 0x3F) : nil
     }
     switch lead {
+    case 0x00...0x7F:
+      return (UInt32(lead), 1)
     case 0xC2...0xDF:
       guard let c1 = continuation(1) else { return nil }
       return (UInt32(lead & 0x1F) << 6 | c1, 2)

@@ -39,11 +39,7 @@ enum SafeCut {
   private static func endsWithText(_ base: UnsafePointer<UInt8>, _ end: Int) -> Bool {
     var start = end - 1
     while start > 0, end - start < 4, base[start] & 0xC0 == 0x80 { start -= 1 }
-    guard start >= 0 else { return false }
-    if base[start] < 0x80 {
-      return start == end - 1 && ScalarClass.of(UInt32(base[start])) != .whitespace
-    }
-    guard let (value, length) = PreTokenizer.decodeMultibyte(base, start, end), start + length == end else {
+    guard start >= 0, let (value, length) = PreTokenizer.decodeScalar(base, start, end), start + length == end else {
       return false
     }
     return ScalarClass.of(value) != .whitespace
@@ -51,8 +47,7 @@ enum SafeCut {
 
   /// Whether the bytes at `start` begin a complete well-formed character that is not whitespace.
   private static func startsWithText(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
-    if base[start] < 0x80 { return ScalarClass.of(UInt32(base[start])) != .whitespace }
-    guard let (value, _) = PreTokenizer.decodeMultibyte(base, start, end) else { return false }
+    guard let (value, _) = PreTokenizer.decodeScalar(base, start, end) else { return false }
     return ScalarClass.of(value) != .whitespace
   }
 }
