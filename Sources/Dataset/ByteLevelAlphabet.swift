@@ -55,17 +55,7 @@ enum ByteLevelAlphabet {
 
   /// The bytes that a token spelled in UTF-8 (as in `vocab.bpe`) stands for.
   static func bytes(ofUTF8 utf8: ArraySlice<UInt8>, file: String) throws -> [UInt8] {
-    var scalars: [UInt32] = []
-    scalars.reserveCapacity(utf8.count)
-    var iterator = utf8.makeIterator()
-    var decoder = UTF8()
-    loop: while true {
-      switch decoder.decode(&iterator) {
-      case .scalarValue(let scalar): scalars.append(scalar.value)
-      case .emptyInput: break loop
-      case .error: throw SwiftletError("\(file): not valid UTF-8")
-      }
-    }
-    return try bytes(ofScalars: scalars, file: file)
+    guard let text = String(validating: utf8, as: UTF8.self) else { throw SwiftletError("\(file): not valid UTF-8") }
+    return try bytes(ofScalars: text.unicodeScalars.map(\.value), file: file)
   }
 }
