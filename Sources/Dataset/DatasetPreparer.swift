@@ -46,8 +46,6 @@ public struct PrepareSummary: Sendable {
   public let files: Int
   /// Bytes of text read.
   public let bytes: Int
-  /// Tokens over all files (= train + validation).
-  public let tokens: Int
   public let trainTokens: Int
   public let validationTokens: Int
   /// Final paths of the shards written, in order.
@@ -60,6 +58,8 @@ public struct PrepareSummary: Sendable {
   /// The part of `seconds` spent in the tokenizer itself.
   public let encodingSeconds: Double
 
+  /// Tokens over all files (= train + validation).
+  public var tokens: Int { trainTokens + validationTokens }
   /// Throughput in megabytes (10⁶ bytes) of text per second.
   public var megabytesPerSecond: Double { seconds > 0 ? Double(bytes) / seconds / 1e6 : 0 }
   /// The tokenizer's own throughput (comparable to timing tiktoken's `encode_ordinary`).
@@ -90,11 +90,7 @@ public enum DatasetPreparer {
   public static func run(
     _ options: PrepareOptions, tokenizer: GPT2Tokenizer, progress: ((PrepareProgress) -> Void)? = nil
   ) throws -> PrepareSummary {
-    let clock = ContinuousClock.now
-    func elapsed(since start: ContinuousClock.Instant = clock) -> Double {
-      let duration = ContinuousClock.now - start
-      return Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-    }
+    let start = MonotonicClock.now()
     var encodingSeconds = 0.0
     try validate(options)
     let output = options.outputDirectory
@@ -116,13 +112,13 @@ public enum DatasetPreparer {
             progress?(
               PrepareProgress(
                 fileIndex: index, fileCount: options.inputs.count, path: path, bytesRead: read, fileBytes: reader.size,
-                totalBytesRead: before + read, seconds: elapsed()))
+                totalBytesRead: before + read, seconds: MonotonicClock.now() - start))
           },
           { segment in
             ids.removeAll(keepingCapacity: true)
-            let start = ContinuousClock.now
+            let encodingStart = MonotonicClock.now()
             tokenizer.appendEncoding(of: segment, allowingEndOfText: options.allowingEndOfText, to: &ids)
-            encodingSeconds += elapsed(since: start)
+            encodingSeconds += MonotonicClock.now() - encodingStart
             try spool.append(ids)
           })
         guard bytes > 0 else { throw SwiftletError("input \(path) is empty") }
@@ -139,11 +135,10 @@ public enum DatasetPreparer {
         paths.map { (output as NSString).appendingPathComponent(($0 as NSString).lastPathComponent) }
       }
       return PrepareSummary(
-        files: options.inputs.count, bytes: totalBytes, tokens: train.count + validation.count,
-        trainTokens: train.count,
+        files: options.inputs.count, bytes: totalBytes, trainTokens: train.count,
         validationTokens: validation.count, trainShards: final(train.completed),
         validationShards: final(validation.completed),
-        removedShards: removed, seconds: elapsed(), encodingSeconds: encodingSeconds)
+        removedShards: removed, seconds: MonotonicClock.now() - start, encodingSeconds: encodingSeconds)
     } catch {
       train.abandon()
       validation.abandon()
