@@ -56,12 +56,9 @@ public final class TokenShardWriter {
       try handle.write(contentsOf: TokenShard.header(count: count))
       try handle.synchronize()
       try handle.close()
-    } catch let error as SwiftletError {
-      abandon()
-      throw error
     } catch {
       abandon()
-      throw SwiftletError("cannot write \(temporaryPath): \(error.localizedDescription)")
+      throw error as? SwiftletError ?? SwiftletError("cannot write \(temporaryPath): \(error.localizedDescription)")
     }
     guard rename(temporaryPath, path) == 0 else {
       abandon()

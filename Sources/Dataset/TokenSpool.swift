@@ -73,10 +73,9 @@ final class TokenSpool {
         spill = handle
       }
       try memory.withUnsafeBytes { try spill!.write(contentsOf: $0) }
-    } catch let error as SwiftletError {
-      throw error
     } catch {
-      throw SwiftletError("cannot write temporary token file \(spillPath): \(error.localizedDescription)")
+      throw error as? SwiftletError
+        ?? SwiftletError("cannot write temporary token file \(spillPath): \(error.localizedDescription)")
     }
     spilled += memory.count
     memory.removeAll(keepingCapacity: true)
