@@ -15,10 +15,6 @@ public enum FileGlob {
     let status = glob(pattern, 0, nil, &result)
     if status == GLOB_NOMATCH { return [] }
     guard status == 0 else { throw SwiftletError("cannot expand path pattern '\(pattern)'") }
-    var paths: [String] = []
-    for i in 0..<Int(result.gl_pathc) {
-      if let cString = result.gl_pathv[i] { paths.append(String(cString: cString)) }
-    }
-    return paths.sorted()
+    return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }.sorted()
   }
 }
