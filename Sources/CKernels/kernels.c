@@ -68,13 +68,6 @@ INLINE v8f gelu8(v8f x) {
   return 0.5f * x * (1.0f + t);
 }
 
-INLINE v8f gelu_derivative8(v8f x) {
-  v8f x2 = x * x;
-  v8f t = tanh8(gelu_scale * (x + gelu_cubic * x2 * x));
-  v8f sech2 = 1.0f - t * t;
-  return 0.5f * (1.0f + t) + 0.5f * x * sech2 * gelu_scale * (1.0f + 3.0f * gelu_cubic * x2);
-}
-
 // ---- kernel bodies -----------------------------------------------------------------------
 
 // Max that keeps NaN: lanes that saw NaN are tracked separately (the maximum of the rest is
@@ -162,20 +155,11 @@ INLINE void gelu_forward_body(float *out, const float *inp, size_t count) {
   if (i < count) store_partial(out + i, gelu8(load_partial(inp + i, count - i, 0.0f)), count - i);
 }
 
-INLINE void gelu_backward_body(float *grad, const float *inp, size_t count) {
-  size_t i = 0;
-  for (; i + 8 <= count; i += 8) store8(grad + i, load8(grad + i) * gelu_derivative8(load8(inp + i)));
-  if (i < count) {
-    v8f g = load_partial(grad + i, count - i, 0.0f) * gelu_derivative8(load_partial(inp + i, count - i, 0.0f));
-    store_partial(grad + i, g, count - i);
-  }
-}
-
 INLINE void gelu_forward_derivative_body(float *out, float *x, size_t count) {
   for (size_t i = 0; i < count; i += 8) {
     size_t n = count - i < 8 ? count - i : 8;
     v8f v = n == 8 ? load8(x + i) : load_partial(x + i, n, 0.0f);
-    // The same expressions as gelu8 and gelu_derivative8 (x·x·x = (x·x)·x), one tanh.
+    // gelu8's expression (x·x·x = (x·x)·x) and its derivative, sharing one tanh.
     v8f x2 = v * v;
     v8f t = tanh8(gelu_scale * (v + gelu_cubic * x2 * v));
     v8f y = 0.5f * v * (1.0f + t);
@@ -365,7 +349,6 @@ DISPATCH_VOID(ce_backward,
               (logits, row_max, sum_exp, targets, first_column, rows, ld, col0, col1, valid, grad_scale))
 
 DISPATCH_VOID(gelu_forward, (float *out, const float *inp, size_t count), (out, inp, count))
-DISPATCH_VOID(gelu_backward, (float *grad, const float *inp, size_t count), (grad, inp, count))
 
 INLINE float exp_row_body(float *row, size_t length, size_t width, float shift) {
   return exp_sum_body(row, row, length, width, shift, 1);

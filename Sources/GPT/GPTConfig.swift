@@ -57,10 +57,6 @@ public struct GPTConfig: Equatable, Codable, Sendable {
   }
 
   // Configs stored before `layerNorm` and `wordEmbedProjDim` existed decode with their defaults.
-  private enum CodingKeys: String, CodingKey {
-    case family, nLayer, nHead, dModel, nCtx, vocabSize, ffnDim, layerNorm, wordEmbedProjDim
-  }
-
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     let dModel = try c.decode(Int.self, forKey: .dModel)

@@ -28,7 +28,6 @@ public final class GPTModel {
   /// The layers this model runs (all of them without pipeline parallelism).
   public let stage: PipelineStage
   private let blocks: [TransformerBlock]
-  private let architecture: ModelArchitecture
   /// The token embedding (first stage) or its tied copy (last stage); nil on middle stages.
   private let wte: ParameterTensor?
   /// Offset of the position table's row for position 0 (OPT skips 2 rows); first stage only.
@@ -57,7 +56,7 @@ public final class GPTModel {
     parameters = FloatArena(count: layout.count)
     gradients = FloatArena(count: layout.count)
     blocks = layout.stage.layers.map { TransformerBlock(index: $0, layout: layout, region: region) }
-    architecture = config.architecture
+    let architecture = config.architecture
     let names = layout.names
     let first = layout.stage.isFirst
     let last = layout.stage.isLast
@@ -174,7 +173,7 @@ public final class GPTModel {
     _ a: Activations, inputs: [Int32], firstPosition: Int = 0,
     attention: (Int) -> (any AttentionCore)? = { _ in nil }
   ) throws {
-    let n = a.batch * a.seqLen
+    let n = a.rows
     let c = config.dModel
     let w = parameters.base
     let shard = vocabShard
@@ -229,14 +228,14 @@ public final class GPTModel {
   /// Per-token losses of the last forward pass in slot 0 (`B·T`).
   public var lastLosses: UnsafeBufferPointer<Float> {
     let a = slots[0]!
-    return UnsafeBufferPointer(start: a.losses, count: a.batch * a.seqLen)
+    return UnsafeBufferPointer(start: a.losses, count: a.rows)
   }
 
   /// Logits of the last forward pass in slot 0 for this rank's vocabulary shard: `[B·T, Vshard]`
   /// (padded columns included). Valid until `backward()` overwrites them with their gradient.
   public var lastLogits: UnsafeBufferPointer<Float> {
     let a = slots[0]!
-    return UnsafeBufferPointer(start: a.logits, count: a.batch * a.seqLen * vocabShard.count)
+    return UnsafeBufferPointer(start: a.logits, count: a.rows * vocabShard.count)
   }
 
   /// Back-propagates `lossScale · Σ losses` of the slot's last forward pass, ACCUMULATING into
@@ -247,7 +246,7 @@ public final class GPTModel {
     guard let a = slots[slot], !stage.isLast || !slotTargets[slot].isEmpty else {
       preconditionFailure("backward() needs a forward pass with targets")
     }
-    let n = a.batch * a.seqLen
+    let n = a.rows
     let c = config.dModel
     let w = parameters.base
     let grads = gradients.base
@@ -307,7 +306,7 @@ public final class GPTModel {
     _ a: Activations, wte: ParameterTensor, lossScale: Float, deferLookup: Bool, buckets: GradientBuckets?,
     slot: Int
   ) throws {
-    let (n, c, e) = (a.batch * a.seqLen, config.dModel, config.embeddingDim)
+    let (n, c, e) = (a.rows, config.dModel, config.embeddingDim)
     let (w, grads, shard) = (parameters.base, gradients.base, vocabShard)
     let hidden = headInput(a)
     // ∂L/∂hidden is E wide: it has its own buffer when E ≠ C.

@@ -12,14 +12,9 @@ import SwiftletCore
 /// Element `i` of tensor `name` is `normal(CounterRNG(seed, name), i)` where `i` is its flat
 /// index in the FULL tensor, so every parallel layout starts from identical weights.
 public enum ModelInitializer {
-  /// σ of the family's normal initialisation.
-  public static func standardDeviation(for family: GPTConfig.Family) -> Double {
-    family == .opt ? 0.006 : 0.02
-  }
-
   public static func initialize(_ parameters: FloatArena, layout: ParameterLayout, seed: UInt64) {
     parameters.zero()
-    let std = standardDeviation(for: layout.config.family)
+    let std = layout.config.family == .opt ? 0.006 : 0.02
     let residualScale = 1 / (2 * Double(layout.config.nLayer)).squareRoot()
     for tensor in layout.tensors {
       let base = parameters.base + tensor.offset

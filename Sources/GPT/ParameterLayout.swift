@@ -231,9 +231,7 @@ public struct ParameterLayout: Sendable {
     offset = (offset + 15) / 16 * 16
     self.tensors = tensors
     self.count = offset
-    var index: [String: Int] = [:]
-    for (i, tensor) in tensors.enumerated() { index[tensor.name] = i }
-    self.index = index
+    index = Dictionary(uniqueKeysWithValues: tensors.enumerated().map { ($1.name, $0) })
     self.names = names
   }
 

@@ -26,7 +26,7 @@ public struct TokenSampler {
       candidates.removeLast(vocabSize - topK)
     }
     let maximum = candidates.map { Double(logits[$0]) }.max()!
-    let weights = candidates.map { expDouble((Double(logits[$0]) - maximum) / temperature) }
+    let weights = candidates.map { exp((Double(logits[$0]) - maximum) / temperature) }
     let total = weights.reduce(0, +)
     var threshold = rng.uniform(UInt64(draw)) * total
     for (i, weight) in weights.enumerated() {
@@ -39,5 +39,4 @@ public struct TokenSampler {
 
 #if canImport(Glibc)
   import Glibc
-  @inline(__always) func expDouble(_ x: Double) -> Double { Glibc.exp(x) }
 #endif

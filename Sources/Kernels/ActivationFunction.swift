@@ -29,12 +29,4 @@ public enum ActivationFunction: String, Sendable {
     case .relu: reluBackward(grad: grad, inp: saved, count: count)
     }
   }
-
-  /// In place: grad[i] ← grad[i] · φ′(inp[i]), with `inp` the pre-activation values.
-  public func backward(grad: FloatPointer, inp: UnsafePointer<Float>, count: Int) {
-    switch self {
-    case .geluTanh: geluBackward(grad: grad, inp: inp, count: count)
-    case .relu: reluBackward(grad: grad, inp: inp, count: count)
-    }
-  }
 }

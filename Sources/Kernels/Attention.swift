@@ -99,7 +99,7 @@ public struct CausalAttention {
       var flops = 0.0
       // Recompute P = exp(S − lse) on the causal prefix, zero above it.
       for row in r0..<r1 {
-        exponentiateRow(probs + row * t, length: row + 1, rowWidth: r1, shift: lse[row])
+        swiftlet_exp_row(probs + row * t, row + 1, r1, lse[row])
       }
       // dP = dO·Vᵀ
       flops += uncountedGemm(
@@ -171,7 +171,7 @@ public struct CausalAttention {
     var flops = [Double](repeating: 0, count: workers)
     flops.withUnsafeMutableBufferPointer { perWorker in
       KernelThreads.withSingleThreadedBLAS {
-        KernelThreads.forEach(workers) { w in
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
           let tiles = w == 0 ? scratch : extra + (w - 1) * tile
           var i = w
           var done = 0.0
@@ -211,11 +211,4 @@ public struct CausalAttention {
 @inline(__always)
 public func softmaxCausalRow(_ row: FloatPointer, length: Int, rowWidth: Int) -> Float {
   swiftlet_softmax_row(row, length, rowWidth)
-}
-
-/// row[j] ← exp(row[j] − shift) for j < length, 0 beyond; returns the sum.
-@inline(__always)
-@discardableResult
-func exponentiateRow(_ row: FloatPointer, length: Int, rowWidth: Int, shift: Float) -> Float {
-  swiftlet_exp_row(row, length, rowWidth, shift)
 }

@@ -15,13 +15,6 @@ public struct CPUFeatures: Equatable, Sendable {
   public var model: Int
   public var flags: Set<String>
 
-  public init(vendor: String, family: Int, model: Int, flags: Set<String>) {
-    self.vendor = vendor
-    self.family = family
-    self.model = model
-    self.flags = flags
-  }
-
   public func has(_ flag: String) -> Bool { flags.contains(flag) }
 
   /// The extensions that matter for choosing a GEMM kernel, oldest first, that this CPU has.

@@ -15,8 +15,7 @@ public func residualForward(out: FloatPointer, _ a: UnsafePointer<Float>, _ b: U
 /// rows[r, :] += vector[:] for every row (a bias added after a reduction).
 public func addRowVector(_ rows: FloatPointer, _ vector: UnsafePointer<Float>, rowCount: Int, width: Int) {
   for r in 0..<rowCount {
-    let row = rows + r * width
-    for c in 0..<width { row[c] += vector[c] }
+    addInPlace(rows + r * width, vector, count: width)
   }
   FlopCounter.addElementwise(Double(rowCount * width))
 }
@@ -47,10 +46,4 @@ public func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
     i += 1
   }
   return total
-}
-
-/// True if every element is finite.
-public func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
-  for i in 0..<count where !x[i].isFinite { return false }
-  return true
 }

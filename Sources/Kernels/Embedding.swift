@@ -27,9 +27,7 @@ public func tokenEmbeddingBackward(
   for i in 0..<count {
     let local = Int(tokens[i]) - firstRow
     guard local >= 0 && local < rows else { continue }
-    let row = dtable + local * channels
-    let source = dout + i * channels
-    for c in 0..<channels { row[c] += source[c] }
+    addInPlace(dtable + local * channels, dout + i * channels, count: channels)
   }
 }
 

@@ -13,9 +13,6 @@ public enum FlopCounter {
   @inline(__always)
   public static func addElementwise(_ flops: Double) { elementwise += flops }
 
-  /// Everything counted so far.
-  public static var total: Double { matmul + elementwise }
-
   public static func reset() {
     matmul = 0
     elementwise = 0

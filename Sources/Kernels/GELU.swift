@@ -13,16 +13,8 @@ public func geluForward(out: FloatPointer, inp: UnsafePointer<Float>, count: Int
   FlopCounter.addElementwise(20 * Double(count))
 }
 
-/// In place: grad[i] ← grad[i] · gelu′(inp[i]).
-public func geluBackward(grad: FloatPointer, inp: UnsafePointer<Float>, count: Int) {
-  KernelThreads.forEachRange(count, minimum: 1 << 16, align: 64) { r in
-    swiftlet_gelu_backward(grad + r.lowerBound, inp + r.lowerBound, r.count)
-  }
-  FlopCounter.addElementwise(25 * Double(count))
-}
-
 /// For the backward pass: out[i] = gelu(x[i]) (as `geluForward`) and x[i] ← gelu′(x[i]) (the
-/// factor `geluBackward` would multiply by), with one tanh per element instead of two.
+/// factor the backward multiplies the gradient by), with one tanh per element instead of two.
 public func geluForwardKeepingDerivative(out: FloatPointer, x: FloatPointer, count: Int) {
   KernelThreads.forEachRange(count, minimum: 1 << 16, align: 64) { r in
     swiftlet_gelu_forward_derivative(out + r.lowerBound, x + r.lowerBound, r.count)

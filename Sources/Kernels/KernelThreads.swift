@@ -9,16 +9,6 @@ import Dispatch
 public enum KernelThreads {
   nonisolated(unsafe) public internal(set) static var count = 1
 
-  /// Runs `body(part)` for `part` in `0..<parts`, concurrently when more than one thread is set.
-  @inline(__always)
-  static func forEach(_ parts: Int, _ body: (Int) -> Void) {
-    if parts <= 1 {
-      if parts == 1 { body(0) }
-      return
-    }
-    DispatchQueue.concurrentPerform(iterations: parts, execute: body)
-  }
-
   /// Splits `0..<total` into one contiguous range per thread (boundaries multiples of `align`),
   /// serially when `total` is below `minimum` (the dispatch would cost more than it saves).
   public static func forEachRange(_ total: Int, minimum: Int, align: Int = 1, _ body: (Range<Int>) -> Void) {
@@ -28,7 +18,7 @@ public enum KernelThreads {
       return
     }
     let step = (total / parts + align - 1) / align * align
-    forEach(parts) { part in
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
       let start = min(total, part * step)
       let end = part == parts - 1 ? total : min(total, start + step)
       if start < end { body(start..<end) }

@@ -26,27 +26,23 @@ public func linearForward(
     beta: bias == nil ? 0 : 1)
 }
 
-/// Accumulates gradients of `linearForward`:
-/// dinp[N, I] (+)= dout · Wᵀ, dweight += inpᵀ · dout (`[I, O]`; `doutᵀ · inp` for `[O, I]`),
+/// Gradients of `linearForward`, accumulated into the weight and bias gradients:
+/// dinp[N, I] = dout · Wᵀ (overwritten), dweight += inpᵀ · dout (`[I, O]`; `doutᵀ · inp` for `[O, I]`),
 /// dbias[O] += Σ_rows dout.
-/// - Parameter accumulateInput: add into `dinp` instead of overwriting it.
 public func linearBackward(
   dinp: FloatPointer?, dweight: FloatPointer, dbias: FloatPointer?,
   dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-  rows: Int, inFeatures: Int, outFeatures: Int, accumulateInput: Bool = false,
-  layout: WeightLayout = .inputMajor
+  rows: Int, inFeatures: Int, outFeatures: Int, layout: WeightLayout = .inputMajor
 ) {
   switch layout {
   case .inputMajor:
     if let dinp {
-      gemm(
-        dinp, dout, weight, m: rows, n: inFeatures, k: outFeatures, transposeB: true,
-        beta: accumulateInput ? 1 : 0)
+      gemm(dinp, dout, weight, m: rows, n: inFeatures, k: outFeatures, transposeB: true)
     }
     gemm(dweight, inp, dout, m: inFeatures, n: outFeatures, k: rows, transposeA: true, beta: 1)
   case .outputMajor:
     if let dinp {
-      gemm(dinp, dout, weight, m: rows, n: inFeatures, k: outFeatures, beta: accumulateInput ? 1 : 0)
+      gemm(dinp, dout, weight, m: rows, n: inFeatures, k: outFeatures)
     }
     gemm(dweight, dout, inp, m: outFeatures, n: inFeatures, k: rows, transposeA: true, beta: 1)
   }

@@ -22,7 +22,6 @@ public func gemm(
 
 /// `gemm` without touching `FlopCounter` (safe to call from several threads); returns the FLOPs.
 @inline(__always)
-@discardableResult
 func uncountedGemm(
   _ c: FloatPointer, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
   m: Int, n: Int, k: Int,

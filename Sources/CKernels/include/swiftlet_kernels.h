@@ -30,10 +30,8 @@ void swiftlet_ce_backward(
 
 /// out[i] = gelu_tanh(inp[i]).
 void swiftlet_gelu_forward(float *out, const float *inp, size_t count);
-/// grad[i] *= gelu_tanh′(inp[i]).
-void swiftlet_gelu_backward(float *grad, const float *inp, size_t count);
-/// out[i] = gelu_tanh(x[i]) and x[i] ← gelu_tanh′(x[i]), sharing the tanh (the same bits as the
-/// two kernels above).
+/// out[i] = gelu_tanh(x[i]) (the same bits as swiftlet_gelu_forward) and x[i] ← gelu_tanh′(x[i]),
+/// sharing the tanh.
 void swiftlet_gelu_forward_derivative(float *out, float *x, size_t count);
 /// x[i] *= y[i].
 void swiftlet_multiply(float *x, const float *y, size_t count);
