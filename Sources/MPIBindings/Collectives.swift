@@ -163,7 +163,6 @@ public final class PendingRequest {
 
   /// Lets MPI make progress; returns true once complete. Open MPI progresses non-blocking
   /// collectives only inside MPI calls, so the backward pass calls this between layers.
-  @discardableResult
   public func test() throws -> Bool {
     var done: Int32 = 0
     try communicator.check(MPI_Test(&request, &done, swiftlet_mpi_status_ignore()), "Test")

@@ -34,7 +34,6 @@ public enum MPIRuntime {
 
   /// Initialises MPI once (thread level FUNNELED), installs `MPI_ERRORS_RETURN` on the world so
   /// failures become Swift errors, and checks the launch wiring; returns `MPI_COMM_WORLD`.
-  @discardableResult
   public static func initialise() throws -> Communicator {
     let status = initialisationStatus
     guard status == MPI_SUCCESS else { throw SwiftletError("MPI_Init failed (code \(status))") }
