@@ -21,7 +21,6 @@ public final class CollectiveWatchdog: @unchecked Sendable {
   private var operation = ""
   private var startedAt = 0.0
   private var depth = 0
-  private var thread: pthread_t?
 
   /// Starts the process-wide watchdog (`timeoutSeconds` ≤ 0 disables it).
   public static func start(timeoutSeconds: Double, rank: Int) {
@@ -61,17 +60,14 @@ public final class CollectiveWatchdog: @unchecked Sendable {
 
   private func launch() {
     let box = Unmanaged.passRetained(self)
-    var attributes = pthread_attr_t()
-    pthread_attr_init(&attributes)
     var handle = pthread_t()
     pthread_create(
-      &handle, &attributes,
+      &handle, nil,
       { context in
         let watchdog = Unmanaged<CollectiveWatchdog>.fromOpaque(context!).takeRetainedValue()
         watchdog.watch()
         return nil
       }, box.toOpaque())
-    thread = handle
   }
 
   private func watch() {

@@ -5,22 +5,15 @@ extension Communicator {
   /// In-place allreduce of `count` elements at `buffer`.
   public func allreduce<T: MPIElement>(_ buffer: UnsafeMutablePointer<T>, count: Int, op: ReduceOp = .sum) throws {
     guard size > 1, count > 0 else { return }
-    CollectiveWatchdog.begin("MPI_Allreduce")
-    defer { CollectiveWatchdog.end() }
-    try check(
-      MPI_Allreduce(swiftlet_mpi_in_place(), buffer, Int32(count), T.mpiType, op.handle, handle),
-      "Allreduce")
-  }
-
-  /// In-place allreduce of a buffer.
-  public func allreduce<T: MPIElement>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOp = .sum) throws {
-    try allreduce(buffer.baseAddress!, count: buffer.count, op: op)
+    try blocking("MPI_Allreduce") {
+      MPI_Allreduce(swiftlet_mpi_in_place(), buffer, Int32(count), T.mpiType, op.handle, handle)
+    }
   }
 
   /// Allreduce of an array (convenience for small values).
   public func allreduce<T: MPIElement>(_ values: [T], op: ReduceOp = .sum) throws -> [T] {
     var copy = values
-    try copy.withUnsafeMutableBufferPointer { try allreduce($0, op: op) }
+    try copy.withUnsafeMutableBufferPointer { try allreduce($0.baseAddress!, count: $0.count, op: op) }
     return copy
   }
 
@@ -32,56 +25,44 @@ extension Communicator {
   /// Broadcasts `count` elements from `root` into every member's `buffer`.
   public func broadcast<T: MPIElement>(_ buffer: UnsafeMutablePointer<T>, count: Int, root: Int = 0) throws {
     guard size > 1, count > 0 else { return }
-    CollectiveWatchdog.begin("MPI_Bcast")
-    defer { CollectiveWatchdog.end() }
-    try check(MPI_Bcast(buffer, Int32(count), T.mpiType, Int32(root), handle), "Bcast")
+    try blocking("MPI_Bcast") { MPI_Bcast(buffer, Int32(count), T.mpiType, Int32(root), handle) }
   }
 
-  /// Broadcasts a byte string from `root` (length first, then bytes).
-  public func broadcast(bytes: [UInt8], root: Int = 0) throws -> [UInt8] {
-    guard size > 1 else { return bytes }
-    var length = Int64(bytes.count)
-    try broadcast(&length, count: 1, root: root)
-    var received = rank == root ? bytes : [UInt8](repeating: 0, count: Int(length))
-    try received.withUnsafeMutableBufferPointer { try broadcast($0.baseAddress!, count: Int(length), root: root) }
-    return received
-  }
-
-  /// Broadcasts a string from `root`.
-  public func broadcast(string: String, root: Int = 0) throws -> String {
-    String(decoding: try broadcast(bytes: Array(string.utf8), root: root), as: UTF8.self)
+  /// Broadcasts a string from member 0 (its UTF-8 length first, then its bytes).
+  public func broadcast(string: String) throws -> String {
+    guard size > 1 else { return string }
+    var length = Int64(string.utf8.count)
+    try broadcast(&length, count: 1)
+    var bytes = rank == 0 ? Array(string.utf8) : [UInt8](repeating: 0, count: Int(length))
+    try bytes.withUnsafeMutableBufferPointer { try broadcast($0.baseAddress!, count: Int(length)) }
+    return String(decoding: bytes, as: UTF8.self)
   }
 
   /// Gathers `count` elements from every member into `output` (size × count, in rank order).
   public func allgather<T: MPIElement>(
     _ input: UnsafePointer<T>, count: Int, into output: UnsafeMutablePointer<T>
   ) throws {
-    CollectiveWatchdog.begin("MPI_Allgather")
-    defer { CollectiveWatchdog.end() }
-    try check(
-      MPI_Allgather(input, Int32(count), T.mpiType, output, Int32(count), T.mpiType, handle),
-      "Allgather")
+    try blocking("MPI_Allgather") {
+      MPI_Allgather(input, Int32(count), T.mpiType, output, Int32(count), T.mpiType, handle)
+    }
   }
 
   /// Gathers `count` elements from every member to `root`'s `output` (size × count).
   public func gather<T: MPIElement>(
     _ input: UnsafePointer<T>, count: Int, into output: UnsafeMutablePointer<T>?, root: Int = 0
   ) throws {
-    CollectiveWatchdog.begin("MPI_Gather")
-    defer { CollectiveWatchdog.end() }
-    try check(
-      MPI_Gather(input, Int32(count), T.mpiType, output, Int32(count), T.mpiType, Int32(root), handle),
-      "Gather")
+    try blocking("MPI_Gather") {
+      MPI_Gather(input, Int32(count), T.mpiType, output, Int32(count), T.mpiType, Int32(root), handle)
+    }
   }
 
-  /// Starts a non-blocking in-place allreduce; complete it with `PendingRequest.wait()`.
-  public func startAllreduce<T: MPIElement>(
-    _ buffer: UnsafeMutablePointer<T>, count: Int, op: ReduceOp = .sum
-  ) throws -> PendingRequest {
+  /// Starts a non-blocking in-place sum of `count` elements at `buffer` over all members;
+  /// complete it with `PendingRequest.wait()`.
+  public func startAllreduce<T: MPIElement>(_ buffer: UnsafeMutablePointer<T>, count: Int) throws -> PendingRequest {
     var request: MPI_Request? = swiftlet_mpi_request_null()
     if size > 1 && count > 0 {
       try check(
-        MPI_Iallreduce(swiftlet_mpi_in_place(), buffer, Int32(count), T.mpiType, op.handle, handle, &request),
+        MPI_Iallreduce(swiftlet_mpi_in_place(), buffer, Int32(count), T.mpiType, swiftlet_mpi_sum(), handle, &request),
         "Iallreduce")
     }
     return PendingRequest(request: request, communicator: self)
@@ -93,19 +74,15 @@ extension Communicator {
   /// `buffer` (in place there; the other members' buffers are only read). Complete it with
   /// `PendingRequest.wait()`.
   public func startReduce<T: MPIElement>(
-    _ buffer: UnsafeMutablePointer<T>, count: Int, root: Int, op: ReduceOp = .sum
+    _ buffer: UnsafeMutablePointer<T>, count: Int, root: Int
   ) throws -> PendingRequest {
     var request: MPI_Request? = swiftlet_mpi_request_null()
     if size > 1 && count > 0 {
-      if rank == root {
-        try check(
-          MPI_Ireduce(
-            swiftlet_mpi_in_place(), buffer, Int32(count), T.mpiType, op.handle, Int32(root), handle, &request),
-          "Ireduce")
-      } else {
-        try check(
-          MPI_Ireduce(buffer, nil, Int32(count), T.mpiType, op.handle, Int32(root), handle, &request), "Ireduce")
-      }
+      let input = rank == root ? UnsafeRawPointer(swiftlet_mpi_in_place()) : UnsafeRawPointer(buffer)
+      let output = rank == root ? buffer : nil
+      try check(
+        MPI_Ireduce(input, output, Int32(count), T.mpiType, swiftlet_mpi_sum(), Int32(root), handle, &request),
+        "Ireduce")
     }
     return PendingRequest(request: request, communicator: self)
   }
@@ -118,32 +95,25 @@ extension Communicator {
   ) throws {
     guard size > 1 else { return }
     precondition(counts.count == size && displacements.count == size, "one block per member")
-    CollectiveWatchdog.begin("MPI_Allgatherv")
-    defer { CollectiveWatchdog.end() }
     var counts32 = counts.map { Int32($0) }
     var displacements32 = displacements.map { Int32($0) }
-    try check(
-      MPI_Allgatherv(
-        swiftlet_mpi_in_place(), 0, T.mpiType, buffer, &counts32, &displacements32, T.mpiType, handle),
-      "Allgatherv")
+    try blocking("MPI_Allgatherv") {
+      MPI_Allgatherv(swiftlet_mpi_in_place(), 0, T.mpiType, buffer, &counts32, &displacements32, T.mpiType, handle)
+    }
   }
 
   /// Sends `count` elements to member `destination` (blocking; pairs with `receive`).
   public func send<T: MPIElement>(_ buffer: UnsafePointer<T>, count: Int, to destination: Int, tag: Int = 0) throws {
-    CollectiveWatchdog.begin("MPI_Send")
-    defer { CollectiveWatchdog.end() }
-    try check(MPI_Send(buffer, Int32(count), T.mpiType, Int32(destination), Int32(tag), handle), "Send")
+    try blocking("MPI_Send") { MPI_Send(buffer, Int32(count), T.mpiType, Int32(destination), Int32(tag), handle) }
   }
 
   /// Receives `count` elements from member `source` into `buffer` (blocking; pairs with `send`).
   public func receive<T: MPIElement>(
     _ buffer: UnsafeMutablePointer<T>, count: Int, from source: Int, tag: Int = 0
   ) throws {
-    CollectiveWatchdog.begin("MPI_Recv")
-    defer { CollectiveWatchdog.end() }
-    try check(
-      MPI_Recv(buffer, Int32(count), T.mpiType, Int32(source), Int32(tag), handle, swiftlet_mpi_status_ignore()),
-      "Recv")
+    try blocking("MPI_Recv") {
+      MPI_Recv(buffer, Int32(count), T.mpiType, Int32(source), Int32(tag), handle, swiftlet_mpi_status_ignore())
+    }
   }
 }
 
@@ -193,7 +163,6 @@ public final class PendingRequest {
 
   /// Lets MPI make progress; returns true once complete. Open MPI progresses non-blocking
   /// collectives only inside MPI calls, so the backward pass calls this between layers.
-  @discardableResult
   public func test() throws -> Bool {
     var done: Int32 = 0
     try communicator.check(MPI_Test(&request, &done, swiftlet_mpi_status_ignore()), "Test")

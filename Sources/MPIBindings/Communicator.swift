@@ -32,11 +32,6 @@ public final class Communicator: @unchecked Sendable {
     }
   }
 
-  /// `MPI_COMM_WORLD`. Call `MPIRuntime.initialise()` first.
-  public static var world: Communicator {
-    Communicator(handle: swiftlet_mpi_comm_world(), owned: false)
-  }
-
   /// World rank, for messages.
   public static var worldRank: Int {
     var r: Int32 = 0
@@ -51,6 +46,14 @@ public final class Communicator: @unchecked Sendable {
     MPI_Error_string(status, &buffer, &length)
     let text = String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     throw SwiftletError("MPI \(operation) failed on rank \(Communicator.worldRank): \(text)")
+  }
+
+  /// Runs the blocking MPI call `name` (e.g. `"MPI_Bcast"`) under the collective watchdog; a
+  /// failure throws as `check` does, naming the operation without its `MPI_` prefix.
+  func blocking(_ name: StaticString, _ call: () -> Int32) throws {
+    CollectiveWatchdog.begin(name)
+    defer { CollectiveWatchdog.end() }
+    try check(call(), String(name.description.dropFirst("MPI_".count)))
   }
 
   /// Splits into sub-communicators: processes with equal `color` form one, ordered by `key`.
@@ -72,9 +75,7 @@ public final class Communicator: @unchecked Sendable {
 
   /// Blocks until every member has called it.
   public func barrier() throws {
-    CollectiveWatchdog.begin("MPI_Barrier")
-    defer { CollectiveWatchdog.end() }
-    try check(MPI_Barrier(handle), "Barrier")
+    try blocking("MPI_Barrier") { MPI_Barrier(handle) }
   }
 }
 

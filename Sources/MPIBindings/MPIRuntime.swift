@@ -33,12 +33,11 @@ public enum MPIRuntime {
   }()
 
   /// Initialises MPI once (thread level FUNNELED), installs `MPI_ERRORS_RETURN` on the world so
-  /// failures become Swift errors, and checks the launch wiring.
-  @discardableResult
+  /// failures become Swift errors, and checks the launch wiring; returns `MPI_COMM_WORLD`.
   public static func initialise() throws -> Communicator {
     let status = initialisationStatus
     guard status == MPI_SUCCESS else { throw SwiftletError("MPI_Init failed (code \(status))") }
-    let world = Communicator.world
+    let world = Communicator(handle: swiftlet_mpi_comm_world(), owned: false)
     try checkLaunchWiring(worldSize: world.size)
     return world
   }
@@ -78,11 +77,11 @@ public enum MPIRuntime {
   }
 
   static func checkLaunchWiring(worldSize: Int) throws {
-    let env = ProcessEnvironment.values
+    func env(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
     for key in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_NTASKS"] {
-      if let value = env[key], let launched = Int(value), launched > 1, worldSize == 1 {
+      if let value = env(key), let launched = Int(value), launched > 1, worldSize == 1 {
         // SLURM_NTASKS is set for the whole allocation even for a single-task mpirun step.
-        if key == "SLURM_NTASKS" && env["OMPI_COMM_WORLD_SIZE"] == nil && env["PMI_SIZE"] == nil {
+        if key == "SLURM_NTASKS" && env("OMPI_COMM_WORLD_SIZE") == nil && env("PMI_SIZE") == nil {
           continue
         }
         throw SwiftletError(
@@ -90,21 +89,5 @@ public enum MPIRuntime {
             + "the launcher and the MPI library do not match (use mpirun inside the allocation)")
       }
     }
-  }
-}
-
-/// Environment variables as a dictionary (kept here so MPIBindings needs no Foundation).
-enum ProcessEnvironment {
-  static var values: [String: String] {
-    var result: [String: String] = [:]
-    var pointer = environ
-    while let entry = pointer.pointee {
-      let text = String(cString: entry)
-      if let equals = text.firstIndex(of: "=") {
-        result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-      }
-      pointer += 1
-    }
-    return result
   }
 }

@@ -17,7 +17,7 @@ public struct ArenaPartition: Equatable, Sendable {
     precondition(parts >= 1, "at least one part")
     let boundaries = tensorOffsets.filter { $0 > 0 && $0 < arenaCount } + [arenaCount]
     var cuts = [0]
-    for k in 1..<max(parts, 1) {
+    for k in 1..<parts {
       let ideal = Double(arenaCount) * Double(k) / Double(parts)
       let candidates = boundaries.filter { $0 >= cuts.last! }
       let nearest = candidates.min { abs(Double($0) - ideal) < abs(Double($1) - ideal) } ?? arenaCount

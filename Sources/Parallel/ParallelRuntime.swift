@@ -29,11 +29,10 @@ public struct World {
 
   public var rank: Int { communicator.rank }
   public var size: Int { communicator.size }
-  public var isCoordinator: Bool { communicator.rank == 0 }
 
   /// Rank 0's `text` on every rank (collective).
   public func coordinatorText(_ text: String) throws -> String {
-    try communicator.broadcast(string: text, root: 0)
+    try communicator.broadcast(string: text)
   }
 }
 

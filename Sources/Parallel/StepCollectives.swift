@@ -8,11 +8,9 @@ extension ProcessGrid {
   /// The mean loss per token on every rank: the local loss sums over the data-parallel
   /// replicas, divided by `tokens`, from the last pipeline stage (which computed it).
   public func meanLoss(localSum: Double, tokens: Int) throws -> Double {
-    let loss = try dataParallel.allreduce(localSum) / Double(tokens)
-    guard ppSize > 1 else { return loss }
-    var value = loss
-    try pipeline.broadcast(&value, count: 1, root: ppSize - 1)
-    return value
+    var loss = try dataParallel.allreduce(localSum) / Double(tokens)
+    try pipeline.broadcast(&loss, count: 1, root: ppSize - 1)
+    return loss
   }
 
   /// Whether every rank saw only finite values: one world-wide flag, so all ranks take the same
@@ -48,7 +46,7 @@ extension ProcessGrid {
 
   /// Rank 0's `text` on every rank.
   public func coordinatorText(_ text: String) throws -> String {
-    try world.broadcast(string: text, root: 0)
+    try world.broadcast(string: text)
   }
 
   /// Rank 0's `count` doubles at `values` on every rank.

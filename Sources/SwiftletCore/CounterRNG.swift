@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+  import Glibc
+#else
+  import Darwin
+#endif
+
 /// A counter-based random number generator: every value is a pure function of a key and an
 /// index, so the same stream can be produced in any order and from any shard of a tensor.
 ///
@@ -39,7 +45,7 @@ public struct CounterRNG: Sendable {
   public func normal(_ index: UInt64) -> Double {
     let u1 = 1.0 - uniform(index &* 2)  // (0, 1], safe for log
     let u2 = uniform(index &* 2 &+ 1)
-    return (-2.0 * _log(u1)).squareRoot() * _cos(2.0 * Double.pi * u2)
+    return (-2.0 * log(u1)).squareRoot() * cos(2.0 * Double.pi * u2)
   }
 
   @inline(__always)
@@ -50,13 +56,3 @@ public struct CounterRNG: Sendable {
     return z ^ (z >> 31)
   }
 }
-
-#if canImport(Glibc)
-  import Glibc
-  @inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
-  @inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }
-#else
-  import Darwin
-  @inline(__always) func _log(_ x: Double) -> Double { Darwin.log(x) }
-  @inline(__always) func _cos(_ x: Double) -> Double { Darwin.cos(x) }
-#endif
