@@ -55,12 +55,6 @@ public final class GPT2Tokenizer: @unchecked Sendable {
     try self.init(directory: try GPT2TokenizerFiles.locate(explicit: explicit))
   }
 
-  /// The folder to load from: `explicit`, else `$SWIFTLET_TOKENIZER`, else
-  /// `${XDG_CACHE_HOME:-$HOME/.cache}/swiftlet/tokenizer`.
-  public static func locate(explicit: String?) throws -> String {
-    try GPT2TokenizerFiles.locate(explicit: explicit)
-  }
-
   /// Loads the two files from explicit paths (e.g. `../shared/data/gpt2-encoder.json`). Both must
   /// have the SHA-256 of OpenAI's release; anything else is a `SwiftletError`.
   public init(encoderPath: String, mergesPath: String) throws {

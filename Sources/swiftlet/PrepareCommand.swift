@@ -56,7 +56,7 @@ struct Prepare: ParsableCommand {
     try DatasetPreparer.validate(options)  // bad inputs fail before the tokenizer loads
 
     let loadStart = MonotonicClock.now()
-    let gpt2 = try GPT2Tokenizer(directory: try GPT2Tokenizer.locate(explicit: tokenizer))
+    let gpt2 = try GPT2Tokenizer(locating: tokenizer)
     let loadSeconds = MonotonicClock.now() - loadStart
     let display = ProgressDisplay()
     defer { display.finish() }  // end the progress line before the summary or an error line
