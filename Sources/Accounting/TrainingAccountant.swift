@@ -4,7 +4,7 @@ import RunFiles
 /// final report. MPI stays out (the loop owns collectives): each step the loop sums
 /// `meter.takeDelta().kWh` over all ranks and passes the sum to `record`.
 ///
-///     let accountant = TrainingAccountant(run: run, ledger: checkpointLedger ?? ComputeLedger())
+///     let accountant = TrainingAccountant(run: run)  // then replaceLedger(_:) on a resume
 ///     // every rank, every step:
 ///     let mine = meter.takeDelta().kWh
 ///     let all = try world.allreduce(mine)           // sum over ranks
@@ -24,7 +24,7 @@ public final class TrainingAccountant {
   public let modelFlopsPerStep: Double
   /// GEMM FLOPs the kernels execute in one step, all ranks.
   public let hardwareFlopsPerStep: Double
-  public private(set) var ledger: ComputeLedger
+  public private(set) var ledger = ComputeLedger()
 
   /// What one recorded step looked like.
   public struct Live: Sendable {
@@ -34,9 +34,8 @@ public final class TrainingAccountant {
     public var ledger: ComputeLedger
   }
 
-  public init(run: RunDescription, ledger: ComputeLedger = ComputeLedger()) {
+  public init(run: RunDescription) {
     self.run = run
-    self.ledger = ledger
     calibratedPeak = run.hardware.peakFlops
     modelFlopsPerStep = ModelFlops.perStep(run.model, tokensPerStep: run.tokensPerStep, seqLen: run.seqLen)
     hardwareFlopsPerStep =

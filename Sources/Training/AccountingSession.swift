@@ -42,9 +42,8 @@ final class AccountingSession {
     } else {
       hardware = try HardwareProfile.resolve(name, coresPerDevice: threadsPerRank)
     }
-    let intensity = config.accounting.gridIntensity
     var gridIntensity = try GridIntensity.resolve(
-      gramsPerKWh: intensity > 0 ? intensity : nil, region: config.accounting.region)
+      gramsPerKWh: config.accounting.gridIntensity, region: config.accounting.region)
     let seriesPath = config.accounting.intensitySeries
     usesSeries = !seriesPath.isEmpty
     carbon = try AccountingSession.loadSchedule(config: config, grid: grid)
@@ -55,11 +54,10 @@ final class AccountingSession {
     }
     meter = try EnergyMeter(isNodeLeader: grid.isNodeLeader, pue: config.accounting.pue)
     let price = config.accounting.pricePerDeviceHour
-    let target = config.accounting.targetTokens
     let run = RunDescription(
       modelName: config.modelKeys.preset.isEmpty ? "custom" : config.modelKeys.preset,
       model: config.model, seqLen: config.seqLen, tokensPerStep: config.tokensPerStep,
-      maxSteps: config.train.maxSteps, targetTokens: target > 0 ? target : nil, devices: grid.worldSize,
+      maxSteps: config.train.maxSteps, targetTokens: config.accounting.targetTokens, devices: grid.worldSize,
       tensorParallel: grid.tpSize, microBatch: config.train.batchSize / (grid.dpSize * config.gradAccum),
       optimizer: config.train.optimizer, hardware: hardware,
       grid: gridIntensity, pue: config.accounting.pue,
@@ -67,9 +65,6 @@ final class AccountingSession {
       recompute: config.train.recompute, pipelineParallel: grid.ppSize, microbatches: config.gradAccum)
     accountant = TrainingAccountant(run: run)
   }
-
-  /// The cumulative ledger as stored in checkpoints (`/accounting` attributes).
-  var ledger: [String: Double] { accountant.ledger.attributes }
 
   /// Continues the totals of a resumed run; on rank 0 also books the work the previous run did
   /// after this checkpoint and lost (read from its `metrics.jsonl` before it is cut back).

@@ -62,9 +62,6 @@ public final class Trainer {
   /// Steps whose update was skipped because the loss or gradients were not finite.
   public private(set) var skippedSteps = 0
   private var nonfiniteStreak = 0
-  /// Training losses of the steps run by this process (for tests and the summary).
-  public private(set) var losses: [Double] = []
-  public private(set) var lastValidationLoss: Double?
   /// Step at which to checkpoint and stop as if preempted (tests and the demo use it).
   public var stopAtStep: Int?
   /// The checkpoint this run resumed from, if any.
@@ -186,7 +183,7 @@ public final class Trainer {
       path = try ShardedCheckpoint.save(
         model: model, optimizer: optimizer, statePartition: statePartition, grid: grid, directory: directory,
         metadata: .init(
-          step: step, tokensSeen: tokensSeen, configJSON: config.json, ledger: accounting.ledger,
+          step: step, tokensSeen: tokensSeen, configJSON: config.json, ledger: accounting.accountant.ledger.attributes,
           state: CheckpointState(integers: ["skipped_steps": Int64(skippedSteps)])))
     } catch let error as SwiftletError
       where error.raisedByAllRanks && config.checkpoint.onError == .continue
@@ -286,7 +283,6 @@ public final class Trainer {
               ? "stopping at step \(step) after \(PreemptionSignal.receivedName): checkpoint saved, resume with checkpoint.resume = auto"
               : "stopping at step \(step) as asked (--stop-at-step): checkpoint saved")
         }
-        interrupted = true
         writeSegment(ended: stop == 2 ? "preempted" : "stopped")
         try writeReport(printSummary: false)
         return
@@ -385,12 +381,8 @@ public final class Trainer {
     }
   }
 
-  /// Whether `run()` stopped early (preemption signal or `stopAtStep`).
-  public private(set) var interrupted = false
-
   private func evaluate(_ evaluator: Evaluator) throws {
     let loss = try evaluator.meanLoss(model: model, grid: grid)
-    lastValidationLoss = loss
     if grid.isCoordinator {
       try metrics?.append(.eval(EvalMetrics(step: step, validationLoss: loss)))
       progress.event(String(format: "eval step %d: val_loss %.4f", step, loss))
@@ -403,7 +395,6 @@ public final class Trainer {
     public var gradNorm: Double
     public var learningRate: Double
     public var seconds: Double
-    public var cpuSeconds: Double
     /// Seconds blocked waiting for the data-parallel gradient allreduce after the backward.
     public var exposedCommunicationSeconds: Double
     public var tokens: Int
@@ -413,7 +404,6 @@ public final class Trainer {
   @discardableResult
   public func trainStep() throws -> StepStats {
     let start = MonotonicClock.now()
-    let cpuStart = MonotonicClock.processCPUSeconds()
     let t = config.seqLen
     let globalTokens = config.tokensPerStep
     var inputs: [Int32] = []
@@ -477,10 +467,8 @@ public final class Trainer {
     }
     step += 1
     tokensSeen += globalTokens
-    losses.append(loss)
     return StepStats(
       loss: loss, gradNorm: norm, learningRate: learningRate, seconds: MonotonicClock.now() - start,
-      cpuSeconds: MonotonicClock.processCPUSeconds() - cpuStart,
       exposedCommunicationSeconds: buckets.exposedSeconds, tokens: globalTokens)
   }
 
