@@ -145,36 +145,24 @@ public final class Adafactor: Optimizer {
     return arenas
   }
 
-  /// Per segment, in segment order: `exp_avg` (with `beta1`, the segment's shape), then either
-  /// `exp_avg_sq_row` (`shape` without its last dimension) and `exp_avg_sq_col` (`shape` without
-  /// its second-to-last) for rank ≥ 2, or `exp_avg_sq` (the segment's shape) — the names and
-  /// shapes of Hugging Face's `optimizer.state[p]`.
+  /// Per segment, in segment order, the tensors `stateShapes` names for its shape: `exp_avg`
+  /// (with `beta1`, the segment's shape), then either `exp_avg_sq_row` (`shape` without its last
+  /// dimension) and `exp_avg_sq_col` (`shape` without its second-to-last) for rank ≥ 2, or
+  /// `exp_avg_sq` (the segment's shape) — the names and shapes of Hugging Face's `optimizer.state[p]`.
   public var stateTensors: [OptimizerStateTensor] {
-    var tensors: [OptimizerStateTensor] = []
-    for placement in layout.placements {
-      let segment = placement.segment
-      func add(
-        _ kind: String, _ shape: [Int], _ pointer: FloatPointer,
-        _ extent: OptimizerStateTensor.Extent = .parameter
-      ) {
-        tensors.append(
-          OptimizerStateTensor(
-            kind: kind, segmentName: segment.name, shape: shape, pointer: pointer, extent: extent))
-      }
-      if let firstMoment { add("exp_avg", segment.shape, firstMoment.base + segment.offset) }
-      if placement.factored {
-        let shape = segment.shape
-        add(
-          "exp_avg_sq_row", Array(shape.dropLast()), rowFactors.base + placement.rowOffset,
-          .rowReduction)
-        add(
-          "exp_avg_sq_col", shape.dropLast(2) + [shape.last!],
-          columnFactors.base + placement.columnOffset, .columnReduction)
-      } else {
-        add("exp_avg_sq", segment.shape, secondMoment.base + placement.fullOffset)
+    layout.placements.flatMap { p in
+      stateShapes(ofParameterShape: p.segment.shape).map { state in
+        let pointer: FloatPointer
+        switch (state.kind, state.extent) {
+        case ("exp_avg", _): pointer = firstMoment!.base + p.segment.offset
+        case (_, .rowReduction): pointer = rowFactors.base + p.rowOffset
+        case (_, .columnReduction): pointer = columnFactors.base + p.columnOffset
+        case (_, .parameter): pointer = secondMoment.base + p.fullOffset
+        }
+        return OptimizerStateTensor(
+          kind: state.kind, segmentName: p.segment.name, shape: state.shape, pointer: pointer, extent: state.extent)
       }
     }
-    return tensors
   }
 
   public func stateShapes(ofParameterShape shape: [Int]) -> [(

@@ -30,16 +30,6 @@ public struct OptimizerStateTensor {
   public let pointer: FloatPointer
   public let extent: Extent
 
-  public init(
-    kind: String, segmentName: String, shape: [Int], pointer: FloatPointer, extent: Extent = .parameter
-  ) {
-    self.kind = kind
-    self.segmentName = segmentName
-    self.shape = shape
-    self.pointer = pointer
-    self.extent = extent
-  }
-
   /// Elements in the tensor (the product of `shape`; 1 for a scalar).
   public var count: Int { shape.reduce(1, *) }
 }
@@ -51,7 +41,7 @@ extension AdamW {
       segments.map {
         OptimizerStateTensor(
           kind: state.kind, segmentName: $0.name, shape: $0.shape,
-          pointer: state.arena.base + $0.offset)
+          pointer: state.arena.base + $0.offset, extent: .parameter)
       }
     }
   }
