@@ -33,7 +33,7 @@ public struct ComputeLedger: Codable, Equatable, Sendable {
 
   public init() {}
 
-  enum CodingKeys: String, CodingKey, CaseIterable {
+  enum CodingKeys: String, CodingKey {
     case flops
     case hardwareFlops = "hardware_flops"
     case tokens

@@ -79,9 +79,4 @@ public struct KernelFlops: Equatable, Codable, Sendable {
     // Values: forward PV, backward dV and dP.
     attentionValues = attentionUnit * (forwards + 2 * layers)
   }
-
-  /// The share of one rank when the step runs on `ranks` ranks (every matmul splits evenly).
-  public func perRank(_ ranks: Int) -> Double {
-    total / Double(max(1, ranks))
-  }
 }
