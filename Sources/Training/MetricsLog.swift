@@ -10,12 +10,12 @@ public final class MetricsLog {
   public let path: String
   private let handle: FileHandle
 
-  /// Opens (creating) the log; when `resumeStep` is given, drops every line whose step is
-  /// greater than it, and every line at all when it is 0.
-  public init(path: String, resumeStep: Int?) throws {
+  /// Opens (creating) the log and drops every line whose step is greater than `resumeStep`
+  /// (every line at all when it is 0, a fresh start).
+  public init(path: String, resumeStep: Int) throws {
     self.path = path
     let fm = FileManager.default
-    if let resumeStep, fm.fileExists(atPath: path) {
+    if fm.fileExists(atPath: path) {
       let text = fm.contents(atPath: path) ?? Data()
       let decoder = JSONDecoder()
       var kept = Data()
@@ -34,7 +34,7 @@ public final class MetricsLog {
       guard rename(temporary, path) == 0 else {
         throw SwiftletError("cannot replace \(path): \(String(cString: strerror(errno)))")
       }
-    } else if resumeStep == nil || !fm.fileExists(atPath: path) {
+    } else {
       guard fm.createFile(atPath: path, contents: nil) else {
         throw SwiftletError("cannot create \(path): check that the run directory is writable")
       }
