@@ -26,10 +26,10 @@ public struct ConfigDocument: Sendable {
   /// Every key Swiftlet understands, section by section.
   public static let keys: [Key] = sections.flatMap(\.keys)
 
-  /// Sets `section.key` (from `--set` or a TOML file) after checking its type.
+  /// Sets `section.key` from `--set` after checking that the key exists and the value's type.
   public mutating func set(_ name: String, to value: ConfigValue) throws {
     guard let (section, key) = Self.locate(name), try section.assign(key, value, &self) else {
-      throw SwiftletError("unknown config key '\(name)'\(Self.suggestion(for: name))")
+      throw SwiftletError("--set: unknown config key '\(name)'\(Self.suggestion(for: name))")
     }
   }
 

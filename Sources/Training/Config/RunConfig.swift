@@ -36,9 +36,6 @@ public struct RunConfig: Sendable {
         throw SwiftletError("--set '\(override)' must look like section.key=value")
       }
       let key = String(override[..<equals]).trimmingCharacters(in: .whitespaces)
-      guard ConfigDocument.knows(key) else {
-        throw SwiftletError("--set: unknown config key '\(key)'\(ConfigDocument.suggestion(for: key))")
-      }
       try settings.set(key, to: ConfigValue(parsing: String(override[override.index(after: equals)...])))
     }
     if let runDirectory { settings.run.dir = runDirectory }
