@@ -124,15 +124,6 @@ public final class Adafactor: Optimizer {
     totals.deallocate()
   }
 
-  /// Floats of state Adafactor keeps for `segments` (before allocating it): packed factors and
-  /// vector moments, plus `arenaCount` for `exp_avg` when `firstMoment` is true.
-  public static func stateCount(segments: [ParameterSegment], arenaCount: Int, firstMoment: Bool)
-    -> Int
-  {
-    let layout = AdafactorLayout(segments: segments)
-    return layout.rowCount + layout.columnCount + layout.fullCount + (firstMoment ? arenaCount : 0)
-  }
-
   /// The state arenas that hold at least one tensor: `exp_avg` (with `beta1`; laid out like the
   /// parameters), then the packed `exp_avg_sq_row`, `exp_avg_sq_col` and `exp_avg_sq`, which
   /// are NOT laid out like the parameters: address them through `stateTensors`.
