@@ -40,11 +40,6 @@ public enum ModelFlops {
     perToken(config, seqLen: seqLen) * Double(tokensPerStep)
   }
 
-  /// Model FLOPs of training on `tokens` tokens (any count, e.g. a projection to 300e9).
-  public static func total(_ config: GPTConfig, tokens: Double, seqLen: Int) -> Double {
-    perToken(config, seqLen: seqLen) * tokens
-  }
-
   /// The published-table convention: `6·N·D`.
   public static func sixND(parameters: Double, tokens: Double) -> Double {
     6 * parameters * tokens

@@ -30,7 +30,6 @@ public final class TrainingAccountant {
   public struct Live: Sendable {
     /// MFU of this step: model FLOPs / (seconds × devices × peak).
     public var mfu: Double
-    public var tokensPerSecond: Double
     public var ledger: ComputeLedger
   }
 
@@ -68,7 +67,7 @@ public final class TrainingAccountant {
     return Live(
       mfu: MFU.utilisation(
         modelFlops: modelFlopsPerStep, seconds: stepSeconds, devices: run.devices, peakPerDevice: peak),
-      tokensPerSecond: stepSeconds > 0 ? Double(run.tokensPerStep) / stepSeconds : 0, ledger: ledger)
+      ledger: ledger)
   }
 
   /// Continues from a ledger read back from a checkpoint.
