@@ -65,8 +65,6 @@ public final class EnergyMeter {
   private var lastWall: Double
   private var lastCPU: Double
   private var lastRAPL: Double
-  /// Facility kWh reported by all `takeDelta()` calls so far.
-  public private(set) var totalKWh: Double = 0
 
   /// - Parameters:
   ///   - isNodeLeader: true on exactly one rank per node (e.g. rank 0 of
@@ -121,10 +119,8 @@ public final class EnergyMeter {
       if isNodeLeader { memoryJoules = memoryWatts * dWall }
     }
     let it = (cpuJoules + memoryJoules) / EnergyConstants.joulesPerKWh
-    let reading = Reading(
+    return Reading(
       kWh: it * pue, itKWh: it, cpuKWh: cpuJoules / EnergyConstants.joulesPerKWh,
       memoryKWh: memoryJoules / EnergyConstants.joulesPerKWh, wallSeconds: dWall, cpuSeconds: dCPU)
-    totalKWh += reading.kWh
-    return reading
   }
 }
