@@ -1,6 +1,6 @@
 /// One named line of a chart: its points (split where values are missing) and how to draw it.
 struct ChartSeries {
-  enum Style: Equatable {
+  enum Style {
     /// A solid line.
     case line
     /// A dashed line (projections, reference levels).

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A rectangle in SVG user units (y grows downwards).
-struct ChartFrame: Equatable {
+struct ChartFrame {
   var x: Double
   var y: Double
   var width: Double

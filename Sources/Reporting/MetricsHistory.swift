@@ -3,7 +3,7 @@ import RunFiles
 import SwiftletCore
 
 /// An evaluation (`EvalMetrics`) with the tokens seen at its step.
-struct EvalRecord: Equatable {
+struct EvalRecord {
   var step: Int
   var validationLoss: Double?
   /// Not in the line: mapped from the train lines (`MetricsHistory.tokens(atStep:)`).

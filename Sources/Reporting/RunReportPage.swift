@@ -11,7 +11,7 @@ import SwiftletCore
 /// so it opens from a cluster's file system or as a mail attachment.
 public enum RunReportPage {
   /// The y axis of the loss chart.
-  public enum LossScale: String, CaseIterable, Sendable {
+  public enum LossScale: String, Sendable {
     /// Logarithmic when the losses span more than a factor of 3, else linear.
     case automatic = "auto"
     case linear

@@ -2,7 +2,7 @@
 /// even before, or without, `report.json`).
 struct RunSummary {
   /// A value and the step it was observed at.
-  struct AtStep: Equatable {
+  struct AtStep {
     var value: Double
     var step: Int
   }
