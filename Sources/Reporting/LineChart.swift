@@ -210,7 +210,7 @@ struct LineChart {
   private func legend(_ drawn: [ChartSeries], right: Double, baseline: Double) -> String {
     var out: [String] = []
     var x = right
-    for series in drawn.reversed() where series.showsInLegend {
+    for series in drawn.reversed() {
       // About 7 units per character at the 12 px legend font: enough to keep entries apart.
       x -= Double(series.name.count) * 7
       out.append(
