@@ -3,10 +3,6 @@ import Dataset
 import Foundation
 import SwiftletCore
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// `swiftlet prepare`: text files → GPT-2 token shards (docs/data.md).
 struct Prepare: ParsableCommand {
   static let configuration = CommandConfiguration(

@@ -2,10 +2,6 @@ import ArgumentParser
 import Foundation
 import Kernels
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// The `swiftlet` command line (README.md).
 struct Swiftlet: ParsableCommand {
   static let configuration = CommandConfiguration(
