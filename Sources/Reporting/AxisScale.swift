@@ -2,7 +2,7 @@ import Foundation
 
 /// Maps data values on one axis to a 0…1 fraction of the plot, with its ticks and their labels.
 struct AxisScale {
-  enum Kind: Equatable {
+  enum Kind {
     case linear
     case logarithmic
   }

@@ -1,6 +1,6 @@
 /// One named line of a chart: its points (split where values are missing) and how to draw it.
 struct ChartSeries {
-  enum Style: Equatable {
+  enum Style {
     /// A solid line.
     case line
     /// A dashed line (projections, reference levels).
@@ -15,7 +15,6 @@ struct ChartSeries {
   /// Runs of consecutive points; a missing value between two runs leaves a gap in the line.
   var segments: [[ChartPoint]]
   var style: Style = .line
-  var showsInLegend = true
   /// Text written beside a hollow marker on the series' last point (the projected total).
   var endLabel: String? = nil
   /// Draws a filled dot on the series' last point (where the run stands now).

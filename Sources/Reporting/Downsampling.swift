@@ -11,7 +11,7 @@ enum Downsampling {
 
   /// `points` unchanged if there are at most `maximum` (at least 4), else at most `maximum` of
   /// them: the first, the last, and each run's minimum and maximum y.
-  static func minMax(_ points: [ChartPoint], maximum: Int = defaultMaximum) -> [ChartPoint] {
+  static func minMax(_ points: [ChartPoint], maximum: Int) -> [ChartPoint] {
     let limit = max(4, maximum)
     guard points.count > limit else { return points }
     let interior = points.count - 2

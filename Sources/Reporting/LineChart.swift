@@ -1,7 +1,7 @@
 import Foundation
 
 /// A rectangle in SVG user units (y grows downwards).
-struct ChartFrame: Equatable {
+struct ChartFrame {
   var x: Double
   var y: Double
   var width: Double
@@ -10,7 +10,7 @@ struct ChartFrame: Equatable {
 
 /// One line chart drawn as SVG elements into a frame of a figure: title and legend on top,
 /// 1-2-5 ticks with grid lines, axis labels, and each series downsampled to at most
-/// `maximumPoints` per series (min/max decimation, see `Downsampling`).
+/// `Downsampling.defaultMaximum` points (min/max decimation).
 struct LineChart {
   var title: String
   var xLabel: String
@@ -18,7 +18,6 @@ struct LineChart {
   var series: [ChartSeries]
   var yKind: AxisScale.Kind = .linear
   var yIncludesZero = false
-  var maximumPoints = Downsampling.defaultMaximum
   /// Shown in place of the plot when no series has a point.
   var emptyMessage = "no data"
 
@@ -34,7 +33,7 @@ struct LineChart {
   }
 
   /// The series as they will be drawn: points a log axis cannot show removed, then each
-  /// segment downsampled with a share of `maximumPoints` proportional to its length.
+  /// segment downsampled with a share of the series' points proportional to its length.
   func drawableSeries() -> [ChartSeries] {
     series.map { original in
       var drawn = original
@@ -43,8 +42,8 @@ struct LineChart {
       }.filter { !$0.isEmpty }
       let total = segments.reduce(0) { $0 + $1.count }
       drawn.segments = segments.map { segment in
-        let share = total > 0 ? maximumPoints * segment.count / total : maximumPoints
-        return Downsampling.minMax(segment, maximum: max(4, share))
+        // `total` > 0: the segments are not empty.
+        Downsampling.minMax(segment, maximum: max(4, Downsampling.defaultMaximum * segment.count / total))
       }
       return drawn
     }
@@ -210,7 +209,7 @@ struct LineChart {
   private func legend(_ drawn: [ChartSeries], right: Double, baseline: Double) -> String {
     var out: [String] = []
     var x = right
-    for series in drawn.reversed() where series.showsInLegend {
+    for series in drawn.reversed() {
       // About 7 units per character at the 12 px legend font: enough to keep entries apart.
       x -= Double(series.name.count) * 7
       out.append(

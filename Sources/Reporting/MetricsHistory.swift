@@ -3,7 +3,7 @@ import RunFiles
 import SwiftletCore
 
 /// An evaluation (`EvalMetrics`) with the tokens seen at its step.
-struct EvalRecord: Equatable {
+struct EvalRecord {
   var step: Int
   var validationLoss: Double?
   /// Not in the line: mapped from the train lines (`MetricsHistory.tokens(atStep:)`).
@@ -26,6 +26,9 @@ struct MetricsHistory {
   var tornLastLine: Bool
   /// Train lines that carry `tokens`, as (step, tokens) sorted by step: the step → tokens map.
   private var tokensByStep: [(step: Int, tokens: Double)]
+  /// The train lines after the first (or the only one): step 1 carries warm-up costs
+  /// (first-touch allocation, thread start-up) that say nothing about the steady state.
+  var steadyTrain: [TrainMetrics] { train.count > 1 ? Array(train.dropFirst()) : train }
 
   /// Reads `runDirectory/metrics.jsonl`.
   ///

@@ -6,11 +6,11 @@ import SwiftletCore
 enum NumberFormatting {
   private static let suffixes = ["", "k", "M", "G", "T", "P", "E"]
 
-  /// `value` with about `significantDigits` significant digits and trailing zeros removed.
+  /// `value` with three significant digits and trailing zeros removed.
   ///
   /// 0.01 ≤ |v| < 1000 prints as a decimal (`0.0123`, `12.3`), 1e3 ≤ |v| < 1e21 with an SI
   /// suffix (`1.23k` … `4.5E`), anything else in scientific notation (`1.1e-3`, `2e21`).
-  static func si(_ value: Double, significantDigits: Int = 3) -> String {
+  static func si(_ value: Double) -> String {
     guard value.isFinite else { return value.isNaN ? "NaN" : (value < 0 ? "-∞" : "∞") }
     if value == 0 { return "0" }
     let magnitude = abs(value)
@@ -18,18 +18,14 @@ enum NumberFormatting {
       var power = min(Int(floor(log10(magnitude) / 3)), suffixes.count - 1)
       var scaled = value / pow(1000, Double(power))
       // Rounding can reach the next power (999.96k → 1000k): move up a suffix then.
-      if abs(rounded(scaled, significantDigits: significantDigits)) >= 1000
-        && power < suffixes.count - 1
-      {
+      if abs(rounded(scaled)) >= 1000 && power < suffixes.count - 1 {
         power += 1
         scaled = value / pow(1000, Double(power))
       }
-      return decimal(scaled, significantDigits: significantDigits) + suffixes[power]
+      return decimal(scaled) + suffixes[power]
     }
-    if magnitude >= 1e-2 && magnitude < 1e3 {
-      return decimal(value, significantDigits: significantDigits)
-    }
-    return scientific(value, significantDigits: significantDigits)
+    if magnitude >= 1e-2 && magnitude < 1e3 { return decimal(value) }
+    return scientific(value)
   }
 
   /// `value` as JSONEncoder writes it in the run files: the shortest text that reads back
@@ -47,7 +43,7 @@ enum NumberFormatting {
     let reference = ticks.map(abs).max() ?? 0
     guard reference > 0, step > 0, step.isFinite else { return ticks.map { si($0) } }
     if reference < 1e-2 || reference >= 1e21 {
-      return ticks.map { $0 == 0 ? "0" : scientific($0, significantDigits: 3) }
+      return ticks.map { $0 == 0 ? "0" : scientific($0) }
     }
     // Four-digit ticks (500 … 2500) read fine plain; suffixes start at 10k.
     let power = reference >= 1e4 ? min(Int(floor(log10(reference) / 3)), suffixes.count - 1) : 0
@@ -69,7 +65,7 @@ enum NumberFormatting {
   static func duration(hours: Double) -> String {
     guard hours.isFinite, hours >= 0 else { return si(hours) }
     let seconds = hours * 3600
-    if seconds < 60 { return decimal(seconds, significantDigits: 3) + " s" }
+    if seconds < 60 { return decimal(seconds) + " s" }
     let totalSeconds = Int(seconds.rounded())
     if totalSeconds < 3600 {
       return "\(totalSeconds / 60) min \(String(format: "%02d", totalSeconds % 60)) s"
@@ -78,28 +74,26 @@ enum NumberFormatting {
     if totalMinutes < 48 * 60 {
       return "\(totalMinutes / 60) h \(String(format: "%02d", totalMinutes % 60)) min"
     }
-    return decimal(hours / 24, significantDigits: 3) + " days"
+    return decimal(hours / 24) + " days"
   }
 
-  private static func rounded(_ value: Double, significantDigits: Int) -> Double {
-    let decimals = decimalsFor(value, significantDigits: significantDigits)
-    let scale = pow(10, Double(decimals))
+  private static func rounded(_ value: Double) -> Double {
+    let scale = pow(10, Double(decimalsFor(value)))
     return (value * scale).rounded() / scale
   }
 
-  private static func decimalsFor(_ value: Double, significantDigits: Int) -> Int {
+  /// The decimals that leave three significant digits.
+  private static func decimalsFor(_ value: Double) -> Int {
     guard value != 0 else { return 0 }
-    return max(0, significantDigits - 1 - Int(floor(log10(abs(value)))))
+    return max(0, 2 - Int(floor(log10(abs(value)))))
   }
 
-  private static func decimal(_ value: Double, significantDigits: Int) -> String {
-    let text = String(
-      format: "%.\(decimalsFor(value, significantDigits: significantDigits))f", value)
-    return strippingZeros(text)
+  private static func decimal(_ value: Double) -> String {
+    strippingZeros(String(format: "%.\(decimalsFor(value))f", value))
   }
 
-  private static func scientific(_ value: Double, significantDigits: Int) -> String {
-    let text = String(format: "%.\(max(0, significantDigits - 1))e", value)  // 1.10e-03
+  private static func scientific(_ value: Double) -> String {
+    let text = String(format: "%.2e", value)  // 1.10e-03
     guard let e = text.firstIndex(of: "e") else { return text }
     let mantissa = strippingZeros(String(text[..<e]))
     let exponent = Int(text[text.index(after: e)...]) ?? 0

@@ -13,7 +13,8 @@ enum ReportFields {
     "mfu",
   ]
 
-  private static let labels: [String: String] = [
+  /// Human labels of the keys this page knows.
+  static let labels: [String: String] = [
     "model": "Model",
     "params": "Parameters (N)",
     "tokens": "Tokens (D)",
@@ -49,9 +50,6 @@ enum ReportFields {
     "resume_at": "Paused until",
     "job_id": "Job",
   ]
-
-  /// A human label for `key`, or nil for keys this page does not know.
-  static func label(forKey key: String) -> String? { labels[key] }
 
   /// `number` with the unit its key implies (`1.23 kWh`, `42.1 %`, `2 h 05 min`).
   static func format(key: String, number: Double) -> String {

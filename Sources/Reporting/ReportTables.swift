@@ -38,7 +38,7 @@ enum ReportTables {
 
   private static func caption(_ path: [String]) -> String {
     let joined = path.joined(separator: " › ")
-    guard path.count == 1, let label = ReportFields.label(forKey: path[0]) else { return joined }
+    guard path.count == 1, let label = ReportFields.labels[path[0]] else { return joined }
     return "\(label) (\(joined))"
   }
 
@@ -47,7 +47,7 @@ enum ReportTables {
     let rows = members.map { member -> [HTMLTable.Cell] in
       [
         .markup("<code>\(HTMLEscaping.escape(member.key))</code>"),
-        .text(ReportFields.label(forKey: member.key) ?? ""),
+        .text(ReportFields.labels[member.key] ?? ""),
         value(key: member.key, member.value),
       ]
     }

@@ -87,8 +87,7 @@ struct RunCharts {
     ) -> LineChart {
       let points = log.train.map { (Optional(Double($0.step)), value($0)) }
       var series = [ChartSeries(name: name, color: color, segments: ChartSeries.segments(points))]
-      let steady = log.train.count > 1 ? Array(log.train.dropFirst()) : log.train
-      if let median = RunSummary.median(steady.compactMap(value)),
+      if let median = RunSummary.median(log.steadyTrain.compactMap(value)),
         let first = log.train.first?.step, let last = log.train.last?.step, last > first
       {
         series.append(

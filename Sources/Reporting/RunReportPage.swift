@@ -11,7 +11,7 @@ import SwiftletCore
 /// so it opens from a cluster's file system or as a mail attachment.
 public enum RunReportPage {
   /// The y axis of the loss chart.
-  public enum LossScale: String, CaseIterable, Sendable {
+  public enum LossScale: String, Sendable {
     /// Logarithmic when the losses span more than a factor of 3, else linear.
     case automatic = "auto"
     case linear
@@ -35,32 +35,6 @@ public enum RunReportPage {
     let (report, reportProblem) = ReportFile.read(
       path: (runDirectory as NSString).appendingPathComponent(RunReport.fileName))
     let charts = RunCharts(log: log, report: report?.report, lossScale: lossScale)
-    return assemble(
-      runDirectory: runDirectory, log: log, report: report, reportProblem: reportProblem,
-      charts: charts)
-  }
-
-  /// Renders the page and writes it to `runDirectory/report.html` (atomically: a reader never
-  /// sees half a page). Returns the path written.
-  ///
-  /// - Throws: the errors of `render(runDirectory:lossScale:)`, or a `SwiftletError` if the
-  ///   file cannot be written.
-  @discardableResult
-  public static func write(runDirectory: String, lossScale: LossScale = .automatic) throws -> String {
-    let html = try render(runDirectory: runDirectory, lossScale: lossScale)
-    let path = (runDirectory as NSString).appendingPathComponent(fileName)
-    do {
-      try html.write(toFile: path, atomically: true, encoding: .utf8)
-    } catch {
-      throw SwiftletError("cannot write \(path): \(error.localizedDescription)")
-    }
-    return path
-  }
-
-  static func assemble(
-    runDirectory: String, log: MetricsHistory, report: ReportFile?, reportProblem: String?,
-    charts: RunCharts
-  ) -> String {
     let e = HTMLEscaping.escape
     let summary = RunSummary(log)
     let runName = (runDirectory as NSString).standardizingPath
@@ -151,6 +125,23 @@ public enum RunReportPage {
       </html>
 
       """
+  }
+
+  /// Renders the page and writes it to `runDirectory/report.html` (atomically: a reader never
+  /// sees half a page). Returns the path written.
+  ///
+  /// - Throws: the errors of `render(runDirectory:lossScale:)`, or a `SwiftletError` if the
+  ///   file cannot be written.
+  @discardableResult
+  public static func write(runDirectory: String, lossScale: LossScale = .automatic) throws -> String {
+    let html = try render(runDirectory: runDirectory, lossScale: lossScale)
+    let path = (runDirectory as NSString).appendingPathComponent(fileName)
+    do {
+      try html.write(toFile: path, atomically: true, encoding: .utf8)
+    } catch {
+      throw SwiftletError("cannot write \(path): \(error.localizedDescription)")
+    }
+    return path
   }
 
   /// A titled section of the page: its `<h2>` heading, then the figure with its caption.

@@ -2,7 +2,7 @@
 /// even before, or without, `report.json`).
 struct RunSummary {
   /// A value and the step it was observed at.
-  struct AtStep: Equatable {
+  struct AtStep {
     var value: Double
     var step: Int
   }
@@ -16,8 +16,7 @@ struct RunSummary {
   var minimumLoss: AtStep?
   var lastValidationLoss: AtStep?
   var minimumValidationLoss: AtStep?
-  /// Median over the train lines after the first: step 1 carries warm-up costs (first-touch
-  /// allocation, thread start-up) that say nothing about the steady state.
+  /// Medians over `MetricsHistory.steadyTrain`.
   var medianTokensPerSecond: Double?
   var medianMFU: Double?
   var tokens: Double?
@@ -44,9 +43,8 @@ struct RunSummary {
     }
     lastValidationLoss = validation.last
     minimumValidationLoss = validation.min { $0.value < $1.value }
-    let steady = train.count > 1 ? Array(train.dropFirst()) : train
-    medianTokensPerSecond = Self.median(steady.compactMap(\.tokensPerSecond))
-    medianMFU = Self.median(steady.compactMap(\.mfu))
+    medianTokensPerSecond = Self.median(log.steadyTrain.compactMap(\.tokensPerSecond))
+    medianMFU = Self.median(log.steadyTrain.compactMap(\.mfu))
     tokens = train.last { $0.tokens != nil }?.tokens.map(Double.init)
     flops = train.last { $0.flops != nil }?.flops
     energyKWh = train.last { $0.energyKWh != nil }?.energyKWh

@@ -3,10 +3,6 @@ import Dataset
 import Foundation
 import SwiftletCore
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// `swiftlet prepare`: text files → GPT-2 token shards (docs/data.md).
 struct Prepare: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -50,7 +46,7 @@ struct Prepare: ParsableCommand {
   func run() throws {
     var options = PrepareOptions(inputs: inputs, outputDirectory: output)
     options.validationFraction = valFraction
-    options.shardTokens = try Prepare.count(shardTokens, option: "--shard-tokens")
+    options.shardTokens = try Prepare.count(shardTokens)
     options.allowingEndOfText = allowEndoftext
     options.prependingEndOfText = prependEndoftext
     try DatasetPreparer.validate(options)  // bad inputs fail before the tokenizer loads
@@ -81,13 +77,13 @@ struct Prepare: ParsableCommand {
     print(line)
   }
 
-  /// A positive count, written as an integer or in scientific notation (`1e8`).
-  static func count(_ text: String, option: String) throws -> Int {
+  /// A positive `--shard-tokens` count, written as an integer or in scientific notation (`1e8`).
+  static func count(_ text: String) throws -> Int {
     if let value = Int(text), value > 0 { return value }
     if let value = Double(text), value.isFinite, value >= 1, value <= 9e15, value == value.rounded() {
       return Int(value)
     }
-    throw SwiftletError("\(option) must be a positive whole number (e.g. 100000000 or 1e8), got '\(text)'")
+    throw SwiftletError("--shard-tokens must be a positive whole number (e.g. 100000000 or 1e8), got '\(text)'")
   }
 }
 

@@ -2,16 +2,16 @@ import ArgumentParser
 import Foundation
 import Kernels
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// The `swiftlet` command line (README.md).
 struct Swiftlet: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "swiftlet",
     abstract: "Train GPT-2/GPT-3- and OPT-family language models on CPUs with MPI, and account for their cost.",
-    subcommands: SubcommandRegistry.all
+    // In the order `swiftlet --help` lists them; each lives in its own file.
+    subcommands: [
+      Train.self, Prepare.self, Eval.self, Sample.self, Plan.self, Inspect.self, Import.self, Export.self,
+      Report.self, Bench.self, Doctor.self,
+    ]
   )
 }
 
