@@ -30,8 +30,8 @@ public final class HDF5Dataset: HDF5Object {
   /// Number of elements (1 for a scalar).
   public var elementCount: Int { shape.reduce(1, *) }
 
-  /// The byte offset of the data in the file for a contiguous dataset that has been written,
-  /// nil otherwise (chunked, or not yet allocated). Lets tests damage a known data byte.
+  /// The byte offset of the data in the file once it has been written, nil before. Lets tests
+  /// damage a known data byte.
   public var fileOffset: Int? {
     guard let datasetID = try? id() else { return nil }
     let address = H5Dget_offset(datasetID)

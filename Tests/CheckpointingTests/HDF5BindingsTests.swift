@@ -116,29 +116,6 @@ struct HDF5BindingsTests {
     #expect(throws: SwiftletError.self) { try group.int64Attribute("x") }
   }
 
-  @Test func fletcher32FilterMakesReadsOfADamagedChunkFail() throws {
-    let folder = TemporaryFolder("h5")
-    let path = folder.file("fletcher.h5")
-    let values = testValues(count: 64 * 64, seed: 3)
-    do {
-      let file = try HDF5File.create(path: path)
-      let dataset = try file.createDataset(
-        "x", of: Float.self, shape: [64, 64], chunkShape: [64, 64], fletcher32: true)
-      try dataset.write(values)
-    }
-    #expect(try HDF5File.open(path: path).openDataset("x").read(as: Float.self) == values)
-    // Find the chunk by its content and damage one byte of it.
-    let data = try Data(contentsOf: URL(fileURLWithPath: path))
-    let needle = values.prefix(4).withUnsafeBytes { Data($0) }
-    let offset = try #require(data.range(of: needle)?.lowerBound)
-    try flipByte(at: offset + 100, in: path)
-    let error = #expect(throws: SwiftletError.self) {
-      _ = try HDF5File.open(path: path).openDataset("x").read(as: Float.self)
-    }
-    #expect(error?.message.contains("'/x'") == true)
-    #expect(error?.message.contains(path) == true)
-  }
-
   @Test func openingSomethingThatIsNotHDF5IsAOneLineError() throws {
     let folder = TemporaryFolder("h5")
     let path = folder.file("text.h5")
