@@ -21,9 +21,6 @@ public struct CheckpointTensorInfo: Equatable, Sendable {
 /// The outcome of re-reading one dataset during `CheckpointReader.verifyTensors()`.
 public struct CheckpointTensorCheck: Sendable {
   public var path: String
-  public var storedChecksum: UInt32?
-  /// nil when the data could not be read at all.
-  public var computedChecksum: UInt32?
   /// Why the check failed, nil if it passed.
   public var problem: String?
 
@@ -206,10 +203,9 @@ public final class CheckpointReader {
     }
     return datasets.map { info in
       let requiresChecksum = !info.path.hasPrefix(CheckpointLayout.stateGroup + "/")
-      var check = CheckpointTensorCheck(path: info.path, storedChecksum: info.storedChecksum)
+      var check = CheckpointTensorCheck(path: info.path)
       do {
         let computed = try checksum(of: info, blockBytes: blockBytes)
-        check.computedChecksum = computed
         if let stored = info.storedChecksum, stored != computed {
           check.problem =
             "checksum mismatch (stored \(CRC32.hex(stored)), computed \(CRC32.hex(computed)))"
