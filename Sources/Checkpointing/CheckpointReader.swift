@@ -21,9 +21,6 @@ public struct CheckpointTensorInfo: Equatable, Sendable {
 /// The outcome of re-reading one dataset during `CheckpointReader.verifyTensors()`.
 public struct CheckpointTensorCheck: Sendable {
   public var path: String
-  public var storedChecksum: UInt32?
-  /// nil when the data could not be read at all.
-  public var computedChecksum: UInt32?
   /// Why the check failed, nil if it passed.
   public var problem: String?
 
@@ -198,18 +195,17 @@ public final class CheckpointReader {
   // MARK: Verification
 
   /// Re-reads every dataset of the file (tensors and state arrays) and compares its CRC-32
-  /// with the stored one. Memory: one block of at most `blockBytes` at a time.
-  public func verifyTensors(blockBytes: Int = 32 << 20) throws -> [CheckpointTensorCheck] {
+  /// with the stored one. Memory: one block of at most 32 MiB at a time.
+  public func verifyTensors() throws -> [CheckpointTensorCheck] {
     var datasets: [CheckpointTensorInfo] = []
     for name in try file.memberNames() where try file.memberKind(name) == .group {
       try collectDatasets(in: file.openGroup(name), prefix: name, into: &datasets)
     }
     return datasets.map { info in
       let requiresChecksum = !info.path.hasPrefix(CheckpointLayout.stateGroup + "/")
-      var check = CheckpointTensorCheck(path: info.path, storedChecksum: info.storedChecksum)
+      var check = CheckpointTensorCheck(path: info.path)
       do {
-        let computed = try checksum(of: info, blockBytes: blockBytes)
-        check.computedChecksum = computed
+        let computed = try checksum(of: info)
         if let stored = info.storedChecksum, stored != computed {
           check.problem =
             "checksum mismatch (stored \(CRC32.hex(stored)), computed \(CRC32.hex(computed)))"
@@ -268,23 +264,20 @@ public final class CheckpointReader {
   }
 
   /// The CRC-32 of a dataset's bytes, read in blocks of whole rows (first dimension).
-  private func checksum(of info: CheckpointTensorInfo, blockBytes: Int) throws -> UInt32 {
+  private func checksum(of info: CheckpointTensorInfo) throws -> UInt32 {
     let dataset = try file.openDataset(info.path)
     switch dataset.kind {
-    case .float32: return try blockChecksum(dataset, Float.self, blockBytes: blockBytes)
-    case .float64: return try blockChecksum(dataset, Double.self, blockBytes: blockBytes)
-    case .int32: return try blockChecksum(dataset, Int32.self, blockBytes: blockBytes)
-    case .int64: return try blockChecksum(dataset, Int64.self, blockBytes: blockBytes)
-    case .uint8: return try blockChecksum(dataset, UInt8.self, blockBytes: blockBytes)
+    case .float32: return try blockChecksum(dataset, Float.self)
+    case .float64: return try blockChecksum(dataset, Double.self)
+    case .int32: return try blockChecksum(dataset, Int32.self)
+    case .int64: return try blockChecksum(dataset, Int64.self)
+    case .uint8: return try blockChecksum(dataset, UInt8.self)
     case nil: throw SwiftletError("dataset of a type swiftlet does not store")
     }
   }
 
-  private func blockChecksum<T: HDF5Element>(
-    _ dataset: HDF5Dataset, _ type: T.Type, blockBytes: Int
-  ) throws
-    -> UInt32
-  {
+  private func blockChecksum<T: HDF5Element>(_ dataset: HDF5Dataset, _ type: T.Type) throws -> UInt32 {
+    let blockBytes = 32 << 20
     let shape = dataset.shape
     if shape.isEmpty {
       return try dataset.read(as: T.self).withUnsafeBufferPointer { CRC32.checksum($0) }

@@ -27,12 +27,6 @@ public struct CheckpointState: Equatable, Sendable {
     self.byteArrays = byteArrays
   }
 
-  /// Whether nothing is stored.
-  public var isEmpty: Bool {
-    integers.isEmpty && doubles.isEmpty && strings.isEmpty && integerArrays.isEmpty
-      && byteArrays.isEmpty
-  }
-
   /// Every key, with duplicates across the dictionaries kept (so they can be detected).
   var allKeys: [String] {
     Array(integers.keys) + Array(doubles.keys) + Array(strings.keys) + Array(integerArrays.keys)

@@ -47,18 +47,6 @@ public final class CheckpointTensorWriter {
     }
   }
 
-  /// Writes rows `rows` (along the first dimension; all other dimensions whole).
-  public func write(rows: Range<Int>, _ values: UnsafeBufferPointer<Float>) throws {
-    guard !shape.isEmpty else {
-      throw writer.fail(SwiftletError("tensor '\(path)' is a scalar and has no rows"))
-    }
-    var offset = shape.map { _ in 0 }
-    var count = shape
-    offset[0] = rows.lowerBound
-    count[0] = rows.count
-    try write(values, offset: offset, count: count)
-  }
-
   /// Checks that every element was written once, stores the checksum and closes the dataset.
   public func finish() throws {
     try writer.guarded {

@@ -34,10 +34,7 @@ public enum HuggingFaceExport {
     let expected = try CheckpointTensorNames.tensors(for: config)
     for (name, shape) in expected {
       let tensorPath = CheckpointLayout.modelTensor(name)
-      guard try reader.contains(tensorPath) else {
-        throw SwiftletError("checkpoint \(path) has no tensor '\(tensorPath)'")
-      }
-      let stored = try reader.shape(of: tensorPath)
+      let stored = try reader.shape(of: tensorPath)  // a missing tensor: "checkpoint … has no tensor '…'"
       guard stored == shape else {
         throw SwiftletError(
           "checkpoint \(path): '\(tensorPath)' has shape \(stored), its config implies \(shape)")

@@ -30,8 +30,8 @@ public final class HDF5Dataset: HDF5Object {
   /// Number of elements (1 for a scalar).
   public var elementCount: Int { shape.reduce(1, *) }
 
-  /// The byte offset of the data in the file for a contiguous dataset that has been written,
-  /// nil otherwise (chunked, or not yet allocated). Lets tests damage a known data byte.
+  /// The byte offset of the data in the file once it has been written, nil before. Lets tests
+  /// damage a known data byte.
   public var fileOffset: Int? {
     guard let datasetID = try? id() else { return nil }
     let address = H5Dget_offset(datasetID)
@@ -42,11 +42,9 @@ public final class HDF5Dataset: HDF5Object {
 
   /// Writes the whole dataset from `values` (row-major, `elementCount` elements).
   public func write<T: HDF5Element>(_ values: UnsafeBufferPointer<T>) throws {
-    try requireWhole(T.self, "write", given: values.count, "\(values.count) values given")
-    let status = H5Dwrite(
-      try id(), T.hdf5Kind.memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT),
-      values.baseAddress)
-    try check(status, "write dataset")
+    try transferWhole(T.self, "write", given: values.count, "\(values.count) values given") {
+      H5Dwrite($0, T.hdf5Kind.memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), values.baseAddress)
+    }
   }
 
   /// Writes the whole dataset from an array.
@@ -73,11 +71,9 @@ public final class HDF5Dataset: HDF5Object {
 
   /// Reads the whole dataset into `buffer` (exactly `elementCount` elements).
   public func read<T: HDF5Element>(into buffer: UnsafeMutableBufferPointer<T>) throws {
-    try requireWhole(T.self, "read", given: buffer.count, "buffer of \(buffer.count)")
-    let status = H5Dread(
-      try id(), T.hdf5Kind.memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT),
-      buffer.baseAddress)
-    try check(status, "read dataset")
+    try transferWhole(T.self, "read", given: buffer.count, "buffer of \(buffer.count)") {
+      H5Dread($0, T.hdf5Kind.memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), buffer.baseAddress)
+    }
   }
 
   /// Reads the whole dataset into a new array.
@@ -112,13 +108,17 @@ public final class HDF5Dataset: HDF5Object {
     }
   }
 
-  /// Throws unless `T` is the stored type and `given` elements (`what`, in words) fill the dataset.
-  private func requireWhole<T: HDF5Element>(_ type: T.Type, _ operation: String, given: Int, _ what: String) throws {
+  /// Throws unless `T` is the stored type and `given` elements (`what`, in words) fill the dataset,
+  /// then runs `transfer` (`H5Dwrite` or `H5Dread` of the whole dataset) on the dataset's identifier.
+  private func transferWhole<T: HDF5Element>(
+    _ type: T.Type, _ operation: String, given: Int, _ what: String, _ transfer: (hid_t) -> herr_t
+  ) throws {
     try requireKind(type, operation)
     guard given == elementCount else {
       throw SwiftletError(
         "cannot \(operation) \(description): \(what) for shape \(shape) (\(elementCount) elements)")
     }
+    try check(transfer(try id()), "\(operation) dataset")
   }
 
   /// Throws unless the box `offset ..< offset + count` lies inside the dataset and holds

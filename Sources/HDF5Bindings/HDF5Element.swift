@@ -4,15 +4,6 @@ import CHDF5
 public enum HDF5ElementKind: String, Sendable, CaseIterable {
   case float32, float64, int32, int64, uint8
 
-  /// Bytes per element.
-  public var byteCount: Int {
-    switch self {
-    case .float32, .int32: 4
-    case .float64, .int64: 8
-    case .uint8: 1
-    }
-  }
-
   /// The in-memory (native) HDF5 type.
   var memoryType: hid_t {
     switch self {

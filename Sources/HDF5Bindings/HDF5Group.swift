@@ -78,18 +78,12 @@ public class HDF5Group: HDF5Object {
     }
   }
 
-  /// Creates dataset `name` of `kind` elements and `shape` (empty = scalar).
-  ///
-  /// - Parameters:
-  ///   - chunkShape: store the data in chunks of this shape (same rank as `shape`, each entry
-  ///     ≥ 1). Without it the layout is contiguous: one run of bytes, written straight from
-  ///     the caller's buffer and found at `HDF5Dataset.fileOffset`.
-  ///   - fletcher32: add HDF5's Fletcher-32 filter, which stores a checksum per chunk and makes
-  ///     every read of a damaged chunk fail. Requires `chunkShape`.
-  public func createDataset(
-    _ name: String, kind: HDF5ElementKind, shape: [Int], chunkShape: [Int]? = nil,
-    fletcher32: Bool = false
-  ) throws -> HDF5Dataset {
+  /// Creates dataset `name` of `T` elements and `shape` (empty = scalar), stored contiguously:
+  /// one run of bytes, written straight from the caller's buffer and found at
+  /// `HDF5Dataset.fileOffset`.
+  public func createDataset<T: HDF5Element>(_ name: String, of type: T.Type, shape: [Int]) throws
+    -> HDF5Dataset
+  {
     let target = childPath(name)
     guard shape.allSatisfy({ $0 >= 0 }) else {
       throw SwiftletError(
@@ -99,38 +93,11 @@ public class HDF5Group: HDF5Object {
     let creation = try makePropertyList(swiftlet_h5p_dataset_create(), object: target)
     // Never pre-fill: every element is written by the caller, so a fill would be a second pass.
     try check(H5Pset_fill_time(creation.id, H5D_FILL_TIME_NEVER), "configure", object: target)
-    if let chunkShape {
-      guard chunkShape.count == shape.count, !shape.isEmpty, chunkShape.allSatisfy({ $0 >= 1 })
-      else {
-        throw SwiftletError(
-          "cannot create dataset '\(target)' in \(filePath): chunk shape \(chunkShape) does not fit shape \(shape)"
-        )
-      }
-      let dims = chunkShape.map { hsize_t($0) }
-      try check(
-        H5Pset_chunk(creation.id, Int32(dims.count), dims), "set the chunking of", object: target)
-      if fletcher32 {
-        try check(H5Pset_fletcher32(creation.id), "add the Fletcher-32 filter to", object: target)
-      }
-    } else if fletcher32 {
-      throw SwiftletError(
-        "cannot create dataset '\(target)' in \(filePath): the Fletcher-32 filter needs a chunk shape"
-      )
-    }
     let linkProperties = try makeIntermediateGroupLinkProperties(object: target)
     let datasetID = H5Dcreate2(
-      try id(), name, kind.fileType, space.id, linkProperties.id, creation.id, hid_t(H5P_DEFAULT))
+      try id(), name, T.hdf5Kind.fileType, space.id, linkProperties.id, creation.id, hid_t(H5P_DEFAULT))
     return try HDF5Dataset(
       id: check(datasetID, "create dataset", object: target), filePath: filePath, path: target)
-  }
-
-  /// Creates a dataset whose element type is `T`.
-  public func createDataset<T: HDF5Element>(
-    _ name: String, of type: T.Type, shape: [Int], chunkShape: [Int]? = nil,
-    fletcher32: Bool = false
-  ) throws -> HDF5Dataset {
-    try createDataset(
-      name, kind: T.hdf5Kind, shape: shape, chunkShape: chunkShape, fletcher32: fletcher32)
   }
 
   /// Opens the existing dataset `name`.

@@ -15,7 +15,7 @@ public enum HDF5AttributeKind: Equatable, Sendable {
 ///
 /// Strings are written as variable-length UTF-8 scalars, which h5py returns as `str` (it
 /// returns fixed-length strings as `bytes`); both forms are read. Numbers are written as
-/// little-endian scalars or 1-D arrays. Writing an attribute that exists replaces it.
+/// little-endian scalars. Writing an attribute that exists replaces it.
 extension HDF5Object {
   // MARK: Writing
 
@@ -32,32 +32,11 @@ extension HDF5Object {
     }
   }
 
-  /// Sets a 64-bit integer attribute.
-  public func setAttribute(_ name: String, _ value: Int64) throws {
-    try setAttribute(name, numbers: [value], scalar: true)
-  }
-
-  /// Sets a 64-bit integer attribute from an `Int`.
-  public func setAttribute(_ name: String, _ value: Int) throws {
-    try setAttribute(name, Int64(value))
-  }
-
-  /// Sets a double-precision attribute.
-  public func setAttribute(_ name: String, _ value: Double) throws {
-    try setAttribute(name, numbers: [value], scalar: true)
-  }
-
-  /// Sets a small 1-D numeric array attribute.
-  public func setAttribute<T: HDF5Element>(_ name: String, array values: [T]) throws {
-    try setAttribute(name, numbers: values, scalar: false)
-  }
-
-  private func setAttribute<T: HDF5Element>(_ name: String, numbers: [T], scalar: Bool) throws {
-    let space = try makeDataspace(scalar ? [] : [numbers.count], object: attributePath(name))
+  /// Sets a numeric scalar attribute of `T`'s kind (e.g. `Int64`, `Double`).
+  public func setAttribute<T: HDF5Element>(_ name: String, _ value: T) throws {
+    let space = try makeDataspace([], object: attributePath(name))
     let attribute = try createAttribute(name, type: T.hdf5Kind.fileType, space: space.id)
-    let status = numbers.withUnsafeBufferPointer { buffer in
-      H5Awrite(attribute.id, T.hdf5Kind.memoryType, buffer.baseAddress)
-    }
+    let status = withUnsafeBytes(of: value) { H5Awrite(attribute.id, T.hdf5Kind.memoryType, $0.baseAddress) }
     try check(status, "write attribute", object: attributePath(name))
   }
 
@@ -142,26 +121,10 @@ extension HDF5Object {
     try scalarAttribute(name, allowing: HDF5ElementKind.allCases)
   }
 
-  /// Reads a numeric attribute (scalar or 1-D) whose stored kind is exactly `T`'s.
-  public func arrayAttribute<T: HDF5Element>(_ name: String, as type: T.Type = T.self) throws -> [T] {
-    try numericAttribute(name, allowing: [T.hdf5Kind])
-  }
-
   // MARK: Helpers
 
   /// Reads a numeric attribute that must hold exactly one number, stored as one of `kinds`.
   private func scalarAttribute<T: HDF5Element>(_ name: String, allowing kinds: [HDF5ElementKind]) throws -> T {
-    let values: [T] = try numericAttribute(name, allowing: kinds)
-    guard values.count == 1 else {
-      throw SwiftletError(
-        "attribute '\(name)' of \(description) holds \(values.count) numbers, expected one")
-    }
-    return values[0]
-  }
-
-  private func numericAttribute<T: HDF5Element>(_ name: String, allowing kinds: [HDF5ElementKind])
-    throws -> [T]
-  {
     let attribute = try openAttribute(name)
     let type = try attributeType(attribute, name)
     guard let stored = HDF5ElementKind.of(type: type.id), kinds.contains(stored) else {
@@ -170,12 +133,15 @@ extension HDF5Object {
       )
     }
     let count = try attributeElementCount(attribute, name)
-    return try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+    guard count == 1 else {
+      throw SwiftletError("attribute '\(name)' of \(description) holds \(count) numbers, expected one")
+    }
+    return try [T](unsafeUninitializedCapacity: 1) { buffer, initialized in
       // HDF5 converts between numeric types; the kind check above keeps that lossless.
       let status = H5Aread(attribute.id, T.hdf5Kind.memoryType, buffer.baseAddress)
       try check(status, "read attribute", object: attributePath(name))
-      initialized = count
-    }
+      initialized = 1
+    }[0]
   }
 
   private func attributePath(_ name: String) -> String { "\(path)@\(name)" }

@@ -21,7 +21,7 @@ func writeTinyCheckpoint(
   let writer = try CheckpointWriter(
     directory: directory, step: step, tokensSeen: Int64(step) * 512, config: tinyConfigJSON)
   var tensors: [String: [Float]] = [:]
-  for (index, (name, shape)) in GPT2TensorNames.tensors(for: tinyConfig).enumerated() {
+  for (index, (name, shape)) in try CheckpointTensorNames.tensors(for: tinyConfig).enumerated() {
     for path in [
       CheckpointLayout.modelTensor(name),
       CheckpointLayout.optimizerTensor(kind: "exp_avg", name: name),
@@ -89,7 +89,7 @@ struct CheckpointRoundTripTests {
     #expect(try file.int64Attribute("step") == 3)
     #expect(try file.int64Attribute("tokens_seen") == 3 * 512)
     #expect(try file.memberNames() == ["accounting", "model", "optimizer", "state"])
-    let names = Set(GPT2TensorNames.tensors(for: tinyConfig).map(\.name))
+    let names = Set(try CheckpointTensorNames.tensors(for: tinyConfig).map(\.name))
     #expect(Set(try file.openGroup("model").memberNames()) == names)
     #expect(try file.openGroup("optimizer").memberNames() == ["exp_avg", "exp_avg_sq"])
     #expect(!names.contains("lm_head.weight"))
@@ -106,7 +106,9 @@ struct CheckpointRoundTripTests {
     // Row blocks out of order (as rows of wte arrive from vocab-parallel ranks) …
     let rowsTensor = try writer.beginTensor("model/rows", shape: shape)
     for rows in [8..<12, 0..<4, 4..<8] {
-      try box(rows, 0..<10).withUnsafeBufferPointer { try rowsTensor.write(rows: rows, $0) }
+      try box(rows, 0..<10).withUnsafeBufferPointer {
+        try rowsTensor.write($0, offset: [rows.lowerBound, 0], count: [rows.count, 10])
+      }
     }
     try rowsTensor.finish()
     // … and column slices (as c_attn columns arrive from tensor-parallel ranks).
@@ -146,7 +148,7 @@ struct CheckpointRoundTripTests {
     let writer = try CheckpointWriter(directory: folder.path, step: 2, tokensSeen: 0, config: "{}")
     let tensor = try writer.beginTensor("model/x", shape: [4, 10])
     try values.withUnsafeBufferPointer {
-      try tensor.write(rows: 0..<2, UnsafeBufferPointer(rebasing: $0[0..<20]))
+      try tensor.write(UnsafeBufferPointer(rebasing: $0[0..<20]), offset: [0, 0], count: [2, 10])
     }
     let missing = #expect(throws: SwiftletError.self) { try tensor.finish() }
     #expect(missing?.message.contains("incomplete") == true)
@@ -155,9 +157,9 @@ struct CheckpointRoundTripTests {
     let second = try CheckpointWriter(directory: folder.path, step: 2, tokensSeen: 0, config: "{}")
     let twice = try second.beginTensor("model/x", shape: [4, 10])
     try values.withUnsafeBufferPointer { buffer in
-      try twice.write(rows: 0..<2, UnsafeBufferPointer(rebasing: buffer[0..<20]))
-      try twice.write(rows: 1..<3, UnsafeBufferPointer(rebasing: buffer[0..<20]))
-      try twice.write(rows: 3..<4, UnsafeBufferPointer(rebasing: buffer[0..<10]))
+      try twice.write(UnsafeBufferPointer(rebasing: buffer[0..<20]), offset: [0, 0], count: [2, 10])
+      try twice.write(UnsafeBufferPointer(rebasing: buffer[0..<20]), offset: [1, 0], count: [2, 10])
+      try twice.write(UnsafeBufferPointer(rebasing: buffer[0..<10]), offset: [3, 0], count: [1, 10])
     }
     let overlap = #expect(throws: SwiftletError.self) { try twice.finish() }
     #expect(overlap?.message.contains("written twice") == true)

@@ -91,10 +91,9 @@ struct HDF5BindingsTests {
       try file.setAttribute("fixed", "abc", fixedLength: true)
       try file.setAttribute("long", longText)
       try file.setAttribute("n", Int64(-42))
-      try file.setAttribute("n", 43)  // replaces
+      try file.setAttribute("n", Int64(43))  // replaces
       let group = try file.createGroup("g")
       try group.setAttribute("x", 2.5)
-      try group.setAttribute("v", array: [Int64(1), 2, 3])
       let dataset = try group.writeDataset("d", values: [Float(1)], shape: [1])
       try dataset.setAttribute("crc32", Int64(UInt32.max))
     }
@@ -108,35 +107,10 @@ struct HDF5BindingsTests {
     #expect(try file.attributeKind("format") == .string)
     let group = try file.openGroup("g")
     #expect(try group.doubleAttribute("x") == 2.5)
-    #expect(try group.arrayAttribute("v", as: Int64.self) == [1, 2, 3])
-    #expect(try group.attributeKind("v") == .numbers(.int64, count: 3))
     #expect(try group.openDataset("d").int64Attribute("crc32") == Int64(UInt32.max))
     // A missing attribute and a kind mismatch are errors naming the object.
     #expect(throws: SwiftletError.self) { try file.stringAttribute("nope") }
     #expect(throws: SwiftletError.self) { try group.int64Attribute("x") }
-  }
-
-  @Test func fletcher32FilterMakesReadsOfADamagedChunkFail() throws {
-    let folder = TemporaryFolder("h5")
-    let path = folder.file("fletcher.h5")
-    let values = testValues(count: 64 * 64, seed: 3)
-    do {
-      let file = try HDF5File.create(path: path)
-      let dataset = try file.createDataset(
-        "x", of: Float.self, shape: [64, 64], chunkShape: [64, 64], fletcher32: true)
-      try dataset.write(values)
-    }
-    #expect(try HDF5File.open(path: path).openDataset("x").read(as: Float.self) == values)
-    // Find the chunk by its content and damage one byte of it.
-    let data = try Data(contentsOf: URL(fileURLWithPath: path))
-    let needle = values.prefix(4).withUnsafeBytes { Data($0) }
-    let offset = try #require(data.range(of: needle)?.lowerBound)
-    try flipByte(at: offset + 100, in: path)
-    let error = #expect(throws: SwiftletError.self) {
-      _ = try HDF5File.open(path: path).openDataset("x").read(as: Float.self)
-    }
-    #expect(error?.message.contains("'/x'") == true)
-    #expect(error?.message.contains(path) == true)
   }
 
   @Test func openingSomethingThatIsNotHDF5IsAOneLineError() throws {

@@ -17,9 +17,7 @@ final class ReadOnlyFile {
   init(path: String, minimumSize: Int, header: String) throws {
     self.path = path
     descriptor = open(path, O_RDONLY)
-    guard descriptor >= 0 else {
-      throw SwiftletError("cannot open \(path): \(String(cString: strerror(errno)))")
-    }
+    guard descriptor >= 0 else { throw SwiftletError("cannot open \(path): \(DurableFiles.lastError())") }
     size = Int(lseek(descriptor, 0, SEEK_END))
     guard size >= minimumSize else {  // every property is set: deinit closes the file
       throw SwiftletError("\(path) is truncated: \(size) bytes, shorter than \(header)")
@@ -43,7 +41,7 @@ final class ReadOnlyFile {
       if got < 0 && errno == EINTR { continue }
       guard got > 0 else {
         throw SwiftletError(
-          "cannot read \(path) at byte \(offset + done): \(got == 0 ? "unexpected end of file" : String(cString: strerror(errno)))"
+          "cannot read \(path) at byte \(offset + done): \(got == 0 ? "unexpected end of file" : DurableFiles.lastError())"
         )
       }
       done += got

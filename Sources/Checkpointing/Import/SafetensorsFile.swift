@@ -30,8 +30,6 @@ public final class SafetensorsFile {
   public let path: String
   /// Entries by tensor name.
   public let entries: [String: Entry]
-  /// The optional `__metadata__` strings.
-  public let metadata: [String: String]
   private let file: ReadOnlyFile
 
   /// Opens `path` and validates its header.
@@ -51,9 +49,7 @@ public final class SafetensorsFile {
         "\(path) is truncated or not safetensors: header length \(length) runs past the end of the \(size)-byte file")
     }
     let header = try file.read(count: Int(length), at: 8)
-    let parsed = try SafetensorsHeader.parse(header, dataStart: 8 + Int(length), fileSize: size, path: path)
-    entries = parsed.entries
-    metadata = parsed.metadata
+    entries = try SafetensorsHeader.parse(header, dataStart: 8 + Int(length), fileSize: size, path: path)
   }
 
   /// Reads tensor `name` into `buffer` (exactly its element count), converting to float32.

@@ -4,7 +4,7 @@ import SwiftletCore
 /// Parses and checks a safetensors JSON header (see `SafetensorsFile`).
 enum SafetensorsHeader {
   static func parse(_ bytes: [UInt8], dataStart: Int, fileSize: Int, path: String) throws
-    -> (entries: [String: SafetensorsFile.Entry], metadata: [String: String])
+    -> [String: SafetensorsFile.Entry]
   {
     func bad(_ reason: String) -> SwiftletError {
       SwiftletError("\(path) is not a valid safetensors file: \(reason)")
@@ -14,11 +14,9 @@ enum SafetensorsHeader {
     }
     let dataSize = fileSize - dataStart
     var entries: [String: SafetensorsFile.Entry] = [:]
-    var metadata: [String: String] = [:]
     for (name, value) in root {
       if name == "__metadata__" {
-        guard let table = value as? [String: Any] else { throw bad("__metadata__ is not an object") }
-        for (key, item) in table { metadata[key] = item as? String ?? "\(item)" }
+        guard value is [String: Any] else { throw bad("__metadata__ is not an object") }
         continue
       }
       guard let fields = value as? [String: Any] else { throw bad("entry '\(name)' is not an object") }
@@ -55,7 +53,7 @@ enum SafetensorsHeader {
     for (first, second) in zip(sorted, sorted.dropFirst()) where second.bytes.lowerBound < first.bytes.upperBound {
       throw bad("tensors '\(first.name)' and '\(second.name)' overlap in the file")
     }
-    return (entries, metadata)
+    return entries
   }
 
   /// A JSON array of integers (JSONSerialization gives NSNumber).
