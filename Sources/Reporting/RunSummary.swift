@@ -43,8 +43,9 @@ struct RunSummary {
     }
     lastValidationLoss = validation.last
     minimumValidationLoss = validation.min { $0.value < $1.value }
-    medianTokensPerSecond = Self.median(log.steadyTrain.compactMap(\.tokensPerSecond))
-    medianMFU = Self.median(log.steadyTrain.compactMap(\.mfu))
+    let steady = log.steadyTrain
+    medianTokensPerSecond = Self.median(steady.compactMap(\.tokensPerSecond))
+    medianMFU = Self.median(steady.compactMap(\.mfu))
     tokens = train.last { $0.tokens != nil }?.tokens.map(Double.init)
     flops = train.last { $0.flops != nil }?.flops
     energyKWh = train.last { $0.energyKWh != nil }?.energyKWh
