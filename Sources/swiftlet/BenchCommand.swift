@@ -144,7 +144,9 @@ struct Bench: ParsableCommand {
         blocking.append(try grid.largestOverWorld(MonotonicClock.now() - start))
       }
     }
-    let (median, exposedMedian) = (times.sorted()[times.count / 2], exposed.sorted()[exposed.count / 2])
+    // Upper medians (the middle value of the odd step counts bench runs by default).
+    let median = times.sorted()[times.count / 2]
+    let exposedMedian = exposed.sorted()[exposed.count / 2]
     let tokensPerSecond = Double(globalBatch * seq) / median
     let perToken = 6 * Double(shape.parameterCount) + 12 * Double(shape.nLayer * shape.dModel * seq)
     // A step that reached more than the calibrated peak proves the calibration ran in a busy
